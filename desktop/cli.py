@@ -1,0 +1,289 @@
+"""The ``flourish`` command: the desktop app and its scriptable commands.
+
+It lives in ``desktop`` because it is the program's front door: ``flourish`` with no
+command (or ``app``/``demo``) opens the Qt window, and every other command reaches the same
+data-layer functions the window uses. Qt is imported only by the commands that show a
+window, so headless commands (``sync``, ``status``, ``server ...``) run without a display.
+
+Exit codes: 0 success, 1 failure (one-line reason on stderr), 2 bad usage.
+The command names and options are a contract (see ``README.md``); keep them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sync import paths
+from sync.errors import FlourishError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _version() -> str:
+    from desktop.version import version
+
+    return version()
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    url = args.db or os.environ.get("FLOURISH_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise UsageError("--db URL is required (or set FLOURISH_DATABASE_URL)")
+    return str(url)
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit code 2)."""
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    widths = [min(w, 60) for w in widths]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from desktop.app import run_app
+
+    return run_app(data_dir=args.data_dir, demo=False)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sync.local import LocalStore
+    from sync.profiles import create_demo_store
+
+    directory = args.data_dir or str(paths.data_dir() / "Demo")
+    path = create_demo_store(directory, keep=args.keep)
+    if args.no_window:
+        with LocalStore.open(path, create=False) as store, store.read() as conn:
+            from sync.queries import count_pending_reviews, student_summaries
+
+            students = len(student_summaries(conn))
+            pending = count_pending_reviews(conn)
+        print(f"demo store ready at {path}: {students} students, {pending} proposals to review")
+        return 0
+    from desktop.app import run_app
+
+    return run_app(data_dir=directory, demo=True, quit_after_paint=args.quit_after_paint)
+
+
+def cmd_server_init(args: argparse.Namespace) -> int:
+    from sync.admin import init_server
+
+    result = init_server(_db_url(args), demo=args.demo)
+    print(result.summary())
+    return 0
+
+
+def cmd_server_migrate(args: argparse.Namespace) -> int:
+    from sync.admin import migrate, migration_sql
+
+    if args.sql:
+        sys.stdout.write(migration_sql(_db_url(args), args.to))
+        return 0
+    before, after = migrate(_db_url(args), args.to)
+    if before == after:
+        print(f"schema already at {after or 'base (empty)'}")
+    else:
+        print(f"schema {before or 'base (empty)'} -> {after or 'base (empty)'}")
+    return 0
+
+
+def _open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
+    from sync.local import LocalStore
+
+    path = paths.local_db_path(args.data_dir)
+    if not path.exists() and not create:
+        raise FlourishError(
+            f"no local store at {path}: run 'flourish login' or 'flourish demo' first"
+        )
+    return LocalStore.open(path, create=create)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from sync.queries import assessment_rows, conflict_rows, student_summaries
+
+    with _open_store(args) as store, store.read() as conn:
+        if args.what == "students":
+            rows = [s.to_dict() for s in student_summaries(conn)]
+            if args.student:
+                rows = [r for r in rows if r["id"] == args.student]
+            if args.pending:
+                rows = [r for r in rows if r["pending"]]
+            columns = ["id", "name", "grade", "teacher_id", "pending", "assessed"]
+        elif args.what == "assessments":
+            rows = assessment_rows(conn, student_id=args.student, pending=args.pending)
+            columns = ["id", "student_id", "skill_name", "level", "confidence_score", "corrected"]
+        else:
+            rows = conflict_rows(conn, unresolved_only=args.pending)
+            if args.student:
+                rows = [r for r in rows if r["student_id"] == args.student]
+            columns = ["id", "table_name", "row_pk", "kind", "reason", "resolution"]
+    if args.json:
+        _print_json(rows)
+    else:
+        _print_table(rows, columns)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sync.status import local_status
+
+    status = local_status(args.data_dir)
+    if args.json:
+        _print_json(status)
+    else:
+        for key, value in status.items():
+            print(f"{key:>22}: {value}")
+    return 0
+
+
+def _not_yet(name: str) -> Handler:
+    def handler(_args: argparse.Namespace) -> int:
+        raise FlourishError(f"'{name}' is not available yet in this version of Flourish")
+
+    return handler
+
+
+# -- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flourish",
+        description="Flourish Desktop: review AI skill assessments offline, sync when online.",
+    )
+    parser.add_argument("--version", action="version", version=f"flourish {_version()}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"where the local store lives (default: ${paths.DATA_DIR_ENV} or the "
+        "platform's user data folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    add("app", cmd_app, "open the desktop app (the default)")
+
+    p = add("demo", cmd_demo, "open the app on a fresh local demo dataset (no server needed)")
+    p.add_argument("--no-window", action="store_true", help="only create the demo store")
+    p.add_argument("--keep", action="store_true", help="reuse an existing demo store")
+    p.add_argument("--quit-after-paint", action="store_true", help=argparse.SUPPRESS)
+
+    server = sub.add_parser("server", help="central database administration (IT)")
+    server_sub = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
+    server_sub.required = True
+
+    def add_server(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = server_sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--db", metavar="URL", help="postgresql:// URL of an admin login")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add_server("init", cmd_server_init, "create/upgrade the central schema and seed data")
+    p.add_argument("--demo", action="store_true", help="also load the demo dataset")
+    p = add_server("migrate", cmd_server_migrate, "move the central schema to a revision")
+    p.add_argument("--to", default="head", metavar="REV", help="revision (head, base, 0001, ...)")
+    p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    p = add_server("add-teacher", _not_yet("server add-teacher"), "add a teacher login")
+    p.add_argument("--id", required=True)
+    p.add_argument("--name")
+    p.add_argument("--email")
+    p.add_argument("--login", required=True)
+    p = add_server("backup", _not_yet("server backup"), "pg_dump the central database")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = add_server("restore", _not_yet("server restore"), "restore a backup")
+    p.add_argument("--in", dest="infile", required=True, metavar="FILE")
+
+    p = add("login", _not_yet("login"), "store the server and login this laptop syncs with")
+    p.add_argument("--server", required=True, metavar="URL")
+    p.add_argument("--user", required=True, metavar="LOGIN")
+    add("sync", _not_yet("sync"), "push then pull once; exit 0 only if fully synced")
+    p = add("status", cmd_status, "pending changes, last sync, conflicts, server reachable")
+    p.add_argument("--json", action="store_true")
+
+    p = add("list", cmd_list, "list students, assessments or conflicts")
+    p.add_argument("what", choices=["students", "assessments", "conflicts"])
+    p.add_argument("--student", metavar="S")
+    p.add_argument("--pending", action="store_true", help="only rows awaiting a decision")
+    p.add_argument("--json", action="store_true")
+
+    p = add("correct", _not_yet("correct"), "record a teacher decision on an assessment")
+    p.add_argument("assessment", metavar="ASSESSMENT", type=int)
+    p.add_argument("--level", required=True)
+    p.add_argument("--justification")
+    p.add_argument("--notes")
+    p = add("target", _not_yet("target"), "set a skill target for a student")
+    p.add_argument("student", metavar="STUDENT")
+    p.add_argument("skill", metavar="SKILL")
+    p.add_argument("--level", required=True)
+    p = add("badge", _not_yet("badge"), "grant a badge")
+    p.add_argument("student", metavar="STUDENT")
+    p.add_argument("skill", metavar="SKILL")
+    p.add_argument("--type", required=True, choices=["bronze", "silver", "gold"])
+
+    p = add("import", _not_yet("import"), "import a roster CSV or evidence files")
+    p.add_argument("kind", choices=["roster", "evidence"])
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = add("assess", _not_yet("assess"), "AI assessment of evidence awaiting it")
+    p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument("--calibration", action="store_true")
+    p = add("report", _not_yet("report"), "parent-conference PDF for one student")
+    p.add_argument("student", metavar="STUDENT")
+    p.add_argument("--out", required=True, metavar="FILE.pdf")
+    p = add("export", _not_yet("export"), "export the teacher's data as CSV files")
+    p.add_argument("--out", required=True, metavar="DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        args.data_dir = str(Path(args.data_dir).expanduser())
+    handler: Handler = getattr(args, "handler", None) or cmd_app
+    try:
+        return handler(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"flourish: error: {exc}", file=sys.stderr)
+        return 2
+    except FlourishError as exc:
+        print(f"flourish: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("flourish: interrupted", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into `head` and friends
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,204 @@
+"""Central-server administration: schema migrations, seed data, demo data.
+
+``flourish server init`` = :func:`init_server`: upgrade the database to the newest migration
+and load the seed teachers and students (and, with ``--demo``, the demo dataset). Every step
+is idempotent, so running it twice changes nothing. ``flourish server migrate`` =
+:func:`migrate`: move the schema to any revision, ``base`` (empty) included.
+
+These functions connect with the URL they are given (an admin/owner login); teachers'
+laptops never run them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+
+from sync.central import create_engine_for, normalise_url, server_errors
+from sync.errors import ValidationError
+from sync.paths import sql_path
+
+__all__ = [
+    "InitResult",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "init_server",
+    "load_seed",
+    "migrate",
+    "migration_sql",
+    "sync_sequences",
+]
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(sql_path("migrations")))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [rev.revision for rev in script.walk_revisions()]
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def _admin_connection(url: str) -> Iterator[Connection]:
+    engine: Engine = create_engine_for(url, pool_size=1, statement_timeout_ms=0)
+    try:
+        with server_errors(), engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _check_target(target: str) -> None:
+    if target in ("head", "base") or target in known_revisions():
+        return
+    raise ValidationError(
+        f"unknown revision {target!r}; known: base, head, " + ", ".join(known_revisions())
+    )
+
+
+def migrate(url: str, to: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade or downgrade the schema to ``to``. Returns (before, after) revisions."""
+    _check_target(to)
+    with _admin_connection(url) as conn:
+        cfg = alembic_config(conn)
+        script = ScriptDirectory.from_config(cfg)
+        target = script.get_current_head() if to == "head" else (None if to == "base" else to)
+        with conn.begin():
+            _lock(conn)
+            before = current_revision(conn)
+            if before == target:
+                return before, before
+            if target is None:
+                command.downgrade(cfg, "base")
+            elif before is None or _is_ancestor(script, before, target):
+                command.upgrade(cfg, target)
+            else:
+                command.downgrade(cfg, target)
+            after = current_revision(conn)
+    return before, after
+
+
+def _is_ancestor(script: ScriptDirectory, older: str, newer: str) -> bool:
+    return any(rev.revision == older for rev in script.iterate_revisions(newer, "base"))
+
+
+def _lock(conn: Connection) -> None:
+    """Serialise concurrent init/migrate runs against one database."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('flourish-schema'))"))
+
+
+def migration_sql(url: str, to: str = "head") -> str:
+    """The SQL an upgrade from empty to ``to`` would run (offline mode), for review."""
+    _check_target(to)
+    buffer = io.StringIO()
+    cfg = alembic_config(url=str(normalise_url(url).render_as_string(hide_password=False)))
+    cfg.output_buffer = buffer
+    command.upgrade(cfg, to, sql=True)
+    return buffer.getvalue()
+
+
+def load_seed(conn: Connection) -> int:
+    """Seed 000's teachers and students; idempotent. Returns rows inserted."""
+    script = sql_path("seed", "seed.sql").read_text(encoding="utf-8")
+    inserted = 0
+    for statement in _statements(script):
+        inserted += conn.exec_driver_sql(statement).rowcount or 0
+    return inserted
+
+
+def _statements(script: str) -> Iterator[str]:
+    pending: list[str] = []
+    for line in script.splitlines():
+        if line.strip().startswith("--") and not pending:
+            continue
+        pending.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(pending).strip()
+            pending = []
+            if statement:
+                yield statement
+
+
+_ID_TABLES = ("assessments", "teacher_corrections", "skill_targets", "badges", "sync_conflicts")
+
+
+def sync_sequences(conn: Connection) -> None:
+    """Move the server's id sequences past rows inserted with explicit ids (seed, demo)."""
+    for table in _ID_TABLES:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), greatest(1, "
+                f"(SELECT max(id) FROM {table} WHERE id < 1000000000)), "
+                f"(SELECT count(*) > 0 FROM {table} WHERE id < 1000000000))"
+            )
+        )
+    conn.execute(
+        text(
+            "SELECT setval('data_entries_id_seq', greatest(1, (SELECT max(substr(id, 3)::bigint)"
+            " FROM data_entries WHERE length(id) <= 11)), "
+            "(SELECT count(*) > 0 FROM data_entries WHERE length(id) <= 11))"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class InitResult:
+    before: str | None
+    after: str
+    seeded: int
+    demo_rows: int
+
+    def summary(self) -> str:
+        moved = (
+            f"schema already at {self.after}"
+            if self.before == self.after
+            else f"schema {self.before or 'empty'} -> {self.after}"
+        )
+        parts = [moved, f"{self.seeded} seed rows added"]
+        if self.demo_rows:
+            parts.append(f"{self.demo_rows} demo rows added")
+        return "; ".join(parts)
+
+
+def init_server(url: str, *, demo: bool = False) -> InitResult:
+    """Create or upgrade the central schema and load seed (and demo) data. Idempotent."""
+    from sync.demo import load_demo_central
+
+    with _admin_connection(url) as conn:
+        cfg = alembic_config(conn)
+        with conn.begin():
+            _lock(conn)
+            before = current_revision(conn)
+            command.upgrade(cfg, "head")
+            seeded = load_seed(conn)
+            demo_rows = load_demo_central(conn) if demo else 0
+            after = current_revision(conn)
+    assert after is not None
+    return InitResult(before=before, after=after, seeded=seeded, demo_rows=demo_rows)

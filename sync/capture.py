@@ -1,0 +1,116 @@
+"""Change capture on the local store: SQLite triggers that queue every write.
+
+For each synced table the local schema carries triggers, generated here from
+:data:`sync.tables.LOCAL` so they always list the current columns:
+
+* ``capture_<t>_insert`` / ``_update`` / ``_delete`` — AFTER triggers that put the row's
+  full image (or, for a delete, its key) into ``sync_operations`` **in the same transaction
+  as the write**, replacing any still-pending operation for the same row (coalescing).
+* ``capture_<t>_stamp_insert`` / ``_stamp_update`` — BEFORE triggers that refuse a write
+  which does not carry a fresh HLC stamp. Only :class:`sync.local.WriteTxn` stamps rows, so
+  nothing (UI, CLI, or a stray ``sqlite3`` session) can change synced data without it being
+  queued.
+
+All of them are inert while ``sync_apply_guard.applying = 1``: that is how a pull applies
+server rows without queueing them again. The guard is only ever set inside the pull's own
+``BEGIN IMMEDIATE`` transaction, so no other connection can observe it set.
+
+Deletes take their stamp from the store's HLC state (``sync_state.hlc``), advanced in the
+trigger itself past the deleted row's own stamp.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Table
+
+from sync.tables import LOCAL, SYNCED_TABLES
+
+__all__ = ["DERIVED_COLUMNS", "capture_ddl", "drop_capture_ddl", "trigger_names"]
+
+# Columns the local store derives itself (the server derives the same): writing them alone
+# is not a change to capture.
+DERIVED_COLUMNS: dict[str, frozenset[str]] = {
+    "assessments": frozenset({"corrected", "updated_at"}),
+}
+_SYNC = frozenset({"sync_hlc", "sync_origin", "sync_version"})
+_GUARD = "(SELECT applying FROM sync_apply_guard WHERE id = 1) = 0"
+_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
+_KINDS = ("stamp_insert", "stamp_update", "insert", "update", "delete")
+
+
+def _student_expr(table: str, row: str) -> str:
+    if table == "students":
+        return f"{row}.id"
+    if table == "teachers":
+        return "NULL"
+    if table == "teacher_corrections":
+        return f"(SELECT student_id FROM assessments WHERE id = {row}.assessment_id)"
+    return f"{row}.student_id"
+
+
+def _payload(table: Table) -> str:
+    parts = []
+    for col in table.columns:
+        value = f"NEW.{col.name}"
+        if isinstance(col.type, JSON):
+            value = f"json(NEW.{col.name})"
+        parts.append(f"'{col.name}', {value}")
+    return "json_object(" + ", ".join(parts) + ")"
+
+
+def trigger_names(table: str) -> list[str]:
+    return [f"capture_{table}_{kind}" for kind in _KINDS]
+
+
+def capture_ddl(table_name: str) -> list[str]:
+    """CREATE TRIGGER statements for one synced table."""
+    t = LOCAL.table(table_name)
+    derived = DERIVED_COLUMNS.get(table_name, frozenset())
+    data_cols = [c.name for c in t.columns if c.name not in _SYNC and c.name not in derived]
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in data_cols)
+    refuse = (
+        f"SELECT RAISE(ABORT, '{table_name}: write without a sync stamp; "
+        "synced tables are written through the Flourish store only')"
+    )
+    dequeue_pending = (
+        f"DELETE FROM sync_operations WHERE table_name = '{table_name}' "
+        "AND row_pk = CAST({row}.id AS TEXT) AND status = 'pending';"  # filled per trigger
+    )
+    enqueue_upsert = (
+        "INSERT INTO sync_operations "
+        "(table_name, row_pk, op, payload, sync_hlc, student_id, created_at) "
+        f"VALUES ('{table_name}', CAST(NEW.id AS TEXT), 'upsert', {_payload(t)}, "
+        f"NEW.sync_hlc, {_student_expr(table_name, 'NEW')}, {_NOW});"
+    )
+    upsert_body = f"{dequeue_pending.format(row='NEW')}\n    {enqueue_upsert}"
+    return [
+        f"CREATE TRIGGER capture_{table_name}_stamp_insert BEFORE INSERT ON {table_name}\n"
+        f"WHEN {_GUARD} AND NEW.sync_hlc = 0\nBEGIN\n    {refuse};\nEND",
+        f"CREATE TRIGGER capture_{table_name}_stamp_update BEFORE UPDATE ON {table_name}\n"
+        f"WHEN {_GUARD} AND NEW.sync_hlc = OLD.sync_hlc AND ({changed})\n"
+        f"BEGIN\n    {refuse};\nEND",
+        f"CREATE TRIGGER capture_{table_name}_insert AFTER INSERT ON {table_name}\n"
+        f"WHEN {_GUARD}\nBEGIN\n    {upsert_body}\nEND",
+        f"CREATE TRIGGER capture_{table_name}_update AFTER UPDATE ON {table_name}\n"
+        f"WHEN {_GUARD} AND NEW.sync_hlc IS NOT OLD.sync_hlc\nBEGIN\n    {upsert_body}\nEND",
+        f"CREATE TRIGGER capture_{table_name}_delete AFTER DELETE ON {table_name}\n"
+        f"WHEN {_GUARD}\nBEGIN\n"
+        "    UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER), OLD.sync_hlc) + 1 "
+        "AS TEXT) WHERE key = 'hlc';\n"
+        f"    {dequeue_pending.format(row='OLD')}\n"
+        "    INSERT INTO sync_operations "
+        "(table_name, row_pk, op, payload, sync_hlc, student_id, created_at) "
+        f"VALUES ('{table_name}', CAST(OLD.id AS TEXT), 'delete', json_object('id', OLD.id), "
+        "(SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'hlc'), "
+        f"{_student_expr(table_name, 'OLD')}, {_NOW});\nEND",
+    ]
+
+
+def all_capture_ddl() -> list[str]:
+    return [stmt for table in SYNCED_TABLES for stmt in capture_ddl(table)]
+
+
+def drop_capture_ddl() -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {name}" for table in SYNCED_TABLES for name in trigger_names(table)
+    ]

@@ -1,0 +1,73 @@
+"""File system locations: the one module that knows where things live.
+
+* **Resources** (curriculum, demo data, icons) and **SQL** (replaceable objects, Alembic
+  migrations) ship with the program. From a source checkout they sit at the project root
+  next to the ``sync`` package; in a PyInstaller bundle they are unpacked below
+  ``sys._MEIPASS``. :func:`resource_path` and :func:`sql_path` hide the difference.
+* **Data** (the local SQLite store, backups, logs, settings) goes to the platform's user data
+  directory (platformdirs), or to ``FLOURISH_DATA_DIR`` / ``--data-dir`` when given. Nothing
+  is ever written next to the executable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+__all__ = [
+    "APP_NAME",
+    "DATA_DIR_ENV",
+    "LOCAL_DB_NAME",
+    "data_dir",
+    "local_db_path",
+    "program_root",
+    "resource_path",
+    "sql_path",
+]
+
+APP_NAME = "Flourish"
+APP_AUTHOR = "Flourish"
+DATA_DIR_ENV = "FLOURISH_DATA_DIR"
+LOCAL_DB_NAME = "flourish.sqlite3"
+
+
+def program_root() -> Path:
+    """The folder holding ``resources/`` and ``sql/``: the bundle or the project root."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle)
+    return Path(__file__).resolve().parent.parent
+
+
+def resource_path(*parts: str) -> Path:
+    """Path of a file shipped in ``resources/`` (works from source and frozen)."""
+    return program_root().joinpath("resources", *parts)
+
+
+def sql_path(*parts: str) -> Path:
+    """Path of a file shipped in ``sql/`` (works from source and frozen)."""
+    return program_root().joinpath("sql", *parts)
+
+
+def data_dir(override: str | os.PathLike[str] | None = None, *, create: bool = True) -> Path:
+    """The user's data directory: ``override``, else ``$FLOURISH_DATA_DIR``, else platformdirs.
+
+    Created with owner-only permissions when missing (``create=True``).
+    """
+    if override:
+        path = Path(override).expanduser()
+    elif os.environ.get(DATA_DIR_ENV):
+        path = Path(os.environ[DATA_DIR_ENV]).expanduser()
+    else:
+        path = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    if create:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path.resolve()
+
+
+def local_db_path(directory: str | os.PathLike[str] | None = None) -> Path:
+    """``<data dir>/flourish.sqlite3``."""
+    return data_dir(directory) / LOCAL_DB_NAME

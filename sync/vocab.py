@@ -1,0 +1,45 @@
+"""Closed vocabularies of the schema: rubric levels, skill categories, entry and badge types.
+
+These tuples feed the CHECK constraints of both stores and the validation of user input, so
+the database and the program agree by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "BADGE_LEVEL",
+    "BADGE_TYPES",
+    "CATEGORIES",
+    "ENTRY_TYPES",
+    "LEVELS",
+    "LEVEL_RANK",
+    "level_from_rank",
+]
+
+LEVELS: Final = ("Emerging", "Developing", "Proficient", "Advanced")
+LEVEL_RANK: Final = {name: rank for rank, name in enumerate(LEVELS, start=1)}
+
+CATEGORIES: Final = ("SEL", "EF", "21st_Century")
+
+ENTRY_TYPES: Final = (
+    "group_discussion_transcript",
+    "peer_tutoring_transcript",
+    "project_presentation_transcript",
+    "reflection_journal",
+    "peer_feedback",
+    "teacher_observation_note",
+    "parent_note",
+)
+
+BADGE_TYPES: Final = ("bronze", "silver", "gold")
+# A badge marks the first time a skill reaches a level; Emerging earns none.
+BADGE_LEVEL: Final = {"bronze": "Developing", "silver": "Proficient", "gold": "Advanced"}
+
+
+def level_from_rank(rank: int) -> str:
+    """``1`` → ``"Emerging"`` … ``4`` → ``"Advanced"``; ValueError outside 1–4."""
+    if not 1 <= rank <= len(LEVELS):
+        raise ValueError(f"level rank must be 1-4, got {rank}")
+    return LEVELS[rank - 1]

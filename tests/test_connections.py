@@ -1,0 +1,59 @@
+"""Connection failures become one line a person can act on, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.central import create_engine_for, display_url, health_check, normalise_url
+from sync.errors import AuthError, ConfigurationError, TransientError, ValidationError
+from tests.support.pgcluster import PgCluster, free_port
+
+
+def test_health_check_passes(pg_url: str) -> None:
+    engine = create_engine_for(pg_url)
+    health_check(engine)
+    engine.dispose()
+
+
+def test_wrong_password(pg: PgCluster) -> None:
+    engine = create_engine_for(pg.url("postgres", password="wrong"))
+    with pytest.raises(AuthError, match="login rejected: wrong password for user flourish_su"):
+        health_check(engine)
+
+
+def test_unknown_user(pg: PgCluster) -> None:
+    engine = create_engine_for(pg.url("postgres", user="nobody", password="x"))
+    with pytest.raises(AuthError, match="login rejected"):
+        health_check(engine)
+
+
+def test_missing_database(pg: PgCluster) -> None:
+    engine = create_engine_for(pg.url("no_such_db"))
+    with pytest.raises(ConfigurationError, match="database no_such_db does not exist"):
+        health_check(engine)
+
+
+def test_unreachable_port() -> None:
+    engine = create_engine_for(f"postgresql://u:p@127.0.0.1:{free_port()}/db", connect_timeout=2)
+    with pytest.raises(TransientError, match=r"server unreachable: connection refused \(127"):
+        health_check(engine)
+
+
+def test_tls_required_but_not_offered(pg: PgCluster) -> None:
+    engine = create_engine_for(pg.url("postgres") + "?sslmode=require")
+    with pytest.raises(ConfigurationError, match="TLS"):
+        health_check(engine)
+
+
+def test_messages_are_one_line_and_hide_passwords(pg: PgCluster) -> None:
+    engine = create_engine_for(pg.url("postgres", password="s3cret-pw"))
+    with pytest.raises(AuthError) as info:
+        health_check(engine)
+    assert "\n" not in str(info.value) and "s3cret-pw" not in str(info.value)
+    assert display_url("postgresql://u:s3cret@h/db") == "postgresql://u:***@h/db"
+
+
+def test_urls_are_checked() -> None:
+    assert normalise_url("postgres://u@h/db").drivername == "postgresql+psycopg2"
+    with pytest.raises(ValidationError, match="must be PostgreSQL"):
+        normalise_url("mysql://u@h/db")
