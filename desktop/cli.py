@@ -159,6 +159,69 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _teacher(store: Any) -> str:
+    teacher = store.state("teacher_id")
+    if not teacher:
+        raise FlourishError("no teacher is signed in on this laptop: run 'flourish login'")
+    return str(teacher)
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    from sync import actions
+
+    with _open_store(args) as store:
+        result = actions.correct(
+            store,
+            assessment_id=args.assessment,
+            teacher_id=_teacher(store),
+            level=args.level,
+            justification=args.justification,
+            notes=args.notes,
+        )
+    decision = result.value
+    verb = "accepted" if decision.corrected_level == decision.original_level else "corrected"
+    print(
+        f"assessment {args.assessment} {verb}: {decision.original_level} -> "
+        f"{decision.corrected_level} (queued for sync)"
+    )
+    return 0
+
+
+def cmd_target(args: argparse.Namespace) -> int:
+    from sync import actions
+
+    with _open_store(args) as store:
+        result = actions.assign_target(
+            store,
+            student_id=args.student,
+            skill_name=args.skill,
+            target_level=args.level,
+            teacher_id=_teacher(store),
+        )
+    t = result.value
+    print(
+        f"target {t.id}: {t.student_id} {t.skill_name} "
+        f"{t.starting_level or 'no evidence yet'} -> {t.target_level}"
+    )
+    return 0
+
+
+def cmd_badge(args: argparse.Namespace) -> int:
+    from sync import actions
+
+    with _open_store(args) as store:
+        result = actions.grant_badge(
+            store,
+            student_id=args.student,
+            skill_name=args.skill,
+            badge_type=args.type,
+            teacher_id=_teacher(store),
+        )
+    b = result.value
+    print(f"badge {b.id}: {b.badge_type} for {b.student_id} in {b.skill_name}")
+    return 0
+
+
 def _not_yet(name: str) -> Handler:
     def handler(_args: argparse.Namespace) -> int:
         raise FlourishError(f"'{name}' is not available yet in this version of Flourish")
@@ -233,16 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pending", action="store_true", help="only rows awaiting a decision")
     p.add_argument("--json", action="store_true")
 
-    p = add("correct", _not_yet("correct"), "record a teacher decision on an assessment")
+    p = add("correct", cmd_correct, "record a teacher decision on an assessment")
     p.add_argument("assessment", metavar="ASSESSMENT", type=int)
     p.add_argument("--level", required=True)
     p.add_argument("--justification")
     p.add_argument("--notes")
-    p = add("target", _not_yet("target"), "set a skill target for a student")
+    p = add("target", cmd_target, "set a skill target for a student")
     p.add_argument("student", metavar="STUDENT")
     p.add_argument("skill", metavar="SKILL")
     p.add_argument("--level", required=True)
-    p = add("badge", _not_yet("badge"), "grant a badge")
+    p = add("badge", cmd_badge, "grant a badge")
     p.add_argument("student", metavar="STUDENT")
     p.add_argument("skill", metavar="SKILL")
     p.add_argument("--type", required=True, choices=["bronze", "silver", "gold"])

@@ -50,7 +50,7 @@ from sync.sqlobjects import LOCAL_OBJECTS, load
 __all__ = ["LOCAL_SCHEMA_VERSION", "Change", "LocalStore", "WriteTxn"]
 
 APPLICATION_ID = 0x464C5253  # "FLRS": marks a file as a Flourish store
-LOCAL_SCHEMA_VERSION = 1
+LOCAL_SCHEMA_VERSION = 2
 
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -90,9 +90,13 @@ def _migration_v1(db: sqlite3.Connection) -> None:
     _run_script(db, sql_path("local", "schema_v1.sql").read_text(encoding="utf-8"))
 
 
+def _migration_v2(db: sqlite3.Connection) -> None:
+    _run_script(db, sql_path("local", "schema_v2.sql").read_text(encoding="utf-8"))
+
+
 # version -> step that brings a file from version-1 to version. Steps are frozen: a new
 # schema change is a new step, never an edit of an old one.
-_MIGRATIONS = {1: _migration_v1}
+_MIGRATIONS = {1: _migration_v1, 2: _migration_v2}
 assert max(_MIGRATIONS) == LOCAL_SCHEMA_VERSION
 
 _STATE_DEFAULTS = {"device_no": "0", "hlc": "0", "clock_offset_ms": "0"}

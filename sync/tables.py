@@ -626,6 +626,44 @@ def _sync_tables(md: MetaData, d: _Dialect) -> Table:
             Column("table_name", String(40), primary_key=True),
             Column("last_n", BigInteger, nullable=False),
         )
+        # The AI pipeline's local bookkeeping (local schema v2); not synced.
+        Table(
+            "assessment_jobs",
+            md,
+            Column(
+                "data_entry_id",
+                String(20),
+                d.fk("data_entries.id", "CASCADE"),
+                primary_key=True,
+            ),
+            Column("status", String(12), nullable=False),
+            Column("reason", Text),
+            Column("attempts", Integer, nullable=False, server_default=text("0")),
+            Column("next_attempt_at", DateTime),
+            Column("updated_at", DateTime, server_default=text("CURRENT_TIMESTAMP")),
+            CheckConstraint(
+                "status IN ('waiting', 'running', 'done', 'failed', 'skipped')",
+                name="chk_job_status",
+            ),
+            Index("ix_assessment_jobs_status", "status"),
+        )
+        Table(
+            "llm_calls",
+            md,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("data_entry_id", String(20)),
+            Column("started_at", DateTime, nullable=False),
+            Column("duration_ms", Integer),
+            Column("model", String(100)),
+            Column("prompt_version", String(20)),
+            Column("rubric_version", String(10)),
+            Column("tokens_in", Integer),
+            Column("tokens_out", Integer),
+            Column("outcome", String(20), nullable=False),
+            Column("detail", Text),
+            Index("ix_llm_calls_started", "started_at"),
+            sqlite_autoincrement=True,
+        )
         Table(
             "sync_apply_guard",
             md,

@@ -16,6 +16,7 @@ __all__ = [
     "LEVELS",
     "LEVEL_RANK",
     "level_from_rank",
+    "parse_level",
 ]
 
 LEVELS: Final = ("Emerging", "Developing", "Proficient", "Advanced")
@@ -43,3 +44,14 @@ def level_from_rank(rank: int) -> str:
     if not 1 <= rank <= len(LEVELS):
         raise ValueError(f"level rank must be 1-4, got {rank}")
     return LEVELS[rank - 1]
+
+
+def parse_level(value: str | int) -> str:
+    """A level from its name (any case) or its rank 1-4; ValueError names the choices."""
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        return level_from_rank(int(value))
+    text = str(value).strip().lower()
+    for name in LEVELS:
+        if name.lower() == text:
+            return name
+    raise ValueError(f"unknown level {value!r}: use one of {', '.join(LEVELS)} or 1-4")

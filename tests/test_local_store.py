@@ -362,6 +362,25 @@ def test_older_file_is_upgraded_in_place_after_a_backup(
         copy.close()
 
 
+def test_the_version_1_fixture_upgrades_to_the_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "flourish.sqlite3"
+    path.write_bytes((FIXTURES / "local_v1.sqlite3").read_bytes())
+    with LocalStore.open(path) as upgraded, upgraded.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == LOCAL_SCHEMA_VERSION
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM assessment_jobs").scalar() == 0
+        pending = conn.exec_driver_sql("SELECT row_pk FROM sync_operations").scalars().all()
+        assert pending == ["S001"]  # the queued edit survived the upgrade
+    fresh = tmp_path / "fresh.sqlite3"
+    with LocalStore.open(fresh):
+        pass
+    a, b = sqlite3.connect(path), sqlite3.connect(fresh)
+    try:
+        assert _structure(a) == _structure(b)
+    finally:
+        a.close()
+        b.close()
+
+
 def test_a_failed_upgrade_leaves_the_file_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -378,9 +397,10 @@ def test_a_failed_upgrade_leaves_the_file_as_it_was(
         LocalStore.open(path)
     raw = sqlite3.connect(path)
     try:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == LOCAL_SCHEMA_VERSION
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1  # the fixture's version
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "half_done" not in tables
+        assert "assessment_jobs" not in tables  # step 2 rolled back with the failed step
     finally:
         raw.close()
 
