@@ -333,11 +333,11 @@ class BadgeSuggestion:
 
 def badge_suggestions(conn: Connection, *, student_id: str) -> list[BadgeSuggestion]:
     """Badges the student has earned by effective level but not yet been granted."""
-    levels = dict(
+    levels: dict[str, str] = dict(
         conn.execute(
             text("SELECT skill_name, effective_level FROM effective_levels WHERE student_id = :s"),
             {"s": student_id},
-        ).all()
+        ).tuples()
     )
     granted = {
         (b.skill_name, b.level_achieved)
