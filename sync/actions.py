@@ -333,12 +333,11 @@ class BadgeSuggestion:
 
 def badge_suggestions(conn: Connection, *, student_id: str) -> list[BadgeSuggestion]:
     """Badges the student has earned by effective level but not yet been granted."""
-    levels: dict[str, str] = dict(
-        conn.execute(
-            text("SELECT skill_name, effective_level FROM effective_levels WHERE student_id = :s"),
-            {"s": student_id},
-        ).tuples()
+    rows = conn.execute(
+        text("SELECT skill_name, effective_level FROM effective_levels WHERE student_id = :s"),
+        {"s": student_id},
     )
+    levels = {str(skill): str(level) for skill, level in rows}
     granted = {
         (b.skill_name, b.level_achieved)
         for b in BADGES.list(conn, where={"student_id": student_id})
