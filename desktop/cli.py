@@ -222,6 +222,74 @@ def cmd_badge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(prompt: str) -> str:
+    """FLOURISH_PASSWORD, else a prompt on a terminal, else one line of standard input."""
+    if os.environ.get("FLOURISH_PASSWORD"):
+        return os.environ["FLOURISH_PASSWORD"]
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise UsageError("no password: set FLOURISH_PASSWORD or pass it on standard input")
+    return line
+
+
+def cmd_server_add_teacher(args: argparse.Namespace) -> int:
+    from sync.admin import add_teacher
+
+    result = add_teacher(
+        _db_url(args),
+        teacher_id=args.id,
+        login=args.login,
+        password=_password(f"password for {args.login}: "),
+        name=args.name,
+        email=args.email,
+    )
+    made = "created" if result.created_teacher else "found"
+    role = "new login" if result.created_role else "login updated"
+    print(f"teacher {result.teacher_id} {made}; {role} {result.login}")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from sync.login import login
+
+    with _open_store(args, create=True) as store:
+        result = login(
+            store,
+            server_url=args.server,
+            user=args.user,
+            password=_password(f"password for {args.user}: "),
+        )
+    where = (
+        "password kept in the system keyring"
+        if result.password_stored
+        else "no system keyring here: set FLOURISH_PASSWORD when you sync"
+    )
+    moved = f"; {result.renumbered} offline row(s) queued for upload" if result.renumbered else ""
+    print(f"signed in as teacher {result.teacher_id} (laptop {result.device_no}); {where}{moved}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sync.engine import SyncEngine
+    from sync.status import queue_status
+
+    with _open_store(args) as store:
+        with SyncEngine.from_store(store) as engine:
+            report = engine.sync_once()
+        queue = queue_status(store)
+    print(report.summary())
+    if queue["pending"] or queue["quarantined"]:
+        raise FlourishError(
+            f"not fully synced: {queue['pending']} change(s) pending, "
+            f"{queue['quarantined']} held back (see 'flourish status')"
+        )
+    return 0
+
+
 def _not_yet(name: str) -> Handler:
     def handler(_args: argparse.Namespace) -> int:
         raise FlourishError(f"'{name}' is not available yet in this version of Flourish")
@@ -273,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add_server("migrate", cmd_server_migrate, "move the central schema to a revision")
     p.add_argument("--to", default="head", metavar="REV", help="revision (head, base, 0001, ...)")
     p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-    p = add_server("add-teacher", _not_yet("server add-teacher"), "add a teacher login")
+    p = add_server("add-teacher", cmd_server_add_teacher, "add a teacher login")
     p.add_argument("--id", required=True)
     p.add_argument("--name")
     p.add_argument("--email")
@@ -283,10 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add_server("restore", _not_yet("server restore"), "restore a backup")
     p.add_argument("--in", dest="infile", required=True, metavar="FILE")
 
-    p = add("login", _not_yet("login"), "store the server and login this laptop syncs with")
+    p = add("login", cmd_login, "store the server and login this laptop syncs with")
     p.add_argument("--server", required=True, metavar="URL")
     p.add_argument("--user", required=True, metavar="LOGIN")
-    add("sync", _not_yet("sync"), "push then pull once; exit 0 only if fully synced")
+    add("sync", cmd_sync, "push then pull once; exit 0 only if fully synced")
     p = add("status", cmd_status, "pending changes, last sync, conflicts, server reachable")
     p.add_argument("--json", action="store_true")
 

@@ -11,15 +11,22 @@ laptops never run them.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg2 import sql as psql
 from sqlalchemy import Connection, Engine, text
 
 from sync.central import create_engine_for, normalise_url, server_errors
@@ -28,6 +35,8 @@ from sync.paths import sql_path
 
 __all__ = [
     "InitResult",
+    "TeacherLogin",
+    "add_teacher",
     "alembic_config",
     "current_revision",
     "head_revision",
@@ -35,6 +44,7 @@ __all__ = [
     "load_seed",
     "migrate",
     "migration_sql",
+    "scram_verifier",
     "sync_sequences",
 ]
 
@@ -166,6 +176,81 @@ def sync_sequences(conn: Connection) -> None:
             "(SELECT count(*) > 0 FROM data_entries WHERE length(id) <= 11))"
         )
     )
+
+
+_LOGIN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def scram_verifier(password: str, *, iterations: int = 4096) -> str:
+    """A SCRAM-SHA-256 verifier, so the plain password never reaches the server or its log."""
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = base64.b64encode
+    return (
+        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}$"
+        f"{b64(stored_key).decode()}:{b64(server_key).decode()}"
+    )
+
+
+@dataclass(frozen=True)
+class TeacherLogin:
+    teacher_id: str
+    login: str
+    created_teacher: bool
+    created_role: bool
+
+
+def add_teacher(
+    url: str,
+    *,
+    teacher_id: str,
+    login: str,
+    password: str,
+    name: str | None = None,
+    email: str | None = None,
+) -> TeacherLogin:
+    """Create the teacher if missing and give it a login role; idempotent."""
+    from sync.crud import TEACHERS
+    from sync.records import Teacher
+
+    if not _LOGIN_NAME.match(login):
+        raise ValidationError(
+            f"login {login!r}: use lower-case letters, digits and _ (at most 63, not a digit first)"
+        )
+    if len(password) < 8:
+        raise ValidationError("the password must have at least 8 characters")
+    with _admin_connection(url) as conn, conn.begin():
+        existing = TEACHERS.get(conn, teacher_id)
+        created_teacher = existing is None
+        if existing is None:
+            if not name:
+                raise ValidationError(f"teacher {teacher_id} does not exist yet: give --name")
+            TEACHERS.insert(conn, Teacher(id=teacher_id, name=name, email=email))
+        elif name or email:
+            changes = {k: v for k, v in (("name", name), ("email", email)) if v}
+            TEACHERS.update(conn, teacher_id, changes)
+        created_role = not conn.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": login}
+        ).first()
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            verb = "CREATE" if created_role else "ALTER"
+            cur.execute(
+                psql.SQL(verb + " ROLE {} WITH LOGIN PASSWORD %s").format(psql.Identifier(login)),
+                (scram_verifier(password),),
+            )
+            cur.execute(psql.SQL("GRANT flourish_teacher TO {}").format(psql.Identifier(login)))
+        conn.execute(
+            text(
+                "INSERT INTO teacher_logins (login_role, teacher_id) VALUES (:l, :t) "
+                "ON CONFLICT (login_role) DO UPDATE SET teacher_id = EXCLUDED.teacher_id"
+            ),
+            {"l": login, "t": teacher_id},
+        )
+    return TeacherLogin(teacher_id, login, created_teacher, created_role)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ __all__ = [
     "CORRECTIONS",
     "DATA_ENTRIES",
     "REPOS",
+    "SYNCED_REPOS",
     "Repo",
     "STUDENTS",
     "TARGETS",
@@ -249,3 +250,5 @@ REPOS: dict[str, Repo[Any]] = {
     repo.name: repo
     for repo in (TEACHERS, STUDENTS, DATA_ENTRIES, ASSESSMENTS, CORRECTIONS, TARGETS, BADGES)
 }
+#: Every synced table, the conflict log included.
+SYNCED_REPOS: dict[str, Repo[Any]] = {**REPOS, CONFLICTS.name: CONFLICTS}

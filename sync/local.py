@@ -40,14 +40,22 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from sync import hlc as hlclock
 from sync.capture import all_capture_ddl, drop_capture_ddl
-from sync.crud import REPOS, Repo
+from sync.crud import SYNCED_REPOS, Repo
 from sync.errors import StoreError, ValidationError
 from sync.ids import allocate_id
 from sync.paths import local_db_path, sql_path
 from sync.records import R, Record
 from sync.sqlobjects import LOCAL_OBJECTS, load
 
-__all__ = ["LOCAL_SCHEMA_VERSION", "Change", "LocalStore", "WriteTxn"]
+__all__ = ["LOCAL_SCHEMA_VERSION", "Change", "LocalStore", "WriteTxn", "sqlite_of"]
+
+
+def sqlite_of(conn: Connection) -> sqlite3.Connection:
+    """The driver connection under a store connection (for executemany-speed paths)."""
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
 
 APPLICATION_ID = 0x464C5253  # "FLRS": marks a file as a Flourish store
 LOCAL_SCHEMA_VERSION = 2
@@ -342,7 +350,7 @@ class WriteTxn:
 
     # -- row writes (stamped and captured) -----------------------------------------------
     def _repo(self, table: str) -> Repo[Any]:
-        return REPOS[table]
+        return SYNCED_REPOS[table]
 
     def insert(self, record: R) -> R:
         if getattr(record, "id", None) is None:

@@ -3,6 +3,10 @@
 Each file under ``sql/objects/`` (PostgreSQL) or ``sql/local/`` (SQLite) defines one object
 and starts with a ``-- drop: ...`` line that removes it. Migrations apply them in the order
 listed here and drop them in reverse; a changed object is re-created whole.
+
+When an object changes, the version an older migration created is kept under
+``sql/objects/_history/<revision>/``; that migration loads it with ``as_of=<revision>`` so
+that upgrading from empty and downgrading both rebuild exactly what each revision had.
 """
 
 from __future__ import annotations
@@ -12,7 +16,23 @@ from functools import cache
 
 from sync.paths import sql_path
 
-__all__ = ["CENTRAL_OBJECTS", "LOCAL_OBJECTS", "SqlObject", "load"]
+__all__ = ["CENTRAL_OBJECTS", "LOCAL_OBJECTS", "POLICIES", "SqlObject", "load"]
+
+#: Row level security, one file per table.
+POLICIES = (
+    "policies/teachers",
+    "policies/students",
+    "policies/data_entries",
+    "policies/assessments",
+    "policies/teacher_corrections",
+    "policies/skill_targets",
+    "policies/badges",
+    "policies/sync_conflicts",
+    "policies/sync_tombstones",
+    "policies/sync_visibility",
+    "policies/sync_devices",
+    "policies/sync_events",
+)
 
 #: PostgreSQL objects in creation order (functions before the triggers that call them).
 CENTRAL_OBJECTS = (
@@ -23,6 +43,10 @@ CENTRAL_OBJECTS = (
     "functions/sync_tombstone",
     "functions/sync_forget_tombstone",
     "functions/sync_student_visibility",
+    "functions/current_teacher_id",
+    "functions/own_student_ids",
+    "functions/shared_entry_ids",
+    "functions/sync_register_device",
     "triggers/trigger_mark_corrected",
     "triggers/trigger_unmark_corrected",
     "triggers/trigger_student_visibility",
@@ -30,6 +54,8 @@ CENTRAL_OBJECTS = (
     "views/latest_assessments",
     "views/student_progress_summary",
     "views/effective_levels",
+    "grants/flourish_teacher",
+    *POLICIES,
 )
 
 #: SQLite objects of the local mirror, in creation order.
@@ -50,8 +76,13 @@ class SqlObject:
 
 
 @cache
-def load(name: str, *, local: bool = False) -> SqlObject:
+def load(name: str, *, local: bool = False, as_of: str | None = None) -> SqlObject:
+    """The object ``name``; with ``as_of``, the version migration ``as_of`` created."""
     path = sql_path("local" if local else "objects", f"{name}.sql")
+    if as_of is not None:
+        historic = sql_path("objects", "_history", as_of, f"{name}.sql")
+        if historic.exists():
+            path = historic
     text = path.read_text(encoding="utf-8")
     first = text.splitlines()[0] if text else ""
     if not first.startswith("-- drop:"):

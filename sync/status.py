@@ -10,7 +10,31 @@ from sqlalchemy import text
 from sync.local import LocalStore
 from sync.paths import local_db_path
 
-__all__ = ["local_status", "queue_status"]
+__all__ = ["local_status", "queue_status", "server_reachable"]
+
+
+def server_reachable(url: str, login: str | None) -> tuple[bool, str | None]:
+    """Does the server answer? An answer that rejects the login still counts as reachable."""
+    from urllib.parse import urlsplit
+
+    from sync.credentials import get_secret, server_key_name
+    from sync.engine import connect
+    from sync.errors import AuthError, ServerError
+
+    host = urlsplit(url).hostname or ""
+    password = get_secret(server_key_name(login or "", host), env="FLOURISH_PASSWORD")
+    try:
+        conn = connect(url, password=password or "", connect_timeout=3)
+    except AuthError as exc:
+        return True, str(exc)
+    except ServerError as exc:
+        return False, str(exc)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    finally:
+        conn.close()
+    return True, None
 
 
 def queue_status(store: LocalStore) -> dict[str, Any]:
@@ -39,7 +63,7 @@ def queue_status(store: LocalStore) -> dict[str, Any]:
     }
 
 
-def local_status(data_dir: str | None) -> dict[str, Any]:
+def local_status(data_dir: str | None, *, check_server: bool = True) -> dict[str, Any]:
     path = local_db_path(data_dir)
     if not path.exists():
         return {
@@ -51,6 +75,7 @@ def local_status(data_dir: str | None) -> dict[str, Any]:
             "last_error": None,
             "server": None,
             "server_reachable": None,
+            "server_problem": None,
             "teacher_id": None,
             "device_no": None,
             "profile": None,
@@ -64,10 +89,16 @@ def local_status(data_dir: str | None) -> dict[str, Any]:
                 "last_error": store.state("last_error"),
                 "server": store.state("server_url"),
                 "server_reachable": None,
+                "server_problem": None,
                 "teacher_id": store.state("teacher_id"),
                 "device_no": store.device_no,
                 "profile": store.state("profile", "local"),
                 "data_dir": str(path.parent),
             }
         )
+        store_login = store.state("login")
+    if status["server"] and check_server:
+        reachable, problem = server_reachable(status["server"], store_login)
+        status["server_reachable"] = reachable
+        status["server_problem"] = problem
     return status

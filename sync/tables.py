@@ -587,6 +587,21 @@ def _sync_tables(md: MetaData, d: _Dialect) -> Table:
             Column("created_at", DateTime(timezone=True), server_default=text("now()")),
             Index("ix_sync_events_created", "created_at"),
         )
+        # Which login is which teacher: row level security keys on session_user through
+        # current_teacher_id(), never on a setting a session could choose for itself.
+        Table(
+            "teacher_logins",
+            md,
+            Column("login_role", Text, primary_key=True),
+            Column(
+                "teacher_id",
+                String(10),
+                ForeignKey("teachers.id", ondelete="CASCADE"),
+                nullable=False,
+            ),
+            Column("created_at", DateTime(timezone=True), server_default=text("now()")),
+            Index("ix_teacher_logins_teacher", "teacher_id"),
+        )
         Table(
             "flourish_meta",
             md,

@@ -44,6 +44,12 @@ def build_from_model(url: str) -> None:
     engine = create_engine_for(url)
     with engine.begin() as conn:
         conn.execute(text("CREATE SEQUENCE sync_version_seq"))
+        conn.execute(
+            text(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+            )
+        )
         CENTRAL.metadata.create_all(conn)
         conn.execute(text("ALTER SEQUENCE data_entries_id_seq OWNED BY data_entries.id"))
         for name in CENTRAL_OBJECTS:

@@ -2,6 +2,7 @@
 CREATE TRIGGER trigger_unmark_corrected
 AFTER DELETE ON teacher_corrections
 FOR EACH ROW
+WHEN (SELECT applying FROM sync_apply_guard WHERE id = 1) = 0
 BEGIN
     UPDATE assessments
     SET corrected = EXISTS (

@@ -557,13 +557,13 @@ def upgrade() -> None:
     )
     op.execute("ALTER SEQUENCE data_entries_id_seq OWNED BY data_entries.id")
     for name in OBJECTS:
-        op.execute(load(name).create)
+        op.execute(load(name, as_of=revision).create)
     op.execute("INSERT INTO flourish_meta (key, value) VALUES ('sync_protocol', '1')")
 
 
 def downgrade() -> None:
     for name in reversed(OBJECTS):
-        op.execute(load(name).drop)
+        op.execute(load(name, as_of=revision).drop)
     op.drop_index("ix_teacher_corrections_sync_txid", table_name="teacher_corrections")
     op.drop_index("idx_corrections_teacher", table_name="teacher_corrections")
     op.drop_index("idx_corrections_date", table_name="teacher_corrections")

@@ -1,0 +1,6 @@
+-- drop: DROP POLICY IF EXISTS teacher_rows ON assessments; ALTER TABLE assessments DISABLE ROW LEVEL SECURITY;
+-- Rows of the teacher's own students only (reading and writing).
+ALTER TABLE assessments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY teacher_rows ON assessments TO flourish_teacher
+    USING (student_id IN (SELECT own_student_ids()))
+    WITH CHECK (student_id IN (SELECT own_student_ids()));

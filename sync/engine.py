@@ -1,0 +1,371 @@
+"""The sync engine: push the laptop's queue, then pull the server's changes.
+
+:class:`SyncEngine` is used by ``flourish sync`` (once, headless) and by the desktop's
+sync worker (on a worker thread, with retry and backoff around it). One engine holds one
+warm connection of the teacher's own login; it is not thread-safe: use it from one
+thread at a time. ``sync_once`` never leaves the local store half-updated: each pushed
+batch is acknowledged in one local transaction, each pulled page is applied in one.
+
+Push in batches (one server transaction each, see :mod:`sync.push`): the batch's
+operations are first marked as sent (``attempts + 1``) so later edits of the same rows
+queue new operations instead of changing ones the server may already have applied; after
+the server commits, the results are applied locally and the batch leaves the queue. A
+crash anywhere in between only means the batch is sent again, and the server answers
+``duplicate`` for what it already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg2
+
+from sync import hlc as hlclock
+from sync.central import describe, display_url, normalise_url
+from sync.credentials import get_secret, server_key_name
+from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerError
+from sync.local import LocalStore, sqlite_of
+from sync.pull import PullReport, pull
+from sync.push import MAX_SKEW_MS, BatchResult, OpResult, apply_batch
+from sync.wire import BadOp, Op, exchanged_columns, local_value, parse_op, pk_value
+
+__all__ = [
+    "SYNC_PROTOCOL",
+    "NotConfigured",
+    "SyncEngine",
+    "SyncReport",
+    "connect",
+]
+
+#: Version of the sync contract (flourish_meta.sync_protocol on the server).
+SYNC_PROTOCOL = 2
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int | None], None]
+
+
+class NotConfigured(FlourishError):
+    """This store has no server to sync with (``flourish login`` first)."""
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    lost: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    clock_events: int = 0
+    pull: PullReport = field(default_factory=PullReport)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"pushed {self.pushed} change(s) ({self.lost} lost, {self.rejected} rejected), "
+            f"pulled {self.pull.rows} row(s) and {self.pull.deleted} deletion(s), "
+            f"{self.conflicts} new conflict(s) in {self.seconds:.2f} s"
+        )
+
+
+def connect(url: str, *, password: str | None, connect_timeout: int = 5) -> Any:
+    """A psycopg2 connection for sync (UTC, statement timeout, keepalives)."""
+    parsed = normalise_url(url)
+    try:
+        conn = psycopg2.connect(
+            host=parsed.host,
+            port=parsed.port or 5432,
+            dbname=parsed.database,
+            user=parsed.username,
+            password=password if password is not None else parsed.password,
+            connect_timeout=connect_timeout,
+            application_name="flourish-sync",
+            options="-c statement_timeout=120000 -c timezone=UTC",
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+            **{k: str(v) for k, v in parsed.query.items()},
+        )
+    except psycopg2.Error as exc:
+        raise describe(exc) from exc
+    return conn
+
+
+def check_schema(cur: Any) -> None:
+    """Stop with 'update required' unless client and server speak the same protocol."""
+    from sync.admin import head_revision, known_revisions
+
+    cur.execute("SELECT version_num FROM alembic_version")
+    row = cur.fetchone()
+    server_rev = row[0] if row else None
+    cur.execute("SELECT value FROM flourish_meta WHERE key = 'sync_protocol'")
+    row = cur.fetchone()
+    server_protocol = int(row[0]) if row else 0
+    client = f"{head_revision()} (protocol {SYNC_PROTOCOL})"
+    server = f"{server_rev or 'empty'} (protocol {server_protocol})"
+    if server_rev not in known_revisions() or server_protocol > SYNC_PROTOCOL:
+        raise SchemaVersionError(f"update required: client {client}, server {server}")
+    if server_protocol < SYNC_PROTOCOL:
+        raise SchemaVersionError(
+            f"the server's schema is older than this Flourish: client {client}, server {server}; "
+            "ask IT to run 'flourish server migrate'"
+        )
+
+
+class SyncEngine:
+    """Push then pull for one local store (see the module docstring for the rules)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        *,
+        url: str,
+        password: str | None,
+        batch_size: int = 2000,
+        page_size: int = 5000,
+    ) -> None:
+        self.store = store
+        self.url = url
+        self.password = password
+        self.batch_size = batch_size
+        self.page_size = page_size
+        self._conn: Any = None
+
+    @classmethod
+    def from_store(
+        cls, store: LocalStore, *, password: str | None = None, **options: Any
+    ) -> SyncEngine:
+        url = store.state("server_url")
+        login = store.state("login")
+        if not url or not login:
+            raise NotConfigured("this laptop is not signed in to a server: run 'flourish login'")
+        if password is None:
+            host = urlsplit(url).hostname or ""
+            password = get_secret(server_key_name(login, host), env="FLOURISH_PASSWORD")
+        if password is None:
+            raise AuthError(
+                f"no password for {login} at {display_url(url)}: sign in again "
+                "('flourish login') or set FLOURISH_PASSWORD"
+            )
+        return cls(store, url=url, password=password, **options)
+
+    # -- connection ------------------------------------------------------------------
+    def _connection(self) -> Any:
+        if self._conn is not None and not self._conn.closed:
+            try:  # a warm connection may have died with the network: one round trip tells
+                self._conn.rollback()
+                with self._conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                self._conn.rollback()
+                return self._conn
+            except psycopg2.Error:
+                self.close()
+        self._conn = connect(self.url, password=self.password)
+        try:
+            with self._conn.cursor() as cur:
+                check_schema(cur)
+                cur.execute("SELECT current_teacher_id()")
+                teacher = cur.fetchone()[0]
+            self._conn.rollback()
+        except BaseException:
+            self.close()
+            raise
+        expected = self.store.state("teacher_id")
+        if teacher is None or (expected and teacher != expected):
+            self.close()
+            raise AuthError(
+                f"this login is not the teacher this laptop belongs to "
+                f"({teacher or 'no teacher'} vs {expected})"
+            )
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg2.Error:
+                pass
+            self._conn = None
+
+    def __enter__(self) -> SyncEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one round ---------------------------------------------------------------------
+    def sync_once(
+        self, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> SyncReport:
+        """Push every pending change, then pull. Raises ServerError subclasses."""
+        started = time.perf_counter()
+        report = SyncReport()
+        try:
+            conn = self._connection()
+            self._push_all(conn, report, progress, cancel)
+            report.pull = pull(
+                conn, self.store, page_size=self.page_size, progress=progress, cancel=cancel
+            )
+        except ServerError as exc:
+            self._record_error(exc)
+            self.close()
+            raise
+        except psycopg2.Error as exc:
+            error = describe(exc)
+            self._record_error(error)
+            self.close()
+            raise error from exc
+        report.seconds = time.perf_counter() - started
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        self.store.set_state({"last_sync": now + "Z", "last_error": None})
+        return report
+
+    def _record_error(self, exc: BaseException) -> None:
+        try:
+            self.store.set_state({"last_error": str(exc)})
+        except (FlourishError, sqlite3.Error):  # never hide the original error
+            log.exception("could not record the sync error")
+
+    # -- push --------------------------------------------------------------------------
+    def _next_batch(self) -> list[Op]:
+        device = self.store.device_no
+        ops: list[Op] = []
+        with self.store.write() as txn:
+            raw = sqlite_of(txn.conn)
+            rows = raw.execute(
+                "SELECT op_id, table_name, row_pk, op, payload, sync_hlc FROM sync_operations "
+                "WHERE status = 'pending' ORDER BY op_id LIMIT ?",
+                (self.batch_size,),
+            ).fetchall()
+            for op_id, table, pk, kind, payload, stamp in rows:
+                try:
+                    ops.append(parse_op(op_id, table, pk, kind, payload, stamp, device))
+                except BadOp as exc:
+                    raw.execute(
+                        "UPDATE sync_operations SET status = 'quarantined', last_error = ? "
+                        "WHERE op_id = ?",
+                        (f"not sent: {exc}", op_id),
+                    )
+            if ops:
+                raw.executemany(
+                    "UPDATE sync_operations SET attempts = attempts + 1 WHERE op_id = ?",
+                    [(op.op_id,) for op in ops],
+                )
+        return ops
+
+    def _push_all(
+        self,
+        conn: Any,
+        report: SyncReport,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        total = self._pending_count()
+        done = 0
+        while True:
+            if cancel is not None and cancel.is_set():
+                return
+            ops = self._next_batch()
+            if not ops:
+                return
+            offset = int(self.store.state("clock_offset_ms", "0") or 0)
+            client_now = hlclock.now_millis() + offset
+            with conn.cursor() as cur:
+                result = apply_batch(cur, self.store.device_no, ops, client_now_ms=client_now)
+            conn.commit()
+            self._acknowledge(ops, result)
+            for r in result.results:
+                if r.status == "applied":
+                    report.pushed += 1
+                elif r.status == "lost":
+                    report.lost += 1
+                elif r.status == "rejected":
+                    report.rejected += 1
+                else:
+                    report.duplicates += 1
+            report.conflicts += result.conflicts
+            report.clock_events += len(result.events)
+            done += len(ops)
+            if progress is not None:
+                progress("push", done, max(total, done))
+
+    def _pending_count(self) -> int:
+        with self.store.read() as conn:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT COUNT(*) FROM sync_operations WHERE status = 'pending'"
+                ).scalar_one()
+            )
+
+    def _acknowledge(self, ops: list[Op], result: BatchResult) -> None:
+        """Apply the server's answers locally and take the batch off the queue."""
+        by_id = {op.op_id: op for op in ops}
+        with self.store.apply_remote() as conn:
+            raw = sqlite_of(conn)
+            for r in result.results:
+                op = by_id[r.op_id]
+                self._apply_result(raw, op, r)
+            done = [(r.op_id,) for r in result.results if r.status != "rejected"]
+            raw.executemany("DELETE FROM sync_operations WHERE op_id = ?", done)
+            raw.executemany(
+                "UPDATE sync_operations SET status = 'quarantined', last_error = ? WHERE op_id = ?",
+                [
+                    (f"refused by the server: {r.reason}", r.op_id)
+                    for r in result.results
+                    if r.status == "rejected"
+                ],
+            )
+            if abs(result.skew_ms) > MAX_SKEW_MS:
+                self._correct_clock(raw, result.skew_ms)
+
+    def _apply_result(self, raw: sqlite3.Connection, op: Op, r: OpResult) -> None:
+        key = pk_value(op.table, op.pk)
+        if r.status == "applied" and r.version is not None:
+            # The server's version becomes the row's base; its stamp (clock-adjusted) too,
+            # unless the row has changed again here since.
+            raw.execute(
+                f"UPDATE {op.table} SET sync_version = ?, "
+                "sync_hlc = CASE WHEN sync_hlc = ? THEN ? ELSE sync_hlc END WHERE id = ?",
+                (r.version, op.hlc, r.hlc, key),
+            )
+        elif r.status == "lost":
+            newer_local = raw.execute(
+                "SELECT 1 FROM sync_operations WHERE table_name = ? AND row_pk = ? "
+                "AND status = 'pending' AND op_id > ?",
+                (op.table, op.pk, op.op_id),
+            ).fetchone()
+            if newer_local and not r.drop_local:
+                return  # a newer local change is queued; the server will judge it
+            if r.drop_local or r.server_row is None:
+                raw.execute(f"DELETE FROM {op.table} WHERE id = ?", (key,))
+            if r.server_row is not None and r.server_table:
+                cols = exchanged_columns(r.server_table)
+                raw.execute(
+                    f"INSERT INTO {r.server_table} ({', '.join(cols)}) VALUES "
+                    f"({', '.join('?' * len(cols))}) ON CONFLICT(id) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id"),
+                    [local_value(r.server_table, c, r.server_row.get(c)) for c in cols],
+                )
+
+    def _correct_clock(self, raw: sqlite3.Connection, skew_ms: int) -> None:
+        row = raw.execute("SELECT value FROM sync_state WHERE key = 'clock_offset_ms'").fetchone()
+        offset = int(row[0]) if row else 0
+        offset -= skew_ms
+        raw.execute(
+            "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('clock_offset_ms', ?)",
+            (str(offset),),
+        )
+        # The clock state may have run ahead with the wrong clock; bring it back.
+        corrected = hlclock.from_millis(hlclock.now_millis() + offset)
+        raw.execute(
+            "UPDATE sync_state SET value = ? WHERE key = 'hlc' AND CAST(value AS INTEGER) > ?",
+            (str(corrected), corrected + hlclock.from_millis(MAX_SKEW_MS)),
+        )
+        log.warning("clock corrected by %d ms after the server reported a skew", -skew_ms)

@@ -1,0 +1,146 @@
+"""Signing a laptop in to the central server: where it syncs, as whom, as which device.
+
+:func:`login` checks the login against the server (schema version, the teacher it maps
+to), registers this store as a device (which fixes its id range, see :mod:`sync.ids`),
+and records the server URL (without password), login, teacher and device number in the
+store. The password goes to the OS keyring only (see :mod:`sync.credentials`).
+
+A store used without a server (device 0) may hold rows already: they are moved into the
+new device's id range once, here, and queued for the first push. A store that is linked
+to another server or teacher, or a demo store, is refused.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from sync.central import normalise_url
+from sync.credentials import server_key_name, set_secret
+from sync.engine import check_schema, connect
+from sync.errors import AuthError, StoreError
+from sync.ids import ID_RANGE, allocate_id
+from sync.local import LocalStore
+from sync.tables import SYNCED_TABLES
+
+__all__ = ["LoginResult", "clean_url", "login"]
+
+_GENERATED = ("data_entries", "assessments", "teacher_corrections", "skill_targets", "badges")
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    teacher_id: str
+    device_no: int
+    renumbered: int
+    password_stored: bool
+
+
+def clean_url(server_url: str, user: str) -> str:
+    """The server URL with ``user`` as login and no password (safe to store)."""
+    parsed = normalise_url(server_url).set(username=user, password=None)
+    rendered = parsed.render_as_string(hide_password=False)
+    return rendered.replace("postgresql+psycopg2://", "postgresql://", 1)
+
+
+def login(
+    store: LocalStore, *, server_url: str, user: str, password: str, remember: bool = True
+) -> LoginResult:
+    url = clean_url(server_url, user)
+    if store.state("profile") == "demo":
+        raise StoreError("this is a demo store; sign in from your own data folder")
+    conn = connect(url, password=password)
+    try:
+        with conn.cursor() as cur:
+            check_schema(cur)
+            cur.execute("SELECT current_teacher_id()")
+            teacher = cur.fetchone()[0]
+            if teacher is None:
+                raise AuthError(
+                    f"login {user} is not a teacher on this server; ask IT to run "
+                    "'flourish server add-teacher'"
+                )
+            linked = store.state("server_url")
+            device_no = store.device_no
+            known_teacher = store.state("teacher_id")
+            if device_no and (linked != url or known_teacher != teacher):
+                raise StoreError(
+                    f"this data folder is linked to {linked} as {known_teacher}; "
+                    "use another data folder (--data-dir) for this login"
+                )
+            if known_teacher and known_teacher != teacher:
+                raise StoreError(
+                    f"this data folder belongs to teacher {known_teacher}, but {user} is "
+                    f"{teacher} on the server"
+                )
+            cur.execute(
+                "SELECT sync_register_device(%s, %s, %s)",
+                (store.state("device_uuid"), socket.gethostname(), _client_version()),
+            )
+            new_device = int(cur.fetchone()[0])
+        conn.commit()
+    finally:
+        conn.close()
+    renumbered = 0
+    if device_no == 0:
+        renumbered = _renumber(store, new_device)
+    store.set_state(
+        {
+            "server_url": url,
+            "login": user,
+            "teacher_id": teacher,
+            "device_no": str(new_device),
+            "profile": "server",
+        }
+    )
+    stored = False
+    if remember:
+        host = normalise_url(url).host or ""
+        stored = set_secret(server_key_name(user, host), password)
+    return LoginResult(teacher, new_device, renumbered, stored)
+
+
+def _client_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("flourish-desktop")
+    except metadata.PackageNotFoundError:
+        return "source"
+
+
+def _renumber(store: LocalStore, device_no: int) -> int:
+    """Move rows made before registration into the device's id range; queue them anew."""
+    moved = 0
+    with store.apply_remote() as conn:
+        for table in _GENERATED:
+            numeric = "CAST(substr(id, 3) AS INTEGER)" if table == "data_entries" else "id"
+            old_ids = (
+                conn.execute(
+                    text(f"SELECT id FROM {table} WHERE {numeric} < :r ORDER BY {numeric}"),
+                    {"r": ID_RANGE},
+                )
+                .scalars()
+                .all()
+            )
+            for old in old_ids:
+                new = allocate_id(conn, table, device_no)
+                conn.execute(
+                    text(f"UPDATE {table} SET id = :new WHERE id = :old"), {"new": new, "old": old}
+                )
+                moved += 1
+        if moved:
+            conn.execute(text("DELETE FROM sync_operations"))
+    if moved:
+        with store.write() as txn:
+            stamp = txn.stamp()
+            for table in SYNCED_TABLES:
+                if table in ("teachers", "sync_conflicts"):
+                    continue
+                txn.conn.execute(
+                    text(f"UPDATE {table} SET sync_hlc = max(sync_hlc + 1, :s), sync_origin = :d"),
+                    {"s": stamp, "d": device_no},
+                )
+    return moved

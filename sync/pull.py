@@ -1,0 +1,364 @@
+"""Bringing the server's changes to the laptop: a commit-safe, resumable, bounded pull.
+
+**Shared evidence.** A group transcript owned by another teacher's student that supports a
+proposal for one of this teacher's students is readable (row level security) and arrives
+without its owner (``student_id`` NULL), so the laptop holds no row of that student.
+
+**The cursor.** Every server write records its transaction id (``sync_txid``, ``xid8``).
+A pull runs in one REPEATABLE READ snapshot and takes ``hi = pg_snapshot_xmin(snapshot)``:
+every transaction below ``hi`` has finished, so rows with ``lo <= sync_txid < hi`` are final
+and all visible. Rows of transactions still running (or that committed out of order) have
+ids ``>= hi`` and wait for the next pull — nothing is skipped, which a plain "version >
+last seen" cursor cannot promise (tests/test_sync_cursor.py shows the difference). After a
+complete pull the cursor becomes ``hi``.
+
+**Order.** Tombstones first (a row re-created after a deletion then wins), then the tables
+parents first, then visibility events: a ``revoke`` (a student moved to another teacher,
+which row level security hides from this teacher's ordinary pull) deletes the student's
+rows here and quarantines queued edits for them; a ``grant`` fetches the student's whole
+slice.
+
+**Bounded and resumable.** Rows come in pages (keyset on ``(sync_txid, sync_version)``);
+each page is applied in its own local transaction together with the resume point, so an
+interrupted initial sync continues where it stopped, with the same window.
+
+**Local changes win only if newer.** A pulled row is not applied over a local row that
+has a queued change with a newer timestamp (that change will be pushed and judged by the
+server); otherwise the server's row is applied and the queued change stays queued.
+Applied rows are never queued again (``LocalStore.apply_remote``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+from sqlalchemy import Connection
+
+from sync.local import LocalStore, sqlite_of
+from sync.wire import INT_ID_TABLES, exchanged_columns, local_value, select_list
+
+__all__ = ["PULL_TABLES", "PullReport", "pull"]
+
+PULL_TABLES = (
+    "teachers",
+    "students",
+    "data_entries",
+    "assessments",
+    "teacher_corrections",
+    "skill_targets",
+    "badges",
+    "sync_conflicts",
+)
+_STEPS = ("tombstones", *PULL_TABLES, "visibility")
+# Unique rules besides the primary key: (columns, extra condition) as in sync.push.
+_NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
+    "teacher_corrections": (("assessment_id",), ""),
+    "skill_targets": (("student_id", "skill_name"), " AND completed = 0"),
+    "badges": (("student_id", "skill_name", "level_achieved"), ""),
+}
+# Foreign keys of pulled rows: table -> [(column, parent table)].
+_PARENTS: dict[str, list[tuple[str, str]]] = {
+    "students": [("teacher_id", "teachers")],
+    "data_entries": [("student_id", "students"), ("teacher_id", "teachers")],
+    "assessments": [("data_entry_id", "data_entries"), ("student_id", "students")],
+    "teacher_corrections": [("assessment_id", "assessments"), ("corrected_by", "teachers")],
+    "skill_targets": [("student_id", "students"), ("assigned_by", "teachers")],
+    "badges": [("student_id", "students"), ("granted_by", "teachers")],
+}
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class PullReport:
+    rows: int = 0
+    deleted: int = 0
+    skipped_local_newer: int = 0
+    revoked: list[str] = field(default_factory=list)
+    granted: list[str] = field(default_factory=list)
+    cursor: str = "0"
+
+
+class Cancelled(Exception):
+    """The pull was cancelled; what was applied stays, the resume point is saved."""
+
+
+def _remote(
+    cur: Any, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
+) -> list[tuple[Any, ...]]:
+    window = sql.SQL(
+        "sync_txid >= %s::xid8 AND sync_txid < %s::xid8 "
+        "AND (sync_txid, sync_version) > (%s::xid8, %s) ORDER BY sync_txid, sync_version LIMIT %s"
+    )
+    params = (lo, hi, after[0], after[1], limit)
+    if step == "tombstones":
+        cur.execute(
+            sql.SQL(
+                "SELECT table_name, row_pk, sync_hlc, sync_txid::text, sync_version "
+                "FROM sync_tombstones WHERE {}"
+            ).format(window),
+            params,
+        )
+    elif step == "visibility":
+        cur.execute(
+            sql.SQL(
+                "SELECT kind, student_id, 0, sync_txid::text, sync_version "
+                "FROM sync_visibility WHERE {}"
+            ).format(window),
+            params,
+        )
+    else:
+        cur.execute(
+            sql.SQL("SELECT {cols}, sync_txid::text FROM {t} WHERE {w}").format(
+                cols=sql.SQL(select_list(step)), t=sql.Identifier(step), w=window
+            ),
+            params,
+        )
+    return list(cur.fetchall())
+
+
+def _fetch_rows(cur: Any, table: str, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    cur.execute(
+        sql.SQL("SELECT {cols} FROM {t} WHERE " + where).format(
+            cols=sql.SQL(select_list(table)), t=sql.Identifier(table)
+        ),
+        params,
+    )
+    return list(cur.fetchall())
+
+
+class _Applier:
+    """Writes server rows into the local store inside one ``apply_remote`` transaction."""
+
+    def __init__(
+        self, conn: Connection, cur: Any, report: PullReport, teacher_id: str | None
+    ) -> None:
+        self.conn = conn
+        self.teacher_id = teacher_id
+        self.db = sqlite_of(conn)
+        self.cur = cur
+        self.report = report
+        self.max_hlc = 0
+        self._pending: dict[str, dict[str, int]] = {}
+
+    def pending(self, table: str) -> dict[str, int]:
+        if table not in self._pending:
+            rows = self.db.execute(
+                "SELECT row_pk, max(sync_hlc) FROM sync_operations "
+                "WHERE status = 'pending' AND table_name = ? GROUP BY row_pk",
+                (table,),
+            ).fetchall()
+            self._pending[table] = {pk: hlc for pk, hlc in rows}
+        return self._pending[table]
+
+    def rows(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        cols = exchanged_columns(table)
+        hlc_at = cols.index("sync_hlc")
+        pending = self.pending(table)
+        values = []
+        for row in rows:
+            pk = str(row[0])
+            self.max_hlc = max(self.max_hlc, int(row[hlc_at]))
+            if pk in pending and pending[pk] > row[hlc_at]:
+                self.report.skipped_local_newer += 1
+                continue
+            values.append(tuple(local_value(table, c, v) for c, v in zip(cols, row, strict=False)))
+        if not values:
+            return
+        statement = (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+        )
+        self.db.execute("SAVEPOINT page")
+        try:
+            self.db.executemany(statement, values)
+        except sqlite3.IntegrityError:
+            self.db.execute("ROLLBACK TO SAVEPOINT page")
+            for one in values:
+                self._one(table, cols, statement, one)
+        self.db.execute("RELEASE SAVEPOINT page")
+        self.report.rows += len(values)
+
+    def _one(self, table: str, cols: tuple[str, ...], statement: str, row: tuple[Any, ...]) -> None:
+        """The careful path: clear natural-key rivals and fetch missing parents first."""
+        record = dict(zip(cols, row, strict=True))
+        spec = _NATURAL_KEYS.get(table)
+        if spec and not (table == "skill_targets" and record.get("completed")):
+            columns, extra = spec
+            rivals = self.db.execute(
+                f"SELECT id FROM {table} WHERE "
+                + " AND ".join(f"{c} = ?" for c in columns)
+                + f" AND id <> ?{extra}",
+                (*(record[c] for c in columns), record["id"]),
+            ).fetchall()
+            pending = self.pending(table)
+            for (rival,) in rivals:
+                if pending.get(str(rival), 0) > record["sync_hlc"]:
+                    self.report.skipped_local_newer += 1
+                    return  # our newer local row goes to the server first
+                self.db.execute(f"DELETE FROM {table} WHERE id = ?", (rival,))
+        for column, parent in _PARENTS.get(table, []):
+            value = record.get(column)
+            if (
+                value is not None
+                and not self.db.execute(f"SELECT 1 FROM {parent} WHERE id = ?", (value,)).fetchone()
+            ):
+                parent_rows = _fetch_rows(self.cur, parent, "id = %s", (value,))
+                if parent_rows:
+                    self.rows(parent, parent_rows)
+        self.db.execute(statement, row)
+
+    def tombstones(self, rows: Sequence[Sequence[Any]]) -> None:
+        for table, pk, hlc, _txid, _version in rows:
+            self.max_hlc = max(self.max_hlc, int(hlc))
+            if self.pending(table).get(pk, 0) > hlc:
+                self.report.skipped_local_newer += 1
+                continue
+            key: int | str = int(pk) if table in INT_ID_TABLES else pk
+            deleted = self.db.execute(f"DELETE FROM {table} WHERE id = ?", (key,)).rowcount
+            self.report.deleted += max(deleted, 0)
+
+    def visibility(self, rows: Sequence[Sequence[Any]]) -> None:
+        for kind, student_id, _zero, _txid, _version in rows:
+            if kind == "revoke":
+                self.db.execute("DELETE FROM students WHERE id = ?", (student_id,))
+                self.db.execute(
+                    "UPDATE sync_operations SET status = 'quarantined', last_error = ? "
+                    "WHERE student_id = ? AND status = 'pending'",
+                    (
+                        f"student {student_id} now belongs to another teacher; this change was "
+                        "not sent",
+                        student_id,
+                    ),
+                )
+                self.report.revoked.append(student_id)
+            else:
+                self.grant(student_id)
+                self.report.granted.append(student_id)
+        if any(kind == "revoke" for kind, *_rest in rows):
+            # Deleting a moved student cascades to evidence it owned, which may support
+            # proposals for students who stay: fetch their slices again.
+            own = self.db.execute(
+                "SELECT id FROM students WHERE teacher_id = ?", (self.teacher_id,)
+            ).fetchall()
+            for (student,) in own:
+                self.grant(student)
+
+    def grant(self, student_id: str) -> None:
+        self.rows("students", _fetch_rows(self.cur, "students", "id = %s", (student_id,)))
+        for table in ("data_entries", "assessments", "skill_targets", "badges"):
+            self.rows(table, _fetch_rows(self.cur, table, "student_id = %s", (student_id,)))
+        self.rows(
+            "teacher_corrections",
+            _fetch_rows(
+                self.cur,
+                "teacher_corrections",
+                "assessment_id IN (SELECT id FROM assessments WHERE student_id = %s)",
+                (student_id,),
+            ),
+        )
+
+    def finish(self) -> None:
+        if self.max_hlc:
+            self.db.execute(
+                "UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) "
+                "WHERE key = 'hlc'",
+                (self.max_hlc,),
+            )
+
+
+def _save(db: sqlite3.Connection, values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            db.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+        else:
+            db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))
+
+
+def pull(
+    pg: Any,
+    store: LocalStore,
+    *,
+    page_size: int = 5000,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> PullReport:
+    """Pull every change visible to this login since the store's cursor.
+
+    ``pg`` is an open psycopg2 connection of the teacher's login with no transaction in
+    progress; the pull uses (and ends) one REPEATABLE READ transaction on it.
+    """
+    report = PullReport()
+    teacher_id = store.state("teacher_id")
+    resume_raw = store.state("pull_resume")
+    resume = json.loads(resume_raw) if resume_raw else None
+    pg.rollback()
+    pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    try:
+        cur = pg.cursor()
+        if resume:
+            lo, hi = resume["lo"], resume["hi"]
+            step_index, after = resume["step"], (resume["after"][0], int(resume["after"][1]))
+        else:
+            lo = store.state("pull_cursor", "0") or "0"
+            cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+            hi = str(cur.fetchone()[0])
+            step_index, after = 0, ("0", 0)
+        report.cursor = lo
+        if int(hi) <= int(lo) and not resume:
+            return report
+        while step_index < len(_STEPS):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            step = _STEPS[step_index]
+            rows = _remote(cur, step, lo, hi, after, page_size)
+            with store.apply_remote() as conn:
+                applier = _Applier(conn, cur, report, teacher_id)
+                if step == "tombstones":
+                    applier.tombstones(rows)
+                elif step == "visibility":
+                    applier.visibility(rows)
+                else:
+                    applier.rows(step, [r[:-1] for r in rows])
+                applier.finish()
+                if len(rows) == page_size:
+                    last = rows[-1]
+                    after = (
+                        str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
+                        _version_of(step, last),
+                    )
+                else:
+                    step_index, after = step_index + 1, ("0", 0)
+                done = step_index >= len(_STEPS)
+                _save(
+                    applier.db,
+                    {
+                        "pull_resume": None
+                        if done
+                        else json.dumps(
+                            {"lo": lo, "hi": hi, "step": step_index, "after": list(after)}
+                        ),
+                        "pull_cursor": hi if done else lo,
+                    },
+                )
+            if progress is not None:
+                progress("pull", report.rows + report.deleted, None)
+        report.cursor = hi
+        return report
+    finally:
+        pg.rollback()
+        pg.set_session(isolation_level="READ COMMITTED", readonly=False)
+
+
+def _version_of(step: str, row: Sequence[Any]) -> int:
+    if step in ("tombstones", "visibility"):
+        return int(row[-1])
+    cols = exchanged_columns(step)
+    return int(row[cols.index("sync_version")])

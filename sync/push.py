@@ -1,0 +1,665 @@
+"""Applying one batch of a laptop's queued changes on the server, in one transaction.
+
+Run by the laptop, connected as its teacher's own login (row level security applies to
+every statement). :func:`apply_batch` must be called inside an open transaction; the caller
+commits. The rules:
+
+* **Exactly once.** ``sync_devices.last_op_seq`` (locked for the transaction) is the
+  highest operation id of this device already applied; operations at or below it are
+  answered ``duplicate`` and not applied again, so resending a batch after a crash at any
+  point changes nothing. The laptop sends its pending operations in id order, so the
+  mark only ever moves past operations it has sent.
+* **Timestamp wins, per row**: a change applies if its ``(sync_hlc, sync_origin)`` is
+  greater than the row's (or its tombstone's); otherwise it *loses*. A change that
+  overwrites a version its laptop had not seen (concurrent edits) also records the
+  overwritten version. Every loser goes to ``sync_conflicts`` with who, when and what.
+* **Natural keys**: one correction per assessment, one active target per student and
+  skill, one badge per student, skill and level. Two rows for one key: the newer stays,
+  the older is deleted and logged.
+* **Human over machine**: a change to the AI's fields of an assessment a teacher has
+  decided on never applies, whatever its timestamp.
+* **Clocks**: a laptop whose (offset-corrected) clock is off by more than
+  ``MAX_SKEW_MS`` has that skew taken out of every stamp in the batch, and any stamp still
+  ahead of the server is clamped to the server's clock; both are logged in ``sync_events``.
+* **Bad input never blocks the queue**: an operation the database refuses (a CHECK, a
+  row of another teacher, a missing parent) is answered ``rejected`` with the reason and
+  the rest of the batch applies (each run is retried operation by operation under
+  savepoints when the set-based fast path fails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extras import Json, execute_values
+
+from sync import hlc as hlclock
+from sync.wire import (
+    Op,
+    exchanged_columns,
+    jsonable,
+    pk_value,
+    server_row,
+    server_value,
+    settable_columns,
+    update_only,
+)
+
+__all__ = ["MAX_SKEW_MS", "BatchResult", "OpResult", "apply_batch"]
+
+MAX_SKEW_MS = 120_000
+_AI_FIELDS = (
+    "data_entry_id",
+    "student_id",
+    "skill_name",
+    "skill_category",
+    "level",
+    "confidence_score",
+    "justification",
+    "source_quote",
+)
+# table -> (natural key columns, condition on rows that hold the key)
+_NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "teacher_corrections": (("assessment_id",), None),
+    "skill_targets": (("student_id", "skill_name"), "completed = FALSE"),
+    "badges": (("student_id", "skill_name", "level_achieved"), None),
+}
+
+
+@dataclass
+class OpResult:
+    op_id: int
+    status: str  # applied | lost | rejected | duplicate
+    reason: str | None = None
+    version: int | None = None  # new server version (applied)
+    hlc: int | None = None  # stamp the server stored (after clock adjustment)
+    server_row: dict[str, Any] | None = None  # the winner (lost)
+    server_table: str | None = None
+    drop_local: bool = False  # the laptop's row lost to a different row: delete it
+
+
+@dataclass
+class BatchResult:
+    results: list[OpResult]
+    skew_ms: int
+    conflicts: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Conflict:
+    table: str
+    pk: str
+    student_id: str | None
+    kind: str
+    reason: str
+    losing: dict[str, Any]
+    losing_hlc: int
+    losing_origin: int
+    winning: dict[str, Any] | None
+    winning_hlc: int | None
+    winning_origin: int | None
+
+
+def _when(stamp: int) -> str:
+    return hlclock.to_datetime(stamp).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _who(origin: int) -> str:
+    return "the server" if origin == 0 else f"laptop {origin}"
+
+
+# -- clocks ----------------------------------------------------------------------------
+
+
+def _adjust(
+    ops: list[Op], client_now_ms: int, server_now_ms: int, device_no: int
+) -> tuple[list[Op], int, list[dict[str, Any]]]:
+    skew = client_now_ms - server_now_ms
+    events: list[dict[str, Any]] = []
+    shift = hlclock.from_millis(skew) if abs(skew) > MAX_SKEW_MS else 0
+    if shift:
+        events.append({"kind": "clock_skew", "skew_ms": skew, "device_no": device_no})
+    limit = hlclock.from_millis(server_now_ms + MAX_SKEW_MS)
+    out = []
+    for op in ops:
+        stamp = op.hlc - shift
+        if stamp > limit:
+            events.append(
+                {
+                    "kind": "clock_clamped",
+                    "op_id": op.op_id,
+                    "table": op.table,
+                    "row_pk": op.pk,
+                    "stamped": _when(stamp),
+                    "server_time": _when(hlclock.from_millis(server_now_ms)),
+                }
+            )
+            stamp = hlclock.from_millis(server_now_ms)
+        if stamp != op.hlc:
+            op = Op(op.op_id, op.table, op.pk, op.kind, op.row, stamp, op.origin, op.base_version)
+        out.append(op)
+    return out, skew, events
+
+
+# -- reading current server state --------------------------------------------------------
+
+
+def _select(
+    cur: Any, table: str, where: sql.Composable, params: Sequence[Any]
+) -> list[dict[str, Any]]:
+    cols = exchanged_columns(table)
+    query = sql.SQL("SELECT {cols} FROM {t} WHERE {w} FOR UPDATE").format(
+        cols=sql.SQL(", ").join(map(sql.Identifier, cols)), t=sql.Identifier(table), w=where
+    )
+    cur.execute(query, params)
+    return [server_row(cols, row) for row in cur.fetchall()]
+
+
+def _existing(cur: Any, table: str, pks: list[Any]) -> dict[str, dict[str, Any]]:
+    rows = _select(cur, table, sql.SQL("id = ANY(%s)"), (pks,))
+    return {str(r["id"]): r for r in rows}
+
+
+def _tombstones(cur: Any, table: str, pks: list[str]) -> dict[str, tuple[int, int]]:
+    cur.execute(
+        "SELECT row_pk, sync_hlc, sync_origin FROM sync_tombstones "
+        "WHERE table_name = %s AND row_pk = ANY(%s)",
+        (table, pks),
+    )
+    return {pk: (h, o) for pk, h, o in cur.fetchall()}
+
+
+def _natural_key(table: str, row: dict[str, Any]) -> tuple[Any, ...] | None:
+    spec = _NATURAL_KEYS.get(table)
+    if spec is None:
+        return None
+    columns, condition = spec
+    if condition and row.get("completed"):
+        return None  # only active targets hold the key
+    key = tuple(row.get(c) for c in columns)
+    return None if any(v is None for v in key) else key
+
+
+def _rivals(cur: Any, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = {k for r in rows if (k := _natural_key(table, r)) is not None}
+    if not keys:
+        return []
+    columns, condition = _NATURAL_KEYS[table]
+    where = sql.SQL("({cols}) IN %s").format(cols=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    if condition:
+        where = sql.SQL("{} AND {}").format(where, sql.SQL(condition))
+    return _select(cur, table, where, (tuple(keys),))
+
+
+def _student_of(cur: Any, table: str, row: dict[str, Any]) -> str | None:
+    if table == "students":
+        return str(row["id"])
+    if table == "teacher_corrections" and row.get("assessment_id") is not None:
+        cur.execute("SELECT student_id FROM assessments WHERE id = %s", (row["assessment_id"],))
+        found = cur.fetchone()
+        return None if found is None else found[0]
+    value = row.get("student_id")
+    return None if value is None else str(value)
+
+
+# -- the batch ------------------------------------------------------------------------
+
+
+class _Batch:
+    def __init__(self, cur: Any, device_no: int) -> None:
+        self.cur = cur
+        self.device_no = device_no
+        self.results: dict[int, OpResult] = {}
+        self.conflicts: list[_Conflict] = []
+
+    def conflict(
+        self,
+        op_table: str,
+        pk: str,
+        kind: str,
+        reason: str,
+        losing: dict[str, Any],
+        losing_key: tuple[int, int],
+        winning: dict[str, Any] | None,
+        winning_key: tuple[int, int] | None,
+    ) -> None:
+        self.conflicts.append(
+            _Conflict(
+                table=op_table,
+                pk=pk,
+                student_id=_student_of(self.cur, op_table, winning or losing),
+                kind=kind,
+                reason=reason,
+                losing=losing,
+                losing_hlc=losing_key[0],
+                losing_origin=losing_key[1],
+                winning=winning,
+                winning_hlc=None if winning_key is None else winning_key[0],
+                winning_origin=None if winning_key is None else winning_key[1],
+            )
+        )
+
+    # upserts -------------------------------------------------------------------------
+    def upserts(self, table: str, ops: list[Op]) -> None:
+        cur = self.cur
+        pks = [pk_value(table, op.pk) for op in ops]
+        state: dict[str, dict[str, Any] | None] = dict(_existing(cur, table, pks))
+        tombs = _tombstones(cur, table, [op.pk for op in ops])
+        rivals = {str(r["id"]): r for r in _rivals(cur, table, [op.row or {} for op in ops])}
+        reviewed: set[str] = set()
+        if table == "assessments":
+            cur.execute(
+                "SELECT assessment_id FROM teacher_corrections WHERE assessment_id = ANY(%s)",
+                (pks,),
+            )
+            reviewed = {str(r[0]) for r in cur.fetchall()}
+        winners: dict[str, tuple[Op, dict[str, Any]]] = {}
+        applied: dict[str, list[Op]] = {}
+        displaced: list[tuple[str, Op]] = []
+        for op in ops:
+            row = dict(op.row or {}, sync_hlc=op.hlc, sync_origin=op.origin)
+            current = state.get(op.pk)
+            if current is not None:
+                current_key = (current["sync_hlc"], current["sync_origin"])
+                if op.key <= current_key:
+                    self.conflict(
+                        table,
+                        op.pk,
+                        "stale_write",
+                        f"This change ({_who(op.origin)}, {_when(op.hlc)}) arrived after a newer "
+                        f"one ({_who(current_key[1])}, {_when(current_key[0])}).",
+                        row,
+                        op.key,
+                        current,
+                        current_key,
+                    )
+                    self.results[op.op_id] = OpResult(
+                        op.op_id,
+                        "lost",
+                        "a newer change to this row exists",
+                        server_row=current,
+                        server_table=table,
+                    )
+                    continue
+                if op.pk in reviewed and any(
+                    _differs(current.get(f), row.get(f)) for f in _AI_FIELDS
+                ):
+                    self.conflict(
+                        table,
+                        op.pk,
+                        "human_decision",
+                        "An AI re-assessment tried to change a proposal a teacher has already "
+                        "decided on; the teacher's decision stands.",
+                        row,
+                        op.key,
+                        current,
+                        current_key,
+                    )
+                    self.results[op.op_id] = OpResult(
+                        op.op_id,
+                        "lost",
+                        "a teacher has decided on this assessment",
+                        server_row=current,
+                        server_table=table,
+                    )
+                    continue
+                if current["sync_version"] != op.base_version and current_key[1] != op.origin:
+                    self.conflict(
+                        table,
+                        op.pk,
+                        "stale_write",
+                        f"Replaced by a newer change ({_who(op.origin)}, {_when(op.hlc)}) made "
+                        "without seeing this version.",
+                        current,
+                        current_key,
+                        row,
+                        op.key,
+                    )
+            else:
+                if update_only(table):
+                    self.results[op.op_id] = OpResult(
+                        op.op_id, "rejected", f"{table}: this row cannot be created from a laptop"
+                    )
+                    continue
+                tomb = tombs.get(op.pk)
+                if tomb is not None and op.key <= tomb:
+                    self.conflict(
+                        table,
+                        op.pk,
+                        "deleted_row",
+                        f"This change ({_who(op.origin)}, {_when(op.hlc)}) was made to a row that "
+                        f"was deleted later ({_who(tomb[1])}, {_when(tomb[0])}).",
+                        row,
+                        op.key,
+                        None,
+                        tomb,
+                    )
+                    self.results[op.op_id] = OpResult(
+                        op.op_id,
+                        "lost",
+                        "the row was deleted by a newer change",
+                        server_row=None,
+                        server_table=table,
+                    )
+                    continue
+            key = _natural_key(table, row)
+            rival = (
+                next(
+                    (
+                        r
+                        for pk, r in rivals.items()
+                        if pk != op.pk
+                        and state.get(pk, r) is not None
+                        and _natural_key(table, r) == key
+                    ),
+                    None,
+                )
+                if key is not None
+                else None
+            )
+            if rival is not None:
+                rival_key = (rival["sync_hlc"], rival["sync_origin"])
+                what = _natural_key_words(table)
+                if op.key <= rival_key:
+                    self.conflict(
+                        table,
+                        op.pk,
+                        "natural_key",
+                        f"Two {what}; the newer one ({_who(rival_key[1])}, {_when(rival_key[0])}) "
+                        f"was kept.",
+                        row,
+                        op.key,
+                        rival,
+                        rival_key,
+                    )
+                    self.results[op.op_id] = OpResult(
+                        op.op_id,
+                        "lost",
+                        f"another of the {what} is newer",
+                        server_row=rival,
+                        server_table=table,
+                        drop_local=True,
+                    )
+                    continue
+                self.conflict(
+                    table,
+                    str(rival["id"]),
+                    "natural_key",
+                    f"Two {what}; the newer one ({_who(op.origin)}, {_when(op.hlc)}) was kept.",
+                    rival,
+                    rival_key,
+                    row,
+                    op.key,
+                )
+                displaced.append((str(rival["id"]), op))
+                state[str(rival["id"])] = None
+            state[op.pk] = row
+            winners[op.pk] = (op, row)
+            applied.setdefault(op.pk, []).append(op)
+        for pk, op in displaced:
+            self._delete(table, pk_value(table, pk), op)
+        if winners:
+            self._write(table, list(winners.values()), applied)
+
+    def _write(
+        self,
+        table: str,
+        winners: list[tuple[Op, dict[str, Any]]],
+        applied: dict[str, list[Op]],
+    ) -> None:
+        cols = settable_columns(table)
+        if update_only(table):
+            for op, row in winners:
+                self.cur.execute(
+                    sql.SQL(
+                        "UPDATE {t} SET {sets} WHERE id = %s RETURNING id, sync_version, sync_hlc"
+                    ).format(
+                        t=sql.Identifier(table),
+                        sets=sql.SQL(", ").join(
+                            sql.SQL("{} = %s").format(sql.Identifier(c)) for c in cols
+                        ),
+                    ),
+                    [server_value(table, c, row.get(c)) for c in cols] + [pk_value(table, op.pk)],
+                )
+                self._written(table, applied[op.pk], self.cur.fetchall())
+            return
+        all_cols = ("id", *cols)
+        statement = (
+            sql.SQL(
+                "INSERT INTO {t} ({cols}) VALUES %s ON CONFLICT (id) DO UPDATE SET {sets} "
+                "RETURNING id, sync_version, sync_hlc"
+            )
+            .format(
+                t=sql.Identifier(table),
+                cols=sql.SQL(", ").join(map(sql.Identifier, all_cols)),
+                sets=sql.SQL(", ").join(
+                    sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols
+                ),
+            )
+            .as_string(self.cur)
+        )
+        values = [
+            tuple(
+                pk_value(table, op.pk) if c == "id" else server_value(table, c, row.get(c))
+                for c in all_cols
+            )
+            for op, row in winners
+        ]
+        returned = execute_values(self.cur, statement, values, page_size=len(values), fetch=True)
+        self._written(table, [o for op, _row in winners for o in applied[op.pk]], returned)
+
+    def _written(self, table: str, ops: list[Op], returned: list[tuple[Any, ...]]) -> None:
+        versions = {str(pk): (version, stamp) for pk, version, stamp in returned}
+        for op in ops:
+            version, stamp = versions.get(op.pk, (None, None))
+            if version is None:
+                self.results[op.op_id] = OpResult(
+                    op.op_id, "rejected", f"{table} {op.pk}: the row is not visible to this login"
+                )
+            else:
+                self.results[op.op_id] = OpResult(op.op_id, "applied", version=version, hlc=stamp)
+
+    # deletes ----------------------------------------------------------------------------
+    def _delete(self, table: str, pk: Any, op: Op) -> bool:
+        self.cur.execute(
+            "SELECT set_config('flourish.delete_stamp', %s, true)", (f"{op.hlc}:{op.origin}",)
+        )
+        self.cur.execute(
+            sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(table)), (pk,)
+        )
+        deleted = bool(self.cur.rowcount)
+        self.cur.execute("SELECT set_config('flourish.delete_stamp', '', true)")
+        return deleted
+
+    def deletes(self, table: str, ops: list[Op]) -> None:
+        state: dict[str, dict[str, Any] | None] = dict(
+            _existing(self.cur, table, [pk_value(table, op.pk) for op in ops])
+        )
+        for op in ops:
+            current = state.get(op.pk)
+            if current is None:
+                self.results[op.op_id] = OpResult(op.op_id, "applied")
+                continue
+            if update_only(table):
+                self.results[op.op_id] = OpResult(
+                    op.op_id, "rejected", f"{table}: rows cannot be deleted from a laptop"
+                )
+                continue
+            current_key = (current["sync_hlc"], current["sync_origin"])
+            gone = {"id": current["id"], "_deleted": True}
+            if op.key <= current_key:
+                self.conflict(
+                    table,
+                    op.pk,
+                    "stale_write",
+                    f"This deletion ({_who(op.origin)}, {_when(op.hlc)}) was older than a change "
+                    f"to the row ({_who(current_key[1])}, {_when(current_key[0])}); the row stays.",
+                    gone,
+                    op.key,
+                    current,
+                    current_key,
+                )
+                self.results[op.op_id] = OpResult(
+                    op.op_id,
+                    "lost",
+                    "the row was changed after this deletion",
+                    server_row=current,
+                    server_table=table,
+                )
+                continue
+            if current["sync_version"] != op.base_version and current_key[1] != op.origin:
+                self.conflict(
+                    table,
+                    op.pk,
+                    "stale_write",
+                    f"Deleted ({_who(op.origin)}, {_when(op.hlc)}) without seeing this version.",
+                    current,
+                    current_key,
+                    gone,
+                    op.key,
+                )
+            self._delete(table, pk_value(table, op.pk), op)
+            state[op.pk] = None
+            self.results[op.op_id] = OpResult(op.op_id, "applied")
+
+    # conflicts ------------------------------------------------------------------------------
+    def flush_conflicts(self) -> int:
+        if not self.conflicts:
+            return 0
+        rows = [
+            (
+                c.table,
+                c.pk,
+                c.student_id,
+                c.kind,
+                c.reason,
+                Json(c.losing),
+                c.losing_hlc,
+                c.losing_origin,
+                None if c.winning is None else Json(c.winning),
+                c.winning_hlc,
+                c.winning_origin,
+            )
+            for c in self.conflicts
+        ]
+        execute_values(
+            self.cur,
+            "INSERT INTO sync_conflicts (table_name, row_pk, student_id, kind, reason, "
+            "losing_row, losing_hlc, losing_origin, winning_row, winning_hlc, winning_origin, "
+            "teacher_id, created_at) VALUES %s",
+            rows,
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, current_teacher_id(), "
+            "(now() AT TIME ZONE 'UTC'))",
+        )
+        count = len(self.conflicts)
+        self.conflicts = []
+        return count
+
+
+def _differs(server: Any, laptop: Any) -> bool:
+    if server is None or laptop is None:
+        return server is not laptop
+    if isinstance(server, float | int) or isinstance(laptop, float | int):
+        try:
+            return round(float(server), 2) != round(float(laptop), 2)
+        except (TypeError, ValueError):
+            return True
+    return str(server) != str(laptop)
+
+
+def _natural_key_words(table: str) -> str:
+    return {
+        "teacher_corrections": "teacher decisions on one assessment",
+        "skill_targets": "active targets for one student and skill",
+        "badges": "badges for one student, skill and level",
+    }[table]
+
+
+def _runs(ops: list[Op]) -> Iterator[tuple[str, str, list[Op]]]:
+    """Consecutive operations of the same table and kind (order is kept)."""
+    current: list[Op] = []
+    for op in ops:
+        if current and (op.table, op.kind) != (current[0].table, current[0].kind):
+            yield current[0].table, current[0].kind, current
+            current = []
+        current.append(op)
+    if current:
+        yield current[0].table, current[0].kind, current
+
+
+def _reason(exc: psycopg2.Error) -> str:
+    from sync.crud import RULES
+
+    text = (exc.pgerror or str(exc)).strip().splitlines()[0].removeprefix("ERROR:").strip()
+    constraint = getattr(exc.diag, "constraint_name", None)
+    if constraint and constraint in RULES:
+        return f"{RULES[constraint]} ({constraint})"
+    if "row-level security" in text or "permission denied" in text:
+        return f"not allowed for this teacher: {text}"
+    return text
+
+
+def apply_batch(cur: Any, device_no: int, ops: list[Op], *, client_now_ms: int) -> BatchResult:
+    """Apply ``ops`` (in id order) inside the caller's transaction; the caller commits."""
+    cur.execute(
+        "SELECT last_op_seq FROM sync_devices WHERE device_no = %s FOR UPDATE", (device_no,)
+    )
+    found = cur.fetchone()
+    if found is None:
+        from sync.errors import AuthError
+
+        raise AuthError(f"device {device_no} is not registered for this login: sign in again")
+    applied_up_to = int(found[0])
+    cur.execute("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+    server_now_ms = int(cur.fetchone()[0])
+    batch = _Batch(cur, device_no)
+    fresh = [op for op in ops if op.op_id > applied_up_to]
+    for op in ops:
+        if op.op_id <= applied_up_to:
+            batch.results[op.op_id] = OpResult(op.op_id, "duplicate")
+    fresh, skew, events = _adjust(fresh, client_now_ms, server_now_ms, device_no)
+    conflicts = 0
+    for table, kind, run in _runs(fresh):
+        cur.execute("SAVEPOINT run")
+        try:
+            (batch.upserts if kind == "upsert" else batch.deletes)(table, run)
+            conflicts += batch.flush_conflicts()
+            cur.execute("RELEASE SAVEPOINT run")
+        except psycopg2.Error:
+            cur.execute("ROLLBACK TO SAVEPOINT run")
+            batch.conflicts = []
+            for op in run:
+                batch.results.pop(op.op_id, None)
+                cur.execute("SAVEPOINT one")
+                try:
+                    (batch.upserts if kind == "upsert" else batch.deletes)(table, [op])
+                    conflicts += batch.flush_conflicts()
+                    cur.execute("RELEASE SAVEPOINT one")
+                except psycopg2.Error as exc:
+                    cur.execute("ROLLBACK TO SAVEPOINT one")
+                    batch.conflicts = []
+                    batch.results[op.op_id] = OpResult(op.op_id, "rejected", _reason(exc))
+    if events:
+        execute_values(
+            cur,
+            "INSERT INTO sync_events (device_no, teacher_id, kind, detail) VALUES %s",
+            [(device_no, e["kind"], Json({k: jsonable(v) for k, v in e.items()})) for e in events],
+            template="(%s, current_teacher_id(), %s, %s)",
+        )
+    if ops:
+        cur.execute(
+            "UPDATE sync_devices SET last_op_seq = greatest(last_op_seq, %s), "
+            "last_seen_at = now() WHERE device_no = %s",
+            (max(op.op_id for op in ops), device_no),
+        )
+    return BatchResult(
+        results=[batch.results[op.op_id] for op in ops],
+        skew_ms=skew,
+        conflicts=conflicts,
+        events=events,
+    )

@@ -1,0 +1,214 @@
+"""What travels between a laptop and the server: queued operations and row values.
+
+A queued operation (a row of ``sync_operations``) carries the full image of the row as
+JSON (see :mod:`sync.capture`). :func:`parse_op` turns it into an :class:`Op` or raises
+:class:`BadOp` with the reason it cannot be sent (the push quarantines it). Values are
+converted between the two stores here and nowhere else: SQLite keeps dates as ISO text,
+booleans as 0/1 and JSON as text; PostgreSQL wants real types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from psycopg2.extras import Json
+from sqlalchemy import JSON, Boolean, Date, DateTime
+
+from sync.tables import CENTRAL, LOCAL, SYNCED_TABLES
+
+__all__ = [
+    "INT_ID_TABLES",
+    "BadOp",
+    "Op",
+    "exchanged_columns",
+    "jsonable",
+    "local_value",
+    "parse_op",
+    "pk_value",
+    "select_list",
+    "server_row",
+    "server_value",
+    "settable_columns",
+]
+
+#: Tables whose primary key is an integer (the others are text).
+INT_ID_TABLES = frozenset(
+    {"assessments", "teacher_corrections", "skill_targets", "badges", "sync_conflicts"}
+)
+_SERVER_ONLY = {"sync_txid", "modified_at"}
+# Columns a teacher's login may not read (column privileges) and so never travel.
+_HIDDEN = {"teachers": {"email"}}
+# Columns the server derives itself and never takes from a laptop.
+_DERIVED = {"assessments": {"corrected"}}
+# Tables where a laptop may only change these columns of existing rows.
+_UPDATE_ONLY = {
+    "teachers": {"name"},
+    "sync_conflicts": {"resolution", "resolved_at"},
+}
+
+
+class BadOp(Exception):
+    """A queued operation that cannot be sent as it is (quarantined with this reason)."""
+
+
+@dataclass(frozen=True)
+class Op:
+    op_id: int
+    table: str
+    pk: str
+    kind: str  # 'upsert' | 'delete'
+    row: dict[str, Any] | None
+    hlc: int
+    origin: int
+    base_version: int
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.hlc, self.origin)
+
+
+@cache
+def exchanged_columns(table: str) -> tuple[str, ...]:
+    """Columns that travel for ``table`` (both directions), in table order."""
+    local = set(LOCAL.table(table).columns.keys())
+    hidden = _HIDDEN.get(table, set())
+    return tuple(
+        c
+        for c in CENTRAL.table(table).columns.keys()
+        if c in local and c not in _SERVER_ONLY and c not in hidden
+    )
+
+
+# What a pull selects for a column, where that is not the column itself: evidence shared
+# from another teacher's student (see shared_entry_ids) arrives without its owner.
+_MASKED = {
+    ("data_entries", "student_id"): (
+        "CASE WHEN student_id IN (SELECT own_student_ids()) THEN student_id END"
+    ),
+}
+
+
+def select_list(table: str) -> str:
+    """The SELECT list of a pull for ``table`` (constant text, no user input)."""
+    return ", ".join(
+        f"{_MASKED[(table, c)]} AS {c}" if (table, c) in _MASKED else c
+        for c in exchanged_columns(table)
+    )
+
+
+@cache
+def settable_columns(table: str) -> tuple[str, ...]:
+    """Columns a push writes (besides ``id``): the row, its HLC stamp and origin."""
+    if table in _UPDATE_ONLY:
+        return (*sorted(_UPDATE_ONLY[table]), "sync_hlc", "sync_origin")
+    derived = _DERIVED.get(table, set())
+    return tuple(
+        c for c in exchanged_columns(table) if c not in ("id", "sync_version") and c not in derived
+    )
+
+
+def update_only(table: str) -> bool:
+    return table in _UPDATE_ONLY
+
+
+def pk_value(table: str, pk: str) -> int | str:
+    return int(pk) if table in INT_ID_TABLES else pk
+
+
+@cache
+def _kinds(table: str) -> dict[str, str]:
+    out = {}
+    for col in CENTRAL.table(table).columns:
+        if isinstance(col.type, JSON):
+            out[col.name] = "json"
+        elif isinstance(col.type, Boolean):
+            out[col.name] = "bool"
+        elif isinstance(col.type, DateTime):
+            out[col.name] = "datetime"
+        elif isinstance(col.type, Date):
+            out[col.name] = "date"
+    return out
+
+
+def server_value(table: str, column: str, value: Any) -> Any:
+    """A payload value as psycopg2 should send it."""
+    if value is None:
+        return None
+    kind = _kinds(table).get(column)
+    if kind == "json":
+        return Json(json.loads(value) if isinstance(value, str) else value)
+    if kind == "bool":
+        return bool(value)
+    return value
+
+
+def local_value(table: str, column: str, value: Any) -> Any:
+    """A server value as the SQLite store keeps it (SQLAlchemy's storage formats)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    """A server value for a JSON document (the conflict log)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def server_row(columns: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    return {c: jsonable(v) for c, v in zip(columns, values, strict=True)}
+
+
+def parse_op(
+    op_id: int, table: str, row_pk: str, kind: str, payload: str, hlc: int, device_no: int
+) -> Op:
+    """Check one queued operation; :class:`BadOp` says why it cannot be sent."""
+    if table not in SYNCED_TABLES:
+        raise BadOp(f"unknown table {table!r}")
+    if kind not in ("upsert", "delete"):
+        raise BadOp(f"unknown operation {kind!r}")
+    try:
+        data = json.loads(payload)
+    except (TypeError, ValueError) as exc:
+        raise BadOp(f"the queued row is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict) or "id" not in data:
+        raise BadOp("the queued row has no id")
+    if str(data["id"]) != row_pk:
+        raise BadOp(f"the queued row's id {data['id']!r} does not match {row_pk!r}")
+    if kind == "upsert":
+        missing = [c for c in exchanged_columns(table) if c not in data]
+        if missing:
+            raise BadOp(f"the queued row lacks column(s) {', '.join(missing)}")
+    if not isinstance(hlc, int) or hlc <= 0:
+        raise BadOp(f"invalid timestamp {hlc!r}")
+    base = data.get("sync_version") or 0
+    return Op(
+        op_id=op_id,
+        table=table,
+        pk=row_pk,
+        kind=kind,
+        row=data if kind == "upsert" else None,
+        hlc=hlc,
+        origin=device_no,
+        base_version=int(base) if isinstance(base, int | str) and str(base).isdigit() else 0,
+    )

@@ -1,0 +1,70 @@
+"""Laptops for sync tests: real local stores signed in to the test database as teachers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sync.admin import add_teacher
+from sync.engine import SyncEngine, SyncReport
+from sync.local import LocalStore
+from sync.login import login
+
+PASSWORD = "teacher-pass-123"
+
+
+@dataclass
+class Server:
+    """The test database, with admin URL and one login per teacher."""
+
+    admin_url: str
+    logins: dict[str, str]
+
+    @property
+    def dbname(self) -> str:
+        return urlsplit(self.admin_url).path.lstrip("/")
+
+    def teacher_url(self, teacher: str) -> str:
+        parts = urlsplit(self.admin_url)
+        return f"postgresql://{self.logins[teacher]}@{parts.hostname}:{parts.port}{parts.path}"
+
+
+def make_server(admin_url: str, teachers: tuple[str, ...] = ("T001", "T002")) -> Server:
+    db = urlsplit(admin_url).path.lstrip("/")
+    logins = {}
+    for teacher in teachers:
+        name = f"{teacher.lower()}_{db}"[:63]
+        add_teacher(admin_url, teacher_id=teacher, login=name, password=PASSWORD)
+        logins[teacher] = name
+    return Server(admin_url, logins)
+
+
+class Laptop:
+    """One teacher's laptop: a store plus a warm engine (closed by :meth:`close`)."""
+
+    def __init__(
+        self, server: Server, teacher: str, folder: Path, *, url: str | None = None
+    ) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.teacher = teacher
+        self.store = LocalStore.open(folder / "flourish.sqlite3")
+        self.result = login(
+            self.store,
+            server_url=url or server.teacher_url(teacher),
+            user=server.logins[teacher],
+            password=PASSWORD,
+            remember=False,
+        )
+        self.engine = SyncEngine.from_store(self.store, password=PASSWORD)
+
+    @property
+    def device_no(self) -> int:
+        return self.result.device_no
+
+    def sync(self) -> SyncReport:
+        return self.engine.sync_once()
+
+    def close(self) -> None:
+        self.engine.close()
+        self.store.close()
