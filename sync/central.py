@@ -194,6 +194,8 @@ def describe(exc: BaseException) -> ServerError:
         m = pattern.search(message)
         if m:
             return cls(template.format(*m.groups(), match=m.group(0), where=where))
+    if isinstance(orig, psycopg2.InterfaceError):
+        return TransientError(f"connection to the server was lost ({message or 'closed'})")
     if isinstance(orig, psycopg2.OperationalError):
         first = message.splitlines()[0] if message else type(orig).__name__
         return TransientError(f"database connection problem: {first}")

@@ -276,7 +276,7 @@ class SyncEngine:
             if not ops:
                 return
             offset = int(self.store.state("clock_offset_ms", "0") or 0)
-            client_now = hlclock.now_millis() + offset
+            client_now = self.store.clock() + offset
             with conn.cursor() as cur:
                 result = apply_batch(cur, self.store.device_no, ops, client_now_ms=client_now)
             conn.commit()
@@ -363,7 +363,7 @@ class SyncEngine:
             (str(offset),),
         )
         # The clock state may have run ahead with the wrong clock; bring it back.
-        corrected = hlclock.from_millis(hlclock.now_millis() + offset)
+        corrected = hlclock.from_millis(self.store.clock() + offset)
         raw.execute(
             "UPDATE sync_state SET value = ? WHERE key = 'hlc' AND CAST(value AS INTEGER) > ?",
             (str(corrected), corrected + hlclock.from_millis(MAX_SKEW_MS)),

@@ -29,7 +29,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +124,9 @@ class LocalStore:
         self.path = path
         self.engine = engine
         self._lock = _lock_for(path)
+        #: The wall clock (milliseconds since the epoch) this store stamps changes with.
+        #: Tests give a laptop a skewed clock here; the program never changes it.
+        self.clock: Callable[[], int] = hlclock.now_millis
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -328,7 +331,7 @@ class WriteTxn:
             "SELECT value FROM sync_state WHERE key = 'clock_offset_ms'"
         ).first()
         offset = int(row[0]) if row else 0
-        physical = hlclock.from_millis(hlclock.now_millis() + offset)
+        physical = hlclock.from_millis(self.store.clock() + offset)
         value = self.conn.exec_driver_sql(
             "UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER) + 1, ?) AS TEXT) "
             "WHERE key = 'hlc' RETURNING value",

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg2
 from psycopg2 import sql
 from sqlalchemy import Connection
 
@@ -353,8 +354,12 @@ def pull(
         report.cursor = hi
         return report
     finally:
-        pg.rollback()
-        pg.set_session(isolation_level="READ COMMITTED", readonly=False)
+        if not pg.closed:
+            try:
+                pg.rollback()
+                pg.set_session(isolation_level="READ COMMITTED", readonly=False)
+            except psycopg2.Error:
+                pass  # the connection died with the pull; the engine reconnects
 
 
 def _version_of(step: str, row: Sequence[Any]) -> int:

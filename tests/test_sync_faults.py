@@ -1,0 +1,401 @@
+"""Sync under the known hard problems: commit order, clocks, bad input, versions, networks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy import text
+
+from sync import actions
+from sync import hlc as hlclock
+from sync.central import create_engine_for
+from sync.crud import CORRECTIONS, STUDENTS
+from sync.demo import load_demo_central
+from sync.engine import SyncEngine
+from sync.errors import SchemaVersionError, TransientError
+from sync.pull import Cancelled
+from tests.support.compare import differences, local_slice, server_slice
+from tests.support.faultproxy import FaultProxy
+from tests.support.laptops import PASSWORD, Laptop, Server, make_server
+from tests.support.pgcluster import PgCluster
+
+DAY_MS = 86_400_000
+
+
+@pytest.fixture
+def server(pg_url: str) -> Server:
+    engine = create_engine_for(pg_url)
+    with engine.begin() as conn:
+        load_demo_central(conn)
+    engine.dispose()
+    return make_server(pg_url)
+
+
+def admin_rows(server: Server, sql: str, **params: object) -> list[tuple[object, ...]]:
+    engine = create_engine_for(server.admin_url)
+    with engine.begin() as conn:
+        result = conn.execute(text(sql), params)
+        rows = [tuple(r) for r in result] if result.returns_rows else []
+    engine.dispose()
+    return rows
+
+
+# -- the commit-safe cursor ---------------------------------------------------------------
+
+
+def test_cursor_never_skips_a_transaction_that_commits_late(
+    server: Server, pg: PgCluster, tmp_path: Path
+) -> None:
+    laptop = Laptop(server, "T001", tmp_path / "L")
+    naive_cursor = int(admin_rows(server, "SELECT last_value FROM sync_version_seq")[0][0])
+    try:
+        laptop.sync()
+        slow = psycopg2.connect(pg.dsn(server.dbname))
+        fast = psycopg2.connect(pg.dsn(server.dbname))
+        with slow.cursor() as cur:  # transaction A takes its version first ...
+            cur.execute("UPDATE students SET name = 'Eva (A)' WHERE id = 'S001'")
+        with fast.cursor() as cur:  # ... B takes a later one and commits first
+            cur.execute("UPDATE students SET name = 'Lucas (B)' WHERE id = 'S002'")
+        fast.commit()
+
+        # A naive puller ("every version above the last one I saw") reads now ...
+        seen = admin_rows(
+            server, "SELECT id, sync_version FROM students WHERE sync_version > :c", c=naive_cursor
+        )
+        assert [r[0] for r in seen] == ["S002"]
+        naive_cursor = max(int(r[1]) for r in seen)  # type: ignore[call-overload]
+        # ... and ours too.
+        laptop.sync()
+        slow.commit()  # A commits after both pulls
+        late = admin_rows(server, "SELECT id FROM students WHERE sync_version > :c", c=naive_cursor)
+        assert late == []  # the naive cursor has skipped A's change for ever
+        laptop.sync()
+        with laptop.store.read() as conn:
+            names = {s.id: s.name for s in STUDENTS.list(conn)}
+        assert names == {"S001": "Eva (A)", "S002": "Lucas (B)"}  # ours has both
+        slow.close()
+        fast.close()
+    finally:
+        laptop.close()
+
+
+def test_cursor_holds_back_rows_of_running_transactions(
+    server: Server, pg: PgCluster, tmp_path: Path
+) -> None:
+    laptop = Laptop(server, "T001", tmp_path / "L")
+    try:
+        laptop.sync()
+        slow = psycopg2.connect(pg.dsn(server.dbname))
+        with slow.cursor() as cur:
+            cur.execute("SELECT pg_current_xact_id()")  # a transaction that stays open
+        admin_rows(server, "UPDATE students SET grade = 8 WHERE id = 'S002'")
+        first = laptop.sync()
+        assert first.pull.rows == 0  # committed, but behind a running transaction: wait
+        slow.rollback()
+        second = laptop.sync()
+        assert second.pull.rows == 1
+        slow.close()
+    finally:
+        laptop.close()
+
+
+# -- clocks ---------------------------------------------------------------------------
+
+
+def test_a_laptop_a_day_fast_does_not_win_over_a_later_change(
+    server: Server, tmp_path: Path
+) -> None:
+    fast = Laptop(server, "T001", tmp_path / "fast")
+    right = Laptop(server, "T001", tmp_path / "right")
+    try:
+        fast.sync()
+        right.sync()
+        fast.store.clock = lambda: hlclock.now_millis() + DAY_MS
+        actions.correct(fast.store, assessment_id=4, teacher_id="T001", level=1)  # earlier
+        time.sleep(0.01)
+        later = actions.correct(right.store, assessment_id=4, teacher_id="T001", level=4).value
+        right.sync()
+        report = fast.sync()
+        assert report.lost == 1
+        assert admin_rows(
+            server, "SELECT id, corrected_level FROM teacher_corrections WHERE assessment_id = 4"
+        ) == [(later.id, "Advanced")]
+        events = admin_rows(server, "SELECT kind, detail->>'skew_ms' FROM sync_events")
+        assert events and events[0][0] == "clock_skew"
+        assert abs(int(str(events[0][1])) - DAY_MS) < 60_000
+        offset = int(fast.store.state("clock_offset_ms") or 0)
+        assert abs(offset + DAY_MS) < 60_000  # the laptop learnt its clock is a day fast
+        # From now on its stamps are right: a new change made later wins normally.
+        time.sleep(0.01)
+        actions.correct(fast.store, assessment_id=4, teacher_id="T001", level=2)
+        fast.sync()
+        assert admin_rows(
+            server, "SELECT corrected_level FROM teacher_corrections WHERE assessment_id = 4"
+        ) == [("Developing",)]
+    finally:
+        fast.close()
+        right.close()
+
+
+def test_a_stamp_from_the_far_future_is_clamped_and_logged(server: Server, tmp_path: Path) -> None:
+    lap = Laptop(server, "T001", tmp_path / "L")
+    try:
+        lap.sync()
+        lap.store.clock = lambda: hlclock.now_millis() + 10 * DAY_MS
+        decision = actions.correct(lap.store, assessment_id=5, teacher_id="T001", level=3).value
+        lap.store.clock = hlclock.now_millis  # the clock was fixed before the push
+        lap.sync()
+        (stamp,) = admin_rows(
+            server, "SELECT sync_hlc FROM teacher_corrections WHERE id = :i", i=decision.id
+        )[0]
+        assert abs(hlclock.physical_millis(int(str(stamp))) - hlclock.now_millis()) < 60_000
+        events = admin_rows(server, "SELECT kind, detail->>'row_pk' FROM sync_events")
+        assert ("clock_clamped", str(decision.id)) in events
+        with lap.store.read() as conn:  # the laptop holds the server's stamp again
+            assert CORRECTIONS.require(conn, decision.id).sync_hlc == int(str(stamp))
+    finally:
+        lap.close()
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="needs Debian's faketime")
+def test_faketime_process_a_day_fast_loses_to_a_later_change(
+    server: Server, tmp_path: Path
+) -> None:
+    """The same as above, with the fast laptop a real process under faketime."""
+    right = Laptop(server, "T001", tmp_path / "right")
+    fast_dir = tmp_path / "fast"
+    env = dict(os.environ, FLOURISH_PASSWORD=PASSWORD)
+
+    def flourish(*args: str, fake: bool = False) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "desktop.cli", "--data-dir", str(fast_dir), *args]
+        if fake:
+            cmd = ["faketime", "-f", "+1d", *cmd]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+    try:
+        assert (
+            flourish(
+                "login", "--server", server.teacher_url("T001"), "--user", server.logins["T001"]
+            ).returncode
+            == 0
+        )
+        assert flourish("sync").returncode == 0
+        right.sync()
+        made = flourish("correct", "6", "--level", "1", fake=True)
+        assert made.returncode == 0, made.stderr
+        time.sleep(0.05)
+        later = actions.correct(right.store, assessment_id=6, teacher_id="T001", level=4).value
+        right.sync()
+        synced = flourish("sync", fake=True)
+        assert synced.returncode == 0, synced.stderr
+        assert "1 lost" in synced.stdout
+        assert admin_rows(server, "SELECT id FROM teacher_corrections WHERE assessment_id = 6") == [
+            (later.id,)
+        ]
+    finally:
+        right.close()
+
+
+# -- bad input --------------------------------------------------------------------------
+
+
+def _enqueue_raw(lap: Laptop, table: str, pk: str, payload: str, stamp: int) -> None:
+    with lap.store.write() as txn:
+        txn.conn.exec_driver_sql(
+            "INSERT INTO sync_operations (table_name, row_pk, op, payload, sync_hlc) "
+            "VALUES (?, ?, 'upsert', ?, ?)",
+            (table, pk, payload, stamp),
+        )
+
+
+def test_bad_operations_are_quarantined_and_never_block_the_queue(
+    server: Server, tmp_path: Path
+) -> None:
+    lap = Laptop(server, "T001", tmp_path / "L")
+    try:
+        lap.sync()
+        before = actions.correct(lap.store, assessment_id=7, teacher_id="T001", level=2).value
+        stamp = hlclock.from_millis(hlclock.now_millis())
+        _enqueue_raw(lap, "teacher_corrections", "123", "{not json", stamp)
+        _enqueue_raw(lap, "no_such_table", "1", "{}", stamp)
+        # an old client's out-of-range level
+        row = {k: v for k, v in before.to_dict().items()}
+        row.update(
+            id=lap.device_no * 10**9 + 999,
+            assessment_id=8,
+            corrected_level="Superb",
+            corrected_at=None,
+        )
+        import json
+
+        _enqueue_raw(lap, "teacher_corrections", str(row["id"]), json.dumps(row), stamp + 5)
+        after = actions.correct(lap.store, assessment_id=9, teacher_id="T001", level=3).value
+        report = lap.sync()
+        assert report.pushed == 2 and report.rejected == 1
+        ids = {r[0] for r in admin_rows(server, "SELECT id FROM teacher_corrections")}
+        assert ids == {before.id, after.id}
+        with lap.store.read() as conn:
+            held = dict(
+                conn.exec_driver_sql(
+                    "SELECT row_pk, last_error FROM sync_operations WHERE status = 'quarantined'"
+                ).all()
+            )
+        assert "not valid JSON" in held["123"]
+        assert "unknown table" in held["1"]
+        assert "corrected level must be one of" in held[str(row["id"])]
+        assert lap.sync().pushed == 0  # held-back changes are not resent
+    finally:
+        lap.close()
+
+
+# -- versions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "UPDATE flourish_meta SET value = '99' WHERE key = 'sync_protocol'",
+            "update required: client 0002 (protocol 2), server 0002 (protocol 99)",
+        ),
+        ("UPDATE alembic_version SET version_num = '0099'", "update required: client 0002"),
+        (
+            "UPDATE flourish_meta SET value = '1' WHERE key = 'sync_protocol'",
+            "ask IT to run 'flourish server migrate'",
+        ),
+    ],
+)
+def test_incompatible_schema_stops_without_changing_anything(
+    server: Server, tmp_path: Path, sql: str, message: str
+) -> None:
+    lap = Laptop(server, "T001", tmp_path / "L")
+    try:
+        lap.sync()
+        actions.correct(lap.store, assessment_id=10, teacher_id="T001", level=1)
+        admin_rows(server, sql)
+        lap.engine.close()
+        with pytest.raises(
+            SchemaVersionError, match=message.replace("(", r"\(").replace(")", r"\)")
+        ):
+            lap.sync()
+        with lap.store.read() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_operations").scalar() == 1
+        assert admin_rows(server, "SELECT COUNT(*) FROM teacher_corrections") == [(0,)]
+    finally:
+        lap.close()
+
+
+# -- networks ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy(pg: PgCluster) -> Iterator[FaultProxy]:
+    p = FaultProxy(pg.port, seed=11)
+    yield p
+    p.close()
+
+
+def test_dropped_connections_and_latency_still_end_exactly_once(
+    server: Server, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.teacher_url("T001")))
+    try:
+        lap.engine.batch_size = 7
+        lap.sync()
+        with lap.store.read() as conn:
+            pending = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT id FROM assessments WHERE corrected = 0 ORDER BY id"
+                ).all()
+            ]
+        for i, assessment in enumerate(pending[:40]):
+            actions.correct(
+                lap.store,
+                assessment_id=assessment,
+                teacher_id="T001",
+                level=1 + i % 4,
+                notes=f"note {i}",
+            )
+        proxy.latency_s = 0.002
+        proxy.drop_probability = 0.05
+        failures = 0
+        for _attempt in range(200):
+            try:
+                lap.sync()
+                break
+            except TransientError:
+                failures += 1
+        else:
+            pytest.fail("sync never got through")
+        proxy.drop_probability = 0
+        lap.sync()
+        assert failures > 0 and proxy.drops > 0  # faults really happened
+        rows = admin_rows(server, "SELECT assessment_id, teacher_notes FROM teacher_corrections")
+        assert len(rows) == 40 == len({r[0] for r in rows})
+        assert admin_rows(server, "SELECT COUNT(*) FROM sync_conflicts") == [(0,)]
+        expected = server_slice(server.teacher_url("T001"), PASSWORD)
+        assert differences(local_slice(lap.store), expected) == {}
+    finally:
+        lap.close()
+
+
+def test_a_drop_in_the_middle_of_the_commit_is_resent_safely(
+    server: Server, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.teacher_url("T001")))
+    try:
+        lap.sync()
+        for assessment in (11, 12, 13):
+            actions.correct(lap.store, assessment_id=assessment, teacher_id="T001", level=2)
+        for budget in (200, 600, 1200, 2500, 4000, 6000, None):
+            proxy.drop_after_bytes = budget
+            try:
+                lap.sync()
+                break
+            except TransientError:
+                continue
+        assert admin_rows(server, "SELECT COUNT(*) FROM teacher_corrections") == [(3,)]
+        with lap.store.read() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_operations").scalar() == 0
+    finally:
+        lap.close()
+
+
+# -- an interrupted initial sync resumes -------------------------------------------------
+
+
+def test_initial_sync_resumes_where_it_stopped(server: Server, tmp_path: Path) -> None:
+    lap = Laptop(server, "T001", tmp_path / "L")
+    cancel = threading.Event()
+    pages = []
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        pages.append(done)
+        if len(pages) == 3:
+            cancel.set()
+
+    engine = SyncEngine.from_store(lap.store, password=PASSWORD, page_size=10)
+    try:
+        with pytest.raises(Cancelled):
+            engine.sync_once(progress=progress, cancel=cancel)
+        assert lap.store.state("pull_resume")
+        partial = local_slice(lap.store)
+        report = engine.sync_once()
+        assert lap.store.state("pull_resume") is None
+        assert report.pull.rows > 0
+        expected = server_slice(server.teacher_url("T001"), PASSWORD)
+        assert differences(local_slice(lap.store), expected) == {}
+        assert sum(len(v) for v in partial.values()) < sum(len(v) for v in expected.values())
+    finally:
+        engine.close()
+        lap.close()
