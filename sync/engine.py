@@ -205,14 +205,38 @@ class SyncEngine:
         self, *, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> SyncReport:
         """Push every pending change, then pull. Raises ServerError subclasses."""
+        return self._run(progress, cancel, push=True, pull_after=True)
+
+    def push(
+        self, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> SyncReport:
+        """Only push the queue (the pull part of :meth:`sync_once` is skipped)."""
+        return self._run(progress, cancel, push=True, pull_after=False)
+
+    def pull(
+        self, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> SyncReport:
+        """Only pull (nothing queued is sent)."""
+        return self._run(progress, cancel, push=False, pull_after=True)
+
+    def _run(
+        self,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        *,
+        push: bool,
+        pull_after: bool,
+    ) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport()
         try:
             conn = self._connection()
-            self._push_all(conn, report, progress, cancel)
-            report.pull = pull(
-                conn, self.store, page_size=self.page_size, progress=progress, cancel=cancel
-            )
+            if push:
+                self._push_all(conn, report, progress, cancel)
+            if pull_after:
+                report.pull = pull(
+                    conn, self.store, page_size=self.page_size, progress=progress, cancel=cancel
+                )
         except ServerError as exc:
             self._record_error(exc)
             self.close()
@@ -223,8 +247,9 @@ class SyncEngine:
             self.close()
             raise error from exc
         report.seconds = time.perf_counter() - started
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-        self.store.set_state({"last_sync": now + "Z", "last_error": None})
+        if push and pull_after:
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+            self.store.set_state({"last_sync": now + "Z", "last_error": None})
         return report
 
     def _record_error(self, exc: BaseException) -> None:
@@ -267,7 +292,7 @@ class SyncEngine:
         progress: Progress | None,
         cancel: threading.Event | None,
     ) -> None:
-        total = self._pending_count()
+        total = self._pending_count() if progress is not None else 0
         done = 0
         while True:
             if cancel is not None and cancel.is_set():

@@ -283,13 +283,23 @@ class LocalStore:
 
     @contextmanager
     def apply_remote(self) -> Iterator[Connection]:
-        """Write rows that came from the server: not captured, not re-stamped."""
+        """Write rows that came from the server: not captured, not re-stamped.
+
+        These transactions commit with ``synchronous=NORMAL``: a power cut may undo the
+        last of them, which only means the same rows are pulled (or the same batch is
+        acknowledged) again — both are idempotent. Teacher decisions always use FULL.
+        """
         with self._lock, self.engine.connect() as conn:
-            conn = conn.execution_options(flourish_begin="IMMEDIATE")
-            with conn.begin():
-                conn.exec_driver_sql("UPDATE sync_apply_guard SET applying = 1 WHERE id = 1")
-                yield conn
-                conn.exec_driver_sql("UPDATE sync_apply_guard SET applying = 0 WHERE id = 1")
+            raw = sqlite_of(conn)  # pragmas outside any transaction
+            raw.execute("PRAGMA synchronous = NORMAL")
+            try:
+                conn = conn.execution_options(flourish_begin="IMMEDIATE")
+                with conn.begin():
+                    conn.exec_driver_sql("UPDATE sync_apply_guard SET applying = 1 WHERE id = 1")
+                    yield conn
+                    conn.exec_driver_sql("UPDATE sync_apply_guard SET applying = 0 WHERE id = 1")
+            finally:
+                raw.execute("PRAGMA synchronous = FULL")
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:

@@ -42,7 +42,7 @@ from psycopg2 import sql
 from sqlalchemy import Connection
 
 from sync.local import LocalStore, sqlite_of
-from sync.wire import INT_ID_TABLES, exchanged_columns, local_value, select_list
+from sync.wire import INT_ID_TABLES, exchanged_columns, select_list
 
 __all__ = ["PULL_TABLES", "PullReport", "pull"]
 
@@ -163,13 +163,15 @@ class _Applier:
         hlc_at = cols.index("sync_hlc")
         pending = self.pending(table)
         values = []
-        for row in rows:
-            pk = str(row[0])
-            self.max_hlc = max(self.max_hlc, int(row[hlc_at]))
-            if pk in pending and pending[pk] > row[hlc_at]:
+        for row in rows:  # already in SQLite's storage form (see wire.select_list)
+            stamp = int(row[hlc_at])
+            if stamp > self.max_hlc:
+                self.max_hlc = stamp
+            pending_stamp = pending.get(str(row[0])) if pending else None
+            if pending_stamp is not None and pending_stamp > stamp:
                 self.report.skipped_local_newer += 1
                 continue
-            values.append(tuple(local_value(table, c, v) for c, v in zip(cols, row, strict=False)))
+            values.append(tuple(row))
         if not values:
             return
         statement = (
@@ -315,42 +317,56 @@ def pull(
         report.cursor = lo
         if int(hi) <= int(lo) and not resume:
             return report
-        while step_index < len(_STEPS):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            step = _STEPS[step_index]
-            rows = _remote(cur, step, lo, hi, after, page_size)
+        # Pages are fetched step by step and applied together once a page's worth of rows
+        # is waiting (or at the end): a small pull is one local transaction.
+        buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
+        buffered = 0
+
+        def flush() -> None:
+            nonlocal buffer, buffered
+            done = step_index >= len(_STEPS)
             with store.apply_remote() as conn:
                 applier = _Applier(conn, cur, report, teacher_id)
-                if step == "tombstones":
-                    applier.tombstones(rows)
-                elif step == "visibility":
-                    applier.visibility(rows)
-                else:
-                    applier.rows(step, [r[:-1] for r in rows])
+                for step, rows in buffer:
+                    if step == "tombstones":
+                        applier.tombstones(rows)
+                    elif step == "visibility":
+                        applier.visibility(rows)
+                    else:
+                        applier.rows(step, [r[:-1] for r in rows])
                 applier.finish()
-                if len(rows) == page_size:
-                    last = rows[-1]
-                    after = (
-                        str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
-                        _version_of(step, last),
-                    )
-                else:
-                    step_index, after = step_index + 1, ("0", 0)
-                done = step_index >= len(_STEPS)
+                resume_point = {"lo": lo, "hi": hi, "step": step_index, "after": list(after)}
                 _save(
                     applier.db,
                     {
-                        "pull_resume": None
-                        if done
-                        else json.dumps(
-                            {"lo": lo, "hi": hi, "step": step_index, "after": list(after)}
-                        ),
+                        "pull_resume": None if done else json.dumps(resume_point),
                         "pull_cursor": hi if done else lo,
                     },
                 )
+            buffer, buffered = [], 0
             if progress is not None:
                 progress("pull", report.rows + report.deleted, None)
+
+        while step_index < len(_STEPS):
+            if cancel is not None and cancel.is_set():
+                if buffer:
+                    flush()
+                raise Cancelled()
+            step = _STEPS[step_index]
+            rows = _remote(cur, step, lo, hi, after, page_size)
+            if rows:
+                buffer.append((step, rows))
+                buffered += len(rows)
+            if len(rows) == page_size:
+                last = rows[-1]
+                after = (
+                    str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
+                    _version_of(step, last),
+                )
+            else:
+                step_index, after = step_index + 1, ("0", 0)
+            if buffered >= page_size or step_index >= len(_STEPS):
+                flush()
         report.cursor = hi
         return report
     finally:

@@ -45,7 +45,6 @@ CENTRAL_OBJECTS = (
     "functions/sync_student_visibility",
     "functions/current_teacher_id",
     "functions/own_student_ids",
-    "functions/shared_entry_ids",
     "functions/sync_register_device",
     "triggers/trigger_mark_corrected",
     "triggers/trigger_unmark_corrected",

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from psycopg2.extras import Json
-from sqlalchemy import JSON, Boolean, Date, DateTime
+from sqlalchemy import JSON, Boolean, Date, DateTime, Numeric
 
 from sync.tables import CENTRAL, LOCAL, SYNCED_TABLES
 
@@ -85,7 +85,8 @@ def exchanged_columns(table: str) -> tuple[str, ...]:
 
 
 # What a pull selects for a column, where that is not the column itself: evidence shared
-# from another teacher's student (see shared_entry_ids) arrives without its owner.
+# from another teacher's student (readable because it supports one of the teacher's own
+# students' proposals) arrives without its owner.
 _MASKED = {
     ("data_entries", "student_id"): (
         "CASE WHEN student_id IN (SELECT own_student_ids()) THEN student_id END"
@@ -93,12 +94,31 @@ _MASKED = {
 }
 
 
+@cache
 def select_list(table: str) -> str:
-    """The SELECT list of a pull for ``table`` (constant text, no user input)."""
-    return ", ".join(
-        f"{_MASKED[(table, c)]} AS {c}" if (table, c) in _MASKED else c
-        for c in exchanged_columns(table)
-    )
+    """The SELECT list of a pull for ``table`` (constant text, no user input).
+
+    Values are rendered by the server in exactly the form the SQLite store keeps them
+    (timestamps as ``YYYY-MM-DD HH:MM:SS.ffffff``, booleans as 0/1, JSON as text), so a
+    pulled row goes into SQLite without any conversion in Python.
+    """
+    kinds = _kinds(table)
+    out = []
+    for c in exchanged_columns(table):
+        expr = _MASKED.get((table, c), c)
+        kind = kinds.get(c)
+        if kind == "datetime":
+            expr = f"to_char({expr}, 'YYYY-MM-DD HH24:MI:SS.US')"
+        elif kind == "date":
+            expr = f"to_char({expr}, 'YYYY-MM-DD')"
+        elif kind == "json":
+            expr = f"({expr})::text"
+        elif kind == "bool":
+            expr = f"({expr})::int"
+        elif kind == "numeric":
+            expr = f"({expr})::float8"
+        out.append(expr if expr == c else f"{expr} AS {c}")
+    return ", ".join(out)
 
 
 @cache
@@ -132,6 +152,8 @@ def _kinds(table: str) -> dict[str, str]:
             out[col.name] = "datetime"
         elif isinstance(col.type, Date):
             out[col.name] = "date"
+        elif isinstance(col.type, Numeric):
+            out[col.name] = "numeric"
     return out
 
 

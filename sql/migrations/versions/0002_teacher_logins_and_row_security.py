@@ -26,11 +26,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Objects this revision (re)creates, in creation order.
-REPLACED = ("functions/sync_tombstone", "functions/sync_forget_tombstone")
+REPLACED = (
+    "functions/sync_tombstone",
+    "functions/sync_forget_tombstone",
+    "functions/mark_assessment_corrected",
+    "functions/unmark_assessment_corrected",
+)
 OBJECTS = (
     "functions/current_teacher_id",
     "functions/own_student_ids",
-    "functions/shared_entry_ids",
     "functions/sync_register_device",
     *REPLACED,
     "grants/flourish_teacher",
