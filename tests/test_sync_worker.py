@@ -1,0 +1,120 @@
+"""The sync loop retries on its own: an offline laptop catches up without a new write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sync import actions
+from sync.central import create_engine_for
+from sync.engine import SyncEngine
+from sync.retry import Backoff
+from sync.worker import SyncLoop, SyncStatus
+from tests.support.faultproxy import FaultProxy
+from tests.support.laptops import PASSWORD, Laptop, make_server
+from tests.support.pgcluster import PgCluster
+
+
+@pytest.fixture
+def proxy(pg: PgCluster) -> Iterator[FaultProxy]:
+    p = FaultProxy(pg.port)
+    yield p
+    p.close()
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_offline_laptop_catches_up_on_its_own(
+    pg_url: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    server = make_server(pg_url, teachers=("T001",))
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.teacher_url("T001")))
+    lap.sync()
+    lap.engine.close()
+    proxy.go_offline()
+    statuses: list[SyncStatus] = []
+    loop = SyncLoop(
+        lap.store,
+        engine_factory=lambda store: SyncEngine.from_store(store, password=PASSWORD),
+        backoff=Backoff(base_s=0.1, cap_s=0.4, jitter=0.2),
+        interval_s=60,
+        on_status=statuses.append,
+    )
+    try:
+        actions.add_entry(
+            lap.store,
+            student_id="S001",
+            teacher_id="T001",
+            entry_type="parent_note",
+            content="Written while offline.",
+        )
+        loop.start()
+        assert wait_for(lambda: loop.attempts >= 3)
+        offline = [s for s in statuses if s.state == "offline"]
+        assert offline and offline[-1].pending == 1
+        assert offline[-1].next_attempt_in_s is not None and offline[-1].next_attempt_in_s <= 0.5
+        assert offline[-1].last_error  # "server unreachable" or "connection ... lost"
+        proxy.go_online()  # no new local write, no request(): the timer alone retries
+        assert wait_for(lambda: loop.status().state == "idle" and loop.status().pending == 0)
+        assert loop.status().last_success is not None
+        engine = create_engine_for(server.admin_url)
+        with engine.connect() as conn:
+            n = conn.execute(
+                text("SELECT COUNT(*) FROM data_entries WHERE content = 'Written while offline.'")
+            ).scalar()
+        engine.dispose()
+        assert n == 1
+    finally:
+        loop.stop()
+        lap.close()
+
+
+def test_a_request_syncs_right_away(pg_url: str, tmp_path: Path) -> None:
+    server = make_server(pg_url, teachers=("T001",))
+    lap = Laptop(server, "T001", tmp_path / "L")
+    lap.engine.close()
+    loop = SyncLoop(
+        lap.store,
+        engine_factory=lambda store: SyncEngine.from_store(store, password=PASSWORD),
+        interval_s=3600,
+    )
+    try:
+        loop.start()
+        assert wait_for(lambda: loop.status().last_success is not None)
+        actions.add_entry(
+            lap.store,
+            student_id="S001",
+            teacher_id="T001",
+            entry_type="parent_note",
+            content="Now.",
+        )
+        loop.request()
+        assert wait_for(lambda: loop.attempts == 2 and loop.status().pending == 0)
+    finally:
+        loop.stop()
+        lap.close()
+
+
+def test_not_configured_waits_quietly(tmp_path: Path) -> None:
+    from sync.local import LocalStore
+
+    with LocalStore.open(tmp_path / "flourish.sqlite3") as store:
+        loop = SyncLoop(store)
+        loop.start()
+        try:
+            assert wait_for(lambda: loop.status().state == "not_configured")
+            time.sleep(0.3)
+            assert loop.attempts == 1  # no busy retrying without a server
+        finally:
+            loop.stop()
