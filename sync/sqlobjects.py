@@ -32,10 +32,12 @@ POLICIES = (
     "policies/sync_visibility",
     "policies/sync_devices",
     "policies/sync_events",
+    "policies/staff",
 )
 
 #: PostgreSQL objects in creation order (functions before the triggers that call them).
 CENTRAL_OBJECTS = (
+    "grants/roles",
     "functions/server_hlc",
     "functions/mark_assessment_corrected",
     "functions/unmark_assessment_corrected",
@@ -44,17 +46,27 @@ CENTRAL_OBJECTS = (
     "functions/sync_forget_tombstone",
     "functions/sync_student_visibility",
     "functions/current_teacher_id",
+    "functions/audit_event",
+    "functions/audit_append_only",
     "functions/own_student_ids",
     "functions/sync_register_device",
     "triggers/trigger_mark_corrected",
     "triggers/trigger_unmark_corrected",
     "triggers/trigger_student_visibility",
     "triggers/sync_triggers",
+    "triggers/audit_append_only",
     "views/latest_assessments",
     "views/student_progress_summary",
     "views/effective_levels",
+    "schemas/reports",
+    "reports/student_progress_summary",
+    "reports/effective_levels",
+    "reports/latest_assessments",
     "grants/flourish_teacher",
+    "grants/flourish_admin",
+    "grants/flourish_auditor",
     *POLICIES,
+    "grants/ownership",
 )
 
 #: SQLite objects of the local mirror, in creation order.

@@ -602,6 +602,18 @@ def _sync_tables(md: MetaData, d: _Dialect) -> Table:
             Column("created_at", DateTime(timezone=True), server_default=text("now()")),
             Index("ix_teacher_logins_teacher", "teacher_id"),
         )
+        # Append-only record of sign-ins and administrative actions (audit_event()).
+        Table(
+            "audit_log",
+            md,
+            Column("id", BigInteger, Identity(), primary_key=True),
+            Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+            Column("login_role", Text, nullable=False, server_default=text("session_user")),
+            Column("teacher_id", String(10)),
+            Column("action", String(40), nullable=False),
+            Column("detail", postgresql.JSONB(), nullable=False, server_default=text("'{}'")),
+            Index("ix_audit_log_at", "at"),
+        )
         Table(
             "flourish_meta",
             md,

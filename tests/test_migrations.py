@@ -36,7 +36,17 @@ def schema_dump(pg: PgCluster, url: str) -> str:
         for line in out.splitlines()
         if line.strip() and not line.startswith(("--", "\\restrict", "\\unrestrict"))
     ]
-    return "\n".join(lines)
+    # The order of the entries of one ACL does not matter: sort runs of GRANT/REVOKE lines.
+    out_lines: list[str] = []
+    run: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith(("GRANT ", "REVOKE ")):
+            run.append(line)
+            continue
+        out_lines += sorted(run)
+        run = []
+        out_lines.append(line)
+    return "\n".join(out_lines)
 
 
 def build_from_model(url: str) -> None:

@@ -31,9 +31,22 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+def _as_owner(connection: Connection) -> None:
+    """Create new objects as flourish_owner once a database has been handed to it (0003)."""
+    ready = connection.exec_driver_sql(
+        "SELECT to_regclass('public.teachers') IS NOT NULL "
+        "AND (SELECT pg_get_userbyid(relowner) FROM pg_class "
+        "     WHERE oid = to_regclass('public.teachers')) = 'flourish_owner' "
+        "AND pg_has_role(current_user, 'flourish_owner', 'MEMBER')"
+    ).scalar()
+    if ready:
+        connection.exec_driver_sql("SET LOCAL ROLE flourish_owner")
+
+
 def run_online(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        _as_owner(connection)
         context.run_migrations()
 
 

@@ -1,6 +1,7 @@
 -- drop: DROP FUNCTION IF EXISTS sync_register_device(uuid, text, text);
 -- Register (or find again) a laptop for the connected teacher; returns its device number,
 -- which fixes the laptop's id range (device_no * 10^9 + n). Idempotent per device uuid.
+-- Every call is a sign-in and goes to the audit log.
 CREATE OR REPLACE FUNCTION sync_register_device(p_uuid uuid, p_hostname text,
                                                 p_client_version text)
 RETURNS integer
@@ -27,12 +28,17 @@ BEGIN
         SET hostname = p_hostname, client_version = p_client_version,
             login_role = session_user, last_seen_at = now()
         WHERE device_no = found_no;
+        PERFORM public.audit_event('sign_in', jsonb_build_object(
+            'device_no', found_no, 'hostname', p_hostname, 'client_version', p_client_version));
         RETURN found_no;
     END IF;
     INSERT INTO public.sync_devices (device_uuid, teacher_id, login_role, hostname,
                                      client_version, last_seen_at)
     VALUES (p_uuid, me, session_user, p_hostname, p_client_version, now())
     RETURNING device_no INTO found_no;
+    PERFORM public.audit_event('sign_in', jsonb_build_object(
+        'device_no', found_no, 'hostname', p_hostname, 'client_version', p_client_version,
+        'new_device', true));
     RETURN found_no;
 END;
 $$;
