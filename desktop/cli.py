@@ -71,10 +71,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from sync.local import LocalStore
-    from sync.profiles import create_demo_store
+    from sync.profiles import is_demo_store
 
     directory = args.data_dir or str(paths.data_dir() / "Demo")
-    path = create_demo_store(directory, keep=args.keep)
+    path = Path(directory).expanduser() / paths.LOCAL_DB_NAME
+    if not (args.keep and path.exists() and is_demo_store(path)):
+        from sync.profiles import create_demo_store  # loads the demo data (and alembic)
+
+        path = create_demo_store(directory, keep=args.keep)
     if args.no_window:
         with LocalStore.open(path, create=False) as store, store.read() as conn:
             from sync.queries import count_pending_reviews, student_summaries
@@ -277,6 +281,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from sync.engine import SyncEngine
     from sync.status import queue_status
 
+    if args.watch:
+        return _sync_watch(args)
     with _open_store(args) as store:
         with SyncEngine.from_store(store) as engine:
             report = engine.sync_once()
@@ -287,6 +293,42 @@ def cmd_sync(args: argparse.Namespace) -> int:
             f"not fully synced: {queue['pending']} change(s) pending, "
             f"{queue['quarantined']} held back (see 'flourish status')"
         )
+    return 0
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from desktop.assess.cli import cmd_assess  # lazy: the AI client loads only when used
+
+    return cmd_assess(args)
+
+
+def _sync_watch(args: argparse.Namespace) -> int:
+    """Keep syncing: after each change request, every two minutes, and with backoff when
+    the server cannot be reached. Stops on Ctrl+C."""
+    import time
+
+    from sync.worker import SyncLoop, SyncStatus
+
+    def show(status: SyncStatus) -> None:
+        if status.state == "syncing":
+            return
+        line = f"{time.strftime('%H:%M:%S')} {status.state}: {status.pending} pending"
+        if status.conflicts:
+            line += f", {status.conflicts} conflict(s)"
+        if status.last_error and status.state != "idle":
+            line += f" ({status.last_error})"
+        if status.next_attempt_in_s is not None:
+            line += f"; next try in {status.next_attempt_in_s:.0f} s"
+        print(line, flush=True)
+
+    with _open_store(args) as store:
+        loop = SyncLoop(store, on_status=show)
+        loop.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            loop.stop()
     return 0
 
 
@@ -354,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("login", cmd_login, "store the server and login this laptop syncs with")
     p.add_argument("--server", required=True, metavar="URL")
     p.add_argument("--user", required=True, metavar="LOGIN")
-    add("sync", cmd_sync, "push then pull once; exit 0 only if fully synced")
+    p = add("sync", cmd_sync, "push then pull once; exit 0 only if fully synced")
+    p.add_argument("--watch", action="store_true", help="keep syncing, retrying with backoff")
     p = add("status", cmd_status, "pending changes, last sync, conflicts, server reachable")
     p.add_argument("--json", action="store_true")
 
@@ -381,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", _not_yet("import"), "import a roster CSV or evidence files")
     p.add_argument("kind", choices=["roster", "evidence"])
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p = add("assess", _not_yet("assess"), "AI assessment of evidence awaiting it")
+    p = add("assess", _cmd_assess, "AI assessment of evidence awaiting it")
     p.add_argument("--limit", type=int, metavar="N")
     p.add_argument("--calibration", action="store_true")
     p = add("report", _not_yet("report"), "parent-conference PDF for one student")

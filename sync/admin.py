@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import io
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from sync.paths import sql_path
 
 __all__ = [
     "InitResult",
+    "audit",
     "TeacherLogin",
     "add_teacher",
     "alembic_config",
@@ -105,6 +107,7 @@ def migrate(url: str, to: str = "head") -> tuple[str | None, str | None]:
             before = current_revision(conn)
             if before == target:
                 return before, before
+            audit(conn, "server_migrate", before=before, to=target or "base")
             if target is None:
                 command.downgrade(cfg, "base")
             elif before is None or _is_ancestor(script, before, target):
@@ -176,6 +179,15 @@ def sync_sequences(conn: Connection) -> None:
             "(SELECT count(*) > 0 FROM data_entries WHERE length(id) <= 11))"
         )
     )
+
+
+def audit(conn: Connection, action: str, **detail: object) -> None:
+    """Append an administrative action to the server's audit log (if it has one yet)."""
+    if conn.execute(text("SELECT to_regprocedure('audit_event(text, jsonb)')")).scalar():
+        conn.execute(
+            text("SELECT audit_event(:a, CAST(:d AS jsonb))"),
+            {"a": action, "d": json.dumps(detail, default=str)},
+        )
 
 
 _LOGIN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -250,6 +262,14 @@ def add_teacher(
             ),
             {"l": login, "t": teacher_id},
         )
+        audit(
+            conn,
+            "add_teacher",
+            teacher=teacher_id,
+            login=login,
+            created_teacher=created_teacher,
+            created_login=created_role,
+        )
     return TeacherLogin(teacher_id, login, created_teacher, created_role)
 
 
@@ -285,5 +305,14 @@ def init_server(url: str, *, demo: bool = False) -> InitResult:
             seeded = load_seed(conn)
             demo_rows = load_demo_central(conn) if demo else 0
             after = current_revision(conn)
+            if before != after or seeded or demo_rows:  # a no-op run leaves no trace
+                audit(
+                    conn,
+                    "server_init",
+                    before=before,
+                    after=after,
+                    seeded=seeded,
+                    demo_rows=demo_rows,
+                )
     assert after is not None
     return InitResult(before=before, after=after, seeded=seeded, demo_rows=demo_rows)

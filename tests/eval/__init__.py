@@ -1,0 +1,1 @@
+"""Evaluation of the AI pipeline against teacher-labelled evidence (see ``evaluate.py``)."""

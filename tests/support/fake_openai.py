@@ -1,0 +1,416 @@
+"""A fake OpenAI-compatible chat-completions server: real HTTP on 127.0.0.1, scripted replies.
+
+The AI pipeline's tests run the real ``openai`` client and the real pipeline against it, so
+what is tested is the bytes on the wire, not a patched client. It speaks exactly the part of
+the protocol the pipeline uses: ``POST /v1/chat/completions`` with a JSON body, answered by a
+``chat.completion`` object (``choices[0].message.content`` / ``.refusal``, ``finish_reason``,
+``usage``) or by an error object with an HTTP status (and ``Retry-After`` for 429).
+
+Usage (or ``python -m tests.support.fake_openai`` to serve it for a manual run)::
+
+    with FakeOpenAI(latency=0.2) as fake:
+        fake.script(malformed(), match="DE005 marker phrase")   # next request containing it
+        fake.script(rate_limited(0.2))                          # next request of any kind
+        ...  # point the client at fake.base_url
+        fake.requests                                           # every request, recorded
+
+Replies are taken first from the queue whose ``match`` text occurs in the request body (so a
+test can script one entry while others run concurrently), then from the unmatched queue,
+then ``default`` (:func:`auto`: valid proposals grounded in the request's own evidence).
+
+Like the real service in strict mode, a ``response_format`` schema that is not strict-valid
+(an object without ``additionalProperties: false`` or with optional properties) gets a 400.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = [
+    "FakeOpenAI",
+    "Recorded",
+    "Reply",
+    "auto",
+    "content",
+    "hang",
+    "http_error",
+    "malformed",
+    "proposals",
+    "rate_limited",
+    "refusal",
+    "server_error",
+    "slow",
+    "truncated",
+]
+
+# The pipeline's data section: <<<TEXT token>>> ... <<<END TEXT token>>> (see the prompt).
+_DATA = re.compile(r"<<<TEXT (\w+)>>>\n(.*?)\n<<<END TEXT \1>>>", re.S)
+_SPEAKER = re.compile(r"^(\[[A-Z]+_\d+\]|[^:\n]{1,40}):\s*(.+)$")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server answers to one request."""
+
+    status: int = 200
+    content: str | None = None  # assistant message content (status 200)
+    make: Callable[[dict[str, Any]], str] | None = None  # content built from the request
+    refusal: str | None = None
+    finish_reason: str = "stop"
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    delay: float = 0.0
+    hang: bool = False  # wait until the server closes (a call that never answers)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as it arrived: raw body text and parsed JSON."""
+
+    path: str
+    headers: dict[str, str]
+    body: str
+    json: dict[str, Any]
+    at: float
+
+
+def content(text: str) -> Reply:
+    return Reply(content=text)
+
+
+def proposals(items: list[dict[str, Any]]) -> Reply:
+    return Reply(content=json.dumps({"proposals": items}))
+
+
+def malformed() -> Reply:
+    return Reply(content='{"proposals": [{"student": "[STUDENT_1]", "skill_name": ')
+
+
+def truncated() -> Reply:
+    return Reply(content='{"proposals": [{"student"', finish_reason="length")
+
+
+def refusal(text: str = "I'm sorry, I can't help with that request.") -> Reply:
+    return Reply(refusal=text)
+
+
+def rate_limited(retry_after: float = 0.2) -> Reply:
+    return Reply(status=429, headers={"Retry-After": f"{retry_after:g}"}, error="Rate limit")
+
+
+def server_error(status: int = 500) -> Reply:
+    return Reply(status=status, error="The server had an error while processing your request.")
+
+
+def http_error(status: int, message: str) -> Reply:
+    return Reply(status=status, error=message)
+
+
+def slow(seconds: float, then: Reply | None = None) -> Reply:
+    base = then or auto()
+    return Reply(**{**base.__dict__, "delay": seconds})
+
+
+def hang() -> Reply:
+    return Reply(hang=True)
+
+
+# -- automatic, grounded replies ------------------------------------------------------------
+
+_CUES = (
+    ("Advanced", ("helped", "explained", "taught", "led", "on my own", "without being asked")),
+    ("Emerging", ("reminder", "prompt", "didn't", "forgot", "gave up", "refused", "help me")),
+    ("Developing", ("tried", "sometimes", "started", "almost", "but")),
+)
+
+
+def _level_for(sentence: str) -> str:
+    low = sentence.lower()
+    for level, cues in _CUES:
+        if any(cue in low for cue in cues):
+            return level
+    return "Proficient"
+
+
+def _skill_for(sentence: str, allowed: list[str]) -> str | None:
+    """The allowed skill whose rubric keywords the sentence mentions most (like a model would)."""
+    from sync.curriculum import load_curriculum
+
+    low = sentence.lower()
+    best, hits = None, 0
+    for skill in load_curriculum().skills:
+        count = sum(1 for phrase in skill.indicators if phrase in low)
+        if skill.name in allowed and count > hits:
+            best, hits = skill.name, count
+    return best
+
+
+def _sentences(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        m = _SPEAKER.match(line.strip())
+        body = m.group(2) if m else line.strip()
+        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+", body) if len(s.split()) >= 5]
+    return out
+
+
+def _own_lines(text: str, who: str) -> list[str]:
+    lines = [line.strip()[len(who) + 1 :].strip() for line in text.splitlines()]
+    own = [
+        s
+        for raw, s in zip(text.splitlines(), lines, strict=True)
+        if raw.strip().startswith(who + ":") and len(s.split()) >= 5
+    ]
+    return own
+
+
+def schema_enums(body: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(student placeholders, skill names) allowed by the request's response schema."""
+    schema = body["response_format"]["json_schema"]["schema"]
+    item = schema["properties"]["proposals"]["items"]["properties"]
+    return list(item["student"]["enum"]), list(item["skill_name"]["enum"])
+
+
+def evidence_of(body: dict[str, Any]) -> str:
+    """The evidence text of the request (the TEXT data section of its user messages)."""
+    found = [
+        match
+        for m in body["messages"]
+        if m["role"] == "user"
+        for match in _DATA.findall(str(m["content"]))
+    ]
+    return found[-1][1] if found else ""
+
+
+def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
+    """Valid proposals: for each student, ``per_student`` skills, quoting the evidence."""
+
+    def make(body: dict[str, Any]) -> str:
+        students, skills = schema_enums(body)
+        text = evidence_of(body)
+        items = []
+        for s_index, student in enumerate(students):
+            pool = _own_lines(text, student) or _sentences(text)
+            for k in range(min(per_student, len(skills), len(pool))):
+                quote = pool[k]
+                skill = (
+                    _skill_for(quote, skills)
+                    or skills[(len(quote) + s_index * 7 + k * 3) % len(skills)]
+                )
+                if any(i["skill_name"] == skill and i["student"] == student for i in items):
+                    continue
+                items.append(
+                    {
+                        "student": student,
+                        "skill_name": skill,
+                        "level": _level_for(quote),
+                        "confidence": confidence,
+                        "justification": f"{student} shows this: the quoted words fit the level.",
+                        "source_quote": quote,
+                    }
+                )
+        return json.dumps({"proposals": items})
+
+    return Reply(make=make)
+
+
+# -- strict-schema check (what the real service enforces) ------------------------------------
+
+
+def _strict_problems(schema: Any, where: str = "schema") -> list[str]:
+    problems: list[str] = []
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            props = schema.get("properties", {})
+            if schema.get("additionalProperties") is not False:
+                problems.append(f"{where}: additionalProperties must be false")
+            if sorted(schema.get("required", [])) != sorted(props):
+                problems.append(f"{where}: every property must be required")
+            for name, sub in props.items():
+                problems += _strict_problems(sub, f"{where}.{name}")
+        if "items" in schema:
+            problems += _strict_problems(schema["items"], f"{where}[]")
+    return problems
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+class FakeOpenAI:
+    """The server. Thread-safe; start with ``with FakeOpenAI() as fake:``."""
+
+    def __init__(self, *, latency: float = 0.0, default: Reply | None = None) -> None:
+        self.latency = latency
+        self.default = default or auto()
+        self.requests: list[Recorded] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._queues: dict[str | None, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._counter = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    # -- lifecycle --
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._closing.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    # -- scripting --
+    def script(self, *replies: Reply, match: str | None = None) -> None:
+        with self._lock:
+            self._queues.setdefault(match, []).extend(replies)
+
+    def bodies(self) -> list[str]:
+        with self._lock:
+            return [r.body for r in self.requests]
+
+    def _next_reply(self, body: str) -> Reply:
+        with self._lock:
+            for match, queue in self._queues.items():
+                if match is not None and queue and match in body:
+                    return queue.pop(0)
+            unmatched = self._queues.get(None)
+            if unmatched:
+                return unmatched.pop(0)
+            return self.default
+
+    # -- HTTP --
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as two writes
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length).decode("utf-8")
+                try:
+                    body = json.loads(raw)
+                except json.JSONDecodeError:
+                    self._send(400, {"error": {"message": "invalid JSON body"}})
+                    return
+                with fake._lock:
+                    fake.requests.append(
+                        Recorded(self.path, dict(self.headers), raw, body, time.monotonic())
+                    )
+                    fake._in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
+                try:
+                    self._answer(raw, body)
+                finally:
+                    with fake._lock:
+                        fake._in_flight -= 1
+
+            def _answer(self, raw: str, body: dict[str, Any]) -> None:
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                reply = fake._next_reply(raw)
+                if reply.hang:
+                    fake._closing.wait(30)
+                    return
+                if fake._closing.wait(fake.latency + reply.delay):
+                    return
+                if reply.status != 200:
+                    self._send(
+                        reply.status,
+                        {"error": {"message": reply.error, "type": "fake", "code": None}},
+                        reply.headers,
+                    )
+                    return
+                fmt = body.get("response_format") or {}
+                problems = _strict_problems(fmt.get("json_schema", {}).get("schema"))
+                if fmt.get("type") != "json_schema" or not fmt["json_schema"].get("strict"):
+                    problems.append("response_format must be a strict json_schema")
+                if problems:
+                    self._send(400, {"error": {"message": "; ".join(problems)}})
+                    return
+                text = reply.make(body) if reply.make else reply.content
+                with fake._lock:
+                    fake._counter += 1
+                    n = fake._counter
+                completion = {
+                    "id": f"chatcmpl-fake-{n}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model", "fake"),
+                    "system_fingerprint": None,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {
+                                "role": "assistant",
+                                "content": None if reply.refusal else text,
+                                "refusal": reply.refusal,
+                            },
+                            "finish_reason": reply.finish_reason,
+                            "logprobs": None,
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": len(raw) // 4,
+                        "completion_tokens": len(text or reply.refusal or "") // 4 + 1,
+                        "total_tokens": len(raw) // 4 + len(text or "") // 4 + 1,
+                    },
+                }
+                self._send(200, completion, reply.headers)
+
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode("utf-8")
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout, cancel)
+
+        return Handler
+
+
+def main() -> None:
+    """``python -m tests.support.fake_openai``: serve (auto replies) until interrupted."""
+    with FakeOpenAI() as fake:
+        print(f"fake OpenAI-compatible endpoint at {fake.base_url} (Ctrl-C stops it)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
