@@ -34,6 +34,9 @@ GRANT UPDATE (resolution, resolved_at, sync_hlc, sync_origin) ON sync_conflicts
     TO flourish_teacher;
 GRANT SELECT ON sync_tombstones, sync_visibility, flourish_meta, alembic_version
     TO flourish_teacher;
+-- The seed views (security_invoker: they show the teacher's rows only).
+GRANT SELECT ON latest_assessments, student_progress_summary, effective_levels
+    TO flourish_teacher;
 GRANT SELECT, UPDATE (last_op_seq, last_seen_at, client_version) ON sync_devices
     TO flourish_teacher;
 GRANT INSERT (device_no, teacher_id, kind, detail) ON sync_events TO flourish_teacher;
