@@ -129,7 +129,7 @@ _RULES: list[tuple[re.Pattern[str], type[ServerError], str]] = [
     (
         re.compile(
             r"certificate verify failed|root certificate file .* does not exist|"
-            r"server certificate for \"[^\"]+\" does not match"
+            r"server certificate for \"[^\"]+\"( \(and \d+ other names?\))? does not match"
         ),
         ConfigurationError,
         "TLS: the server certificate could not be verified ({match})",

@@ -56,7 +56,10 @@ def free_port() -> int:
 class PgCluster:
     """One running cluster. Not thread-safe; one per test session."""
 
-    def __init__(self, *, durable: bool = False, port: int | None = None) -> None:
+    def __init__(
+        self, *, durable: bool = False, port: int | None = None, settings: list[str] | None = None
+    ) -> None:
+        self.extra_settings = list(settings or [])
         self.bindir = _bindir()
         self.port = port or free_port()
         self.durable = durable
@@ -82,6 +85,13 @@ class PgCluster:
             os.chown(self.sockdir, pw.pw_uid, pw.pw_gid)
 
     # -- process control -------------------------------------------------------------
+    def give_to_server(self, path: Path, mode: int = 0o600) -> None:
+        """Make a file readable by the server process only (keys, certificates)."""
+        os.chmod(path, mode)
+        if self._osuser:
+            pw = pwd.getpwnam(self._osuser)
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = list(args)
         if self._osuser:
@@ -120,6 +130,7 @@ class PgCluster:
         ]
         if not self.durable:
             settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        settings += self.extra_settings
         with open(self.datadir / "postgresql.conf", "a") as conf:
             conf.write("\n# flourish test cluster\n" + "\n".join(settings) + "\n")
 
@@ -166,8 +177,10 @@ class PgCluster:
 
     @classmethod
     @contextlib.contextmanager
-    def started(cls, *, durable: bool = False) -> Iterator[PgCluster]:
-        cluster = cls(durable=durable)
+    def started(
+        cls, *, durable: bool = False, settings: list[str] | None = None
+    ) -> Iterator[PgCluster]:
+        cluster = cls(durable=durable, settings=settings)
         try:
             cluster.init()
             cluster.start()
