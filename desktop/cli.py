@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -396,6 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("login", cmd_login, "store the server and login this laptop syncs with")
     p.add_argument("--server", required=True, metavar="URL")
     p.add_argument("--user", required=True, metavar="LOGIN")
+    p = add("logout", cmd_logout, "sign out: wipe the local store once nothing is unsent")
+    p.add_argument("--force", action="store_true", help="discard changes not yet sent")
+    add("encrypt", cmd_encrypt, "encrypt the local store at rest (key in the system keyring)")
+    add("decrypt", cmd_decrypt, "turn an encrypted local store back into a plain file")
     p = add("sync", cmd_sync, "push then pull once; exit 0 only if fully synced")
     p.add_argument("--watch", action="store_true", help="keep syncing, retrying with backoff")
     p = add("status", cmd_status, "pending changes, last sync, conflicts, server reachable")
@@ -435,12 +440,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start_log(args: argparse.Namespace) -> logging.Logger:
+    """Log to the data folder the command works on (never its arguments: they may hold
+    a URL with a password)."""
+    from sync.logs import setup_logging
+
+    log = logging.getLogger("flourish.cli")
+    if args.command == "demo" and not args.data_dir:
+        folder = paths.data_dir() / "Demo"
+    else:
+        folder = paths.data_dir(args.data_dir)
+    try:
+        setup_logging(folder)
+    except OSError as exc:  # a read-only data folder must not stop the command
+        print(f"flourish: cannot write the log in {folder}: {exc}", file=sys.stderr)
+    log.info(
+        "command %s", " ".join(filter(None, [args.command, getattr(args, "server_command", None)]))
+    )
+    return log
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from sync.storefile import KEY_ENV, encrypt
+
+    path = paths.local_db_path(args.data_dir)
+    if not path.exists():
+        raise FlourishError(f"no local store at {path}")
+    passphrase = os.environ.get(KEY_ENV)
+    encrypt(path, key=passphrase)
+    where = (
+        f"your passphrase ({KEY_ENV}) is needed to open it"
+        if passphrase
+        else "its key is kept in the system keyring"
+    )
+    print(f"the local store is now encrypted; {where}")
+    return 0
+
+
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    from sync.storefile import decrypt
+
+    decrypt(paths.local_db_path(args.data_dir))
+    print("the local store is no longer encrypted")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from sync.login import sign_out
+
+    discarded = sign_out(paths.local_db_path(args.data_dir), force=args.force)
+    extra = f" ({discarded} unsent change(s) discarded)" if discarded else ""
+    print(f"signed out: the local store, its backups and saved passwords are removed{extra}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir:
         args.data_dir = str(Path(args.data_dir).expanduser())
     handler: Handler = getattr(args, "handler", None) or cmd_app
+    log = _start_log(args)
     try:
         return handler(args)
     except UsageError as exc:
@@ -448,6 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flourish: error: {exc}", file=sys.stderr)
         return 2
     except FlourishError as exc:
+        log.warning("%s failed: %s", args.command or "app", exc)
         print(f"flourish: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

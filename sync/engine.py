@@ -255,7 +255,7 @@ class SyncEngine:
     def _record_error(self, exc: BaseException) -> None:
         try:
             self.store.set_state({"last_error": str(exc)})
-        except (FlourishError, sqlite3.Error):  # never hide the original error
+        except Exception:  # never hide the original error
             log.exception("could not record the sync error")
 
     # -- push --------------------------------------------------------------------------

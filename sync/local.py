@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -46,15 +46,19 @@ from sync.ids import allocate_id
 from sync.paths import local_db_path, sql_path
 from sync.records import R, Record
 from sync.sqlobjects import LOCAL_OBJECTS, load
+from sync.storefile import PLAIN, Driver, driver_for
 
 __all__ = ["LOCAL_SCHEMA_VERSION", "Change", "LocalStore", "WriteTxn", "sqlite_of"]
 
 
 def sqlite_of(conn: Connection) -> sqlite3.Connection:
-    """The driver connection under a store connection (for executemany-speed paths)."""
+    """The driver connection under a store connection (for executemany-speed paths).
+
+    sqlite3's, or SQLCipher's for an encrypted store (the same DB-API interface).
+    """
     raw = conn.connection.dbapi_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
+    assert raw is not None
+    return cast(sqlite3.Connection, raw)
 
 
 APPLICATION_ID = 0x464C5253  # "FLRS": marks a file as a Flourish store
@@ -120,9 +124,10 @@ def _objects_ddl() -> tuple[list[str], list[str]]:
 class LocalStore:
     """An open local store. Create with :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, driver: Driver = PLAIN) -> None:
         self.path = path
         self.engine = engine
+        self.driver = driver
         self._lock = _lock_for(path)
         #: The wall clock (milliseconds since the epoch) this store stamps changes with.
         #: Tests give a laptop a skewed clock here; the program never changes it.
@@ -130,10 +135,18 @@ class LocalStore:
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> LocalStore:
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        key: str | None = None,
+    ) -> LocalStore:
         """Open (creating or upgrading as needed) the store at ``path``.
 
-        ``path`` defaults to ``<data dir>/flourish.sqlite3``.
+        ``path`` defaults to ``<data dir>/flourish.sqlite3``. An encrypted store opens with
+        ``key`` or the key in the keyring / ``FLOURISH_STORE_KEY`` (see
+        :mod:`sync.storefile`); a new store is encrypted from the start when ``key`` is given.
         """
         db_path = Path(path) if path is not None else local_db_path()
         if not db_path.exists():
@@ -142,13 +155,15 @@ class LocalStore:
             db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(db_path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
             os.close(fd)
+        driver = driver_for(db_path, key)
         engine = create_engine(
-            f"sqlite:///{db_path}",
-            connect_args={"check_same_thread": False, "timeout": 30},
+            "sqlite://",
+            module=driver.module,
+            creator=lambda: driver.connect(db_path, check_same_thread=False, timeout=30),
         )
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
-        store = cls(db_path, engine)
+        store = cls(db_path, engine, driver)
         try:
             store._prepare()
         except BaseException:
@@ -167,7 +182,7 @@ class LocalStore:
 
     def _prepare(self) -> None:
         with self._lock:
-            raw = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            raw = self.driver.connect(self.path, isolation_level=None, timeout=30)
             try:
                 self._check_and_migrate(raw)
             finally:
@@ -178,7 +193,7 @@ class LocalStore:
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
+        except Exception as exc:  # sqlite3 or SQLCipher's DatabaseError
             raise StoreError(f"{self.path} is not a readable SQLite database: {exc}") from exc
         if tables and app_id != APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a Flourish store")
@@ -239,9 +254,9 @@ class LocalStore:
         fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         os.close(fd)
         own = source is None
-        src = source or sqlite3.connect(self.path, timeout=30)
+        src = source or self.driver.connect(self.path, timeout=30)
         try:
-            dst = sqlite3.connect(target)
+            dst = self.driver.connect(target)  # an encrypted store's copy stays encrypted
             try:
                 src.backup(dst)
             finally:

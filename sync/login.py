@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -25,7 +26,7 @@ from sync.ids import ID_RANGE, allocate_id
 from sync.local import LocalStore
 from sync.tables import SYNCED_TABLES
 
-__all__ = ["LoginResult", "clean_url", "login"]
+__all__ = ["LoginResult", "clean_url", "login", "sign_out"]
 
 _GENERATED = ("data_entries", "assessments", "teacher_corrections", "skill_targets", "badges")
 
@@ -144,3 +145,32 @@ def _renumber(store: LocalStore, device_no: int) -> int:
                     {"s": stamp, "d": device_no},
                 )
     return moved
+
+
+def sign_out(path: Path, *, force: bool = False) -> int:
+    """Wipe this laptop's store (and its backups and secrets); refuse while changes are
+    unsent unless ``force``. Returns the number of unsent changes that were discarded."""
+    from sync.credentials import delete_secret
+    from sync.errors import ValidationError
+    from sync.status import queue_status
+    from sync.storefile import store_key_name
+
+    with LocalStore.open(path, create=False) as store:
+        queue = queue_status(store)
+        unsent = int(queue["pending"]) + int(queue["quarantined"])
+        if unsent and not force:
+            raise ValidationError(
+                f"{unsent} change(s) have not reached the server: sync first, or sign out "
+                "with --force to discard them"
+            )
+        url, user = store.state("server_url"), store.state("login")
+    if url and user:
+        delete_secret(server_key_name(user, normalise_url(url).host or ""))
+    delete_secret(store_key_name(path))
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    backups = path.parent / "backups"
+    if backups.is_dir():
+        for item in backups.glob(f"{path.stem}-*"):
+            item.unlink()
+    return unsent

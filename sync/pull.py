@@ -42,6 +42,7 @@ from psycopg2 import sql
 from sqlalchemy import Connection
 
 from sync.local import LocalStore, sqlite_of
+from sync.storefile import integrity_error
 from sync.wire import INT_ID_TABLES, exchanged_columns, select_list
 
 __all__ = ["PULL_TABLES", "PullReport", "pull"]
@@ -182,7 +183,7 @@ class _Applier:
         self.db.execute("SAVEPOINT page")
         try:
             self.db.executemany(statement, values)
-        except sqlite3.IntegrityError:
+        except integrity_error(self.db):
             self.db.execute("ROLLBACK TO SAVEPOINT page")
             for one in values:
                 self._one(table, cols, statement, one)

@@ -1,0 +1,204 @@
+"""A lost laptop hands over nothing: owner-only files, encryption at rest, sign-out wipe,
+and no secret in the data folder or the logs after a whole scripted session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sync import actions
+from sync.credentials import server_key_name
+from sync.errors import StoreError, ValidationError
+from sync.local import LocalStore
+from sync.login import sign_out
+from sync.profiles import create_demo_store
+from sync.storefile import decrypt, encrypt, is_encrypted, store_key_name
+from tests.support.laptops import PASSWORD, Laptop, make_server
+from tests.support.memkeyring import memory_keyring
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def demo_copy(tmp_path: Path) -> Path:
+    path = create_demo_store(tmp_path / "demo-src")
+    target = tmp_path / "data" / "flourish.sqlite3"
+    target.parent.mkdir(mode=0o700)
+    shutil.copy2(path, target)
+    return target
+
+
+def test_encryption_round_trip_with_a_passphrase(tmp_path: Path) -> None:
+    path = demo_copy(tmp_path)
+    assert b"Lucas" in path.read_bytes()
+    encrypt(path, key="correct horse battery staple")
+    assert is_encrypted(path) and mode(path) == 0o600
+    blob = path.read_bytes()
+    assert b"Lucas" not in blob and b"SQLite format 3" not in blob
+    with pytest.raises(StoreError, match="key is not available"):
+        LocalStore.open(path)
+    with pytest.raises(StoreError, match="wrong"):
+        LocalStore.open(path, key="wrong passphrase")
+    with LocalStore.open(path, key="correct horse battery staple") as store:
+        actions.correct(store, assessment_id=1, teacher_id="T001", level=4)
+        with store.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM students").scalar() == 4
+        copy = store.backup(tmp_path / "b" / "copy.sqlite3")
+    assert is_encrypted(copy) and mode(copy) == 0o600  # backups stay encrypted
+    for side in (path, copy):
+        assert b"Lucas" not in side.read_bytes()
+    with LocalStore.open(copy, key="correct horse battery staple") as again, again.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM teacher_corrections").scalar() == 1
+    decrypt(path, key="correct horse battery staple")
+    assert not is_encrypted(path)
+    with LocalStore.open(path) as plain, plain.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sync_operations").scalar() == 1
+
+
+def test_encryption_key_in_the_keyring(tmp_path: Path) -> None:
+    path = demo_copy(tmp_path)
+    with memory_keyring() as ring:
+        key = encrypt(path)
+        assert ring.items[("Flourish", store_key_name(path))] == key
+        with LocalStore.open(path) as store, store.read() as conn:  # key from the keyring
+            assert conn.exec_driver_sql("SELECT count(*) FROM assessments").scalar() > 100
+    assert key not in path.read_bytes().decode("latin-1")
+
+
+def test_encrypting_without_a_keyring_needs_a_passphrase(tmp_path: Path) -> None:
+    path = demo_copy(tmp_path)
+    with pytest.raises(StoreError, match="no keyring"):
+        encrypt(path)
+    assert not is_encrypted(path)
+
+
+def test_an_encrypted_laptop_syncs(pg_url: str, tmp_path: Path) -> None:
+    server = make_server(pg_url, teachers=("T001",))
+    lap = Laptop(server, "T001", tmp_path / "L")
+    lap.sync()
+    lap.close()
+    encrypt(lap.store.path, key="a passphrase for sync")
+    with LocalStore.open(lap.store.path, key="a passphrase for sync") as store:
+        from sync.engine import SyncEngine
+
+        actions.add_entry(
+            store,
+            student_id="S001",
+            teacher_id="T001",
+            entry_type="parent_note",
+            content="Encrypted and synced.",
+        )
+        with SyncEngine.from_store(store, password=PASSWORD) as engine:
+            report = engine.sync_once()
+    assert report.pushed == 1
+
+
+def test_sign_out_refuses_unsent_changes_then_wipes(pg_url: str, tmp_path: Path) -> None:
+    server = make_server(pg_url, teachers=("T001",))
+    with memory_keyring() as ring:
+        lap = Laptop(server, "T001", tmp_path / "L")
+        lap.sync()
+        ring.set_password("Flourish", server_key_name(server.logins["T001"], "127.0.0.1"), PASSWORD)
+        actions.add_entry(
+            lap.store,
+            student_id="S001",
+            teacher_id="T001",
+            entry_type="parent_note",
+            content="Not sent yet.",
+        )
+        lap.store.backup(lap.store.path.parent / "backups" / "flourish-manual.sqlite3")
+        path = lap.store.path
+        with pytest.raises(ValidationError, match="1 change\\(s\\) have not reached"):
+            sign_out(path)
+        lap.sync()
+        lap.close()
+        assert sign_out(path) == 0
+        leftovers = [p.name for p in path.parent.rglob("*") if p.is_file()]
+        assert leftovers == []
+        assert ring.items == {}
+
+
+def _walk_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_path: Path) -> None:
+    """A scripted session through the CLI, the password kept in a (file) keyring that lives
+    outside the data folder; afterwards no file of the data folder holds a secret."""
+    from sync.central import create_engine_for
+    from sync.demo import load_demo_central
+
+    engine = create_engine_for(pg_url)
+    with engine.begin() as conn:
+        load_demo_central(conn)
+    engine.dispose()
+    server = make_server(pg_url, teachers=("T001",))
+    home = tmp_path / "home"
+    data = tmp_path / "data"
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+    )
+    env.pop("FLOURISH_PASSWORD", None)
+    api_key = "sk-test-0123456789abcdefSECRET"
+
+    def flourish(
+        *args: str, stdin: str | None = None, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "desktop.cli", "--data-dir", str(data), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=dict(env, **(extra or {})),
+            timeout=180,
+        )
+
+    signed = flourish(
+        "login",
+        "--server",
+        server.teacher_url("T001"),
+        "--user",
+        server.logins["T001"],
+        stdin=PASSWORD + "\n",
+    )
+    assert signed.returncode == 0, signed.stderr
+    assert "password kept in the system keyring" in signed.stdout
+    assert flourish("sync").returncode == 0  # the password comes from the keyring
+    store_py = (
+        "import sys; from sync.local import LocalStore; from desktop.assess import save_settings;"
+        f"s = LocalStore.open(r'{data / 'flourish.sqlite3'}');"
+        f"print(save_settings(s, base_url='http://127.0.0.1:9/v1', model='m', "
+        f"use_llm_confidence=False, concurrency=2, api_key='{api_key}'))"
+    )
+    saved = subprocess.run(
+        [sys.executable, "-c", store_py], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert saved.stdout.strip() == "True", saved.stderr
+    assert flourish("correct", "1", "--level", "3", "--notes", "seen in class").returncode == 0
+    assert flourish("sync").returncode == 0
+    assert flourish("status", "--json").returncode == 0
+    bad = flourish("sync", extra={"FLOURISH_PASSWORD": "x"})  # noise in the log is fine
+    assert bad.returncode == 0
+    files = _walk_bytes(data)
+    assert any(name.endswith("flourish.log") for name in files)
+    for name, blob in files.items():
+        assert PASSWORD.encode() not in blob, name
+        assert api_key.encode() not in blob, name
+    # the secrets are where they belong: in the keyring file, outside the data folder
+    ring_file = next(home.rglob("keyring_pass.cfg"))
+    assert data not in ring_file.parents
+    # owner-only: the folder, the store, its WAL and the log
+    assert mode(data) == 0o700
+    for name in files:
+        assert mode(Path(name)) & 0o077 == 0, name
