@@ -297,78 +297,33 @@ def pull(
     """Pull every change visible to this login since the store's cursor.
 
     ``pg`` is an open psycopg2 connection of the teacher's login with no transaction in
-    progress; the pull uses (and ends) one REPEATABLE READ transaction on it.
+    progress; the pull uses (and ends) one REPEATABLE READ transaction on it. An
+    interrupted pull is first completed with its own window, then the pull goes on to the
+    present, so one call always ends up current.
     """
     report = PullReport()
-    teacher_id = store.state("teacher_id")
+    window = _Window(store, report, page_size, progress, cancel)
     resume_raw = store.state("pull_resume")
-    resume = json.loads(resume_raw) if resume_raw else None
     pg.rollback()
     pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
         cur = pg.cursor()
-        if resume:
-            lo, hi = resume["lo"], resume["hi"]
-            step_index, after = resume["step"], (resume["after"][0], int(resume["after"][1]))
-        else:
-            lo = store.state("pull_cursor", "0") or "0"
-            cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-            hi = str(cur.fetchone()[0])
-            step_index, after = 0, ("0", 0)
+        if resume_raw:
+            resume = json.loads(resume_raw)
+            window.run(
+                cur,
+                resume["lo"],
+                resume["hi"],
+                resume["step"],
+                (resume["after"][0], int(resume["after"][1])),
+            )
+        lo = store.state("pull_cursor", "0") or "0"
+        cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+        hi = str(cur.fetchone()[0])
         report.cursor = lo
-        if int(hi) <= int(lo) and not resume:
-            return report
-        # Pages are fetched step by step and applied together once a page's worth of rows
-        # is waiting (or at the end): a small pull is one local transaction.
-        buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
-        buffered = 0
-
-        def flush() -> None:
-            nonlocal buffer, buffered
-            done = step_index >= len(_STEPS)
-            with store.apply_remote() as conn:
-                applier = _Applier(conn, cur, report, teacher_id)
-                for step, rows in buffer:
-                    if step == "tombstones":
-                        applier.tombstones(rows)
-                    elif step == "visibility":
-                        applier.visibility(rows)
-                    else:
-                        applier.rows(step, [r[:-1] for r in rows])
-                applier.finish()
-                resume_point = {"lo": lo, "hi": hi, "step": step_index, "after": list(after)}
-                _save(
-                    applier.db,
-                    {
-                        "pull_resume": None if done else json.dumps(resume_point),
-                        "pull_cursor": hi if done else lo,
-                    },
-                )
-            buffer, buffered = [], 0
-            if progress is not None:
-                progress("pull", report.rows + report.deleted, None)
-
-        while step_index < len(_STEPS):
-            if cancel is not None and cancel.is_set():
-                if buffer:
-                    flush()
-                raise Cancelled()
-            step = _STEPS[step_index]
-            rows = _remote(cur, step, lo, hi, after, page_size)
-            if rows:
-                buffer.append((step, rows))
-                buffered += len(rows)
-            if len(rows) == page_size:
-                last = rows[-1]
-                after = (
-                    str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
-                    _version_of(step, last),
-                )
-            else:
-                step_index, after = step_index + 1, ("0", 0)
-            if buffered >= page_size or step_index >= len(_STEPS):
-                flush()
-        report.cursor = hi
+        if int(hi) > int(lo):
+            window.run(cur, lo, hi, 0, ("0", 0))
+            report.cursor = hi
         return report
     finally:
         if not pg.closed:
@@ -377,6 +332,83 @@ def pull(
                 pg.set_session(isolation_level="READ COMMITTED", readonly=False)
             except psycopg2.Error:
                 pass  # the connection died with the pull; the engine reconnects
+
+
+class _Window:
+    """Pulls one window ``lo <= sync_txid < hi`` in pages, saving the resume point."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        report: PullReport,
+        page_size: int,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.store = store
+        self.report = report
+        self.page_size = page_size
+        self.progress = progress
+        self.cancel = cancel
+        self.teacher_id = store.state("teacher_id")
+
+    def run(self, cur: Any, lo: str, hi: str, step_index: int, after: tuple[str, int]) -> None:
+        # Pages are fetched step by step and applied together once a page's worth of rows
+        # is waiting (or at the end): a small pull is one local transaction.
+        buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
+        buffered = 0
+        while step_index < len(_STEPS):
+            if self.cancel is not None and self.cancel.is_set():
+                if buffer:
+                    self._flush(cur, buffer, lo, hi, step_index, after)
+                raise Cancelled()
+            step = _STEPS[step_index]
+            rows = _remote(cur, step, lo, hi, after, self.page_size)
+            if rows:
+                buffer.append((step, rows))
+                buffered += len(rows)
+            if len(rows) == self.page_size:
+                last = rows[-1]
+                after = (
+                    str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
+                    _version_of(step, last),
+                )
+            else:
+                step_index, after = step_index + 1, ("0", 0)
+            if buffered >= self.page_size or step_index >= len(_STEPS):
+                self._flush(cur, buffer, lo, hi, step_index, after)
+                buffer, buffered = [], 0
+
+    def _flush(
+        self,
+        cur: Any,
+        buffer: list[tuple[str, list[tuple[Any, ...]]]],
+        lo: str,
+        hi: str,
+        step_index: int,
+        after: tuple[str, int],
+    ) -> None:
+        done = step_index >= len(_STEPS)
+        with self.store.apply_remote() as conn:
+            applier = _Applier(conn, cur, self.report, self.teacher_id)
+            for step, rows in buffer:
+                if step == "tombstones":
+                    applier.tombstones(rows)
+                elif step == "visibility":
+                    applier.visibility(rows)
+                else:
+                    applier.rows(step, [r[:-1] for r in rows])
+            applier.finish()
+            resume_point = {"lo": lo, "hi": hi, "step": step_index, "after": list(after)}
+            _save(
+                applier.db,
+                {
+                    "pull_resume": None if done else json.dumps(resume_point),
+                    "pull_cursor": hi if done else lo,
+                },
+            )
+        if self.progress is not None:
+            self.progress("pull", self.report.rows + self.report.deleted, None)
 
 
 def _version_of(step: str, row: Sequence[Any]) -> int:

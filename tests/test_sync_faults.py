@@ -396,7 +396,12 @@ def test_initial_sync_resumes_where_it_stopped(server: Server, tmp_path: Path) -
             engine.sync_once(progress=progress, cancel=cancel)
         assert lap.store.state("pull_resume")
         partial = local_slice(lap.store)
+        # the server moves on meanwhile: the resumed sync must not stop at the old window
+        admin_rows(server, "UPDATE students SET name = 'Eva (renamed)' WHERE id = 'S001'")
         report = engine.sync_once()
+        with lap.store.read() as conn:
+            assert conn.exec_driver_sql(
+                "SELECT name FROM students WHERE id = 'S001'").scalar() == "Eva (renamed)"
         assert lap.store.state("pull_resume") is None
         assert report.pull.rows > 0
         expected = server_slice(server.teacher_url("T001"), PASSWORD)
