@@ -334,9 +334,23 @@ class SyncEngine:
         by_id = {op.op_id: op for op in ops}
         with self.store.apply_remote() as conn:
             raw = sqlite_of(conn)
+            applied: dict[str, list[tuple[Any, ...]]] = {}
             for r in result.results:
                 op = by_id[r.op_id]
-                self._apply_result(raw, op, r)
+                if r.status == "applied" and r.version is not None:
+                    applied.setdefault(op.table, []).append(
+                        (r.version, op.hlc, r.hlc, pk_value(op.table, op.pk))
+                    )
+                else:
+                    self._apply_result(raw, op, r)
+            for table, rows in applied.items():
+                # The server's version becomes the row's base; its stamp (clock-adjusted)
+                # too, unless the row has changed again here since.
+                raw.executemany(
+                    f"UPDATE {table} SET sync_version = ?, "
+                    "sync_hlc = CASE WHEN sync_hlc = ? THEN ? ELSE sync_hlc END WHERE id = ?",
+                    rows,
+                )
             done = [(r.op_id,) for r in result.results if r.status != "rejected"]
             raw.executemany("DELETE FROM sync_operations WHERE op_id = ?", done)
             raw.executemany(
@@ -352,15 +366,7 @@ class SyncEngine:
 
     def _apply_result(self, raw: sqlite3.Connection, op: Op, r: OpResult) -> None:
         key = pk_value(op.table, op.pk)
-        if r.status == "applied" and r.version is not None:
-            # The server's version becomes the row's base; its stamp (clock-adjusted) too,
-            # unless the row has changed again here since.
-            raw.execute(
-                f"UPDATE {op.table} SET sync_version = ?, "
-                "sync_hlc = CASE WHEN sync_hlc = ? THEN ? ELSE sync_hlc END WHERE id = ?",
-                (r.version, op.hlc, r.hlc, key),
-            )
-        elif r.status == "lost":
+        if r.status == "lost":
             newer_local = raw.execute(
                 "SELECT 1 FROM sync_operations WHERE table_name = ? AND row_pk = ? "
                 "AND status = 'pending' AND op_id > ?",

@@ -39,7 +39,9 @@ from psycopg2.extras import Json, execute_values
 
 from sync import hlc as hlclock
 from sync.wire import (
+    INT_ID_TABLES,
     Op,
+    converters,
     exchanged_columns,
     jsonable,
     pk_value,
@@ -190,10 +192,17 @@ def _rivals(cur: Any, table: str, rows: list[dict[str, Any]]) -> list[dict[str, 
     if not keys:
         return []
     columns, condition = _NATURAL_KEYS[table]
-    where = sql.SQL("({cols}) IN %s").format(cols=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    if len(columns) == 1:  # = ANY(array) plans better than a long IN list of rows
+        where: sql.Composable = sql.SQL("{} = ANY(%s)").format(sql.Identifier(columns[0]))
+        params: tuple[Any, ...] = ([k[0] for k in keys],)
+    else:
+        where = sql.SQL("({cols}) IN %s").format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        params = (tuple(keys),)
     if condition:
         where = sql.SQL("{} AND {}").format(where, sql.SQL(condition))
-    return _select(cur, table, where, (tuple(keys),))
+    return _select(cur, table, where, params)
 
 
 def _student_of(cur: Any, table: str, row: dict[str, Any]) -> str | None:
@@ -250,7 +259,11 @@ class _Batch:
         pks = [pk_value(table, op.pk) for op in ops]
         state: dict[str, dict[str, Any] | None] = dict(_existing(cur, table, pks))
         tombs = _tombstones(cur, table, [op.pk for op in ops])
-        rivals = {str(r["id"]): r for r in _rivals(cur, table, [op.row or {} for op in ops])}
+        rivals: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for r in _rivals(cur, table, [op.row or {} for op in ops]):
+            rival_key = _natural_key(table, r)
+            if rival_key is not None:
+                rivals.setdefault(rival_key, []).append(r)
         reviewed: set[str] = set()
         if table == "assessments":
             cur.execute(
@@ -352,10 +365,8 @@ class _Batch:
                 next(
                     (
                         r
-                        for pk, r in rivals.items()
-                        if pk != op.pk
-                        and state.get(pk, r) is not None
-                        and _natural_key(table, r) == key
+                        for r in rivals.get(key, ())
+                        if str(r["id"]) != op.pk and state.get(str(r["id"]), r) is not None
                     ),
                     None,
                 )
@@ -443,10 +454,12 @@ class _Batch:
             )
             .as_string(self.cur)
         )
+        convert = converters(table, cols)
+        int_id = table in INT_ID_TABLES
         values = [
-            tuple(
-                pk_value(table, op.pk) if c == "id" else server_value(table, c, row.get(c))
-                for c in all_cols
+            (
+                int(op.pk) if int_id else op.pk,
+                *(f(row.get(c)) for c, f in zip(cols, convert, strict=True)),
             )
             for op, row in winners
         ]

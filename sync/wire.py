@@ -169,6 +169,28 @@ def server_value(table: str, column: str, value: Any) -> Any:
     return value
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _to_json(value: Any) -> Any:
+    if value is None:
+        return None
+    return Json(json.loads(value) if isinstance(value, str) else value)
+
+
+def _to_bool(value: Any) -> Any:
+    return None if value is None else bool(value)
+
+
+def converters(table: str, columns: tuple[str, ...]) -> tuple[Any, ...]:
+    """One function per column turning a payload value into what psycopg2 should send
+    (:func:`server_value`, resolved once per batch instead of once per value)."""
+    kinds = _kinds(table)
+    pick = {"json": _to_json, "bool": _to_bool}
+    return tuple(pick.get(kinds.get(c, ""), _identity) for c in columns)
+
+
 def local_value(table: str, column: str, value: Any) -> Any:
     """A server value as the SQLite store keeps it (SQLAlchemy's storage formats)."""
     if value is None:
@@ -201,6 +223,11 @@ def server_row(columns: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, A
     return {c: jsonable(v) for c, v in zip(columns, values, strict=True)}
 
 
+@cache
+def _required(table: str) -> frozenset[str]:
+    return frozenset(exchanged_columns(table))
+
+
 def parse_op(
     op_id: int, table: str, row_pk: str, kind: str, payload: str, hlc: int, device_no: int
 ) -> Op:
@@ -218,9 +245,9 @@ def parse_op(
     if str(data["id"]) != row_pk:
         raise BadOp(f"the queued row's id {data['id']!r} does not match {row_pk!r}")
     if kind == "upsert":
-        missing = [c for c in exchanged_columns(table) if c not in data]
+        missing = _required(table) - data.keys()
         if missing:
-            raise BadOp(f"the queued row lacks column(s) {', '.join(missing)}")
+            raise BadOp(f"the queued row lacks column(s) {', '.join(sorted(missing))}")
     if not isinstance(hlc, int) or hlc <= 0:
         raise BadOp(f"invalid timestamp {hlc!r}")
     base = data.get("sync_version") or 0
