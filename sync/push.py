@@ -253,6 +253,25 @@ class _Batch:
             )
         )
 
+    def lose(
+        self,
+        op: Op,
+        table: str,
+        kind: str,
+        reason: str,
+        losing: dict[str, Any],
+        winner: dict[str, Any] | None,
+        winner_key: tuple[int, int] | None,
+        why: str,
+        *,
+        drop_local: bool = False,
+    ) -> None:
+        """``op`` lost to ``winner``: log the losing version and answer ``lost``."""
+        self.conflict(table, op.pk, kind, reason, losing, op.key, winner, winner_key)
+        self.results[op.op_id] = OpResult(
+            op.op_id, "lost", why, server_row=winner, server_table=table, drop_local=drop_local
+        )
+
     # upserts -------------------------------------------------------------------------
     def upserts(self, table: str, ops: list[Op]) -> None:
         cur = self.cur
@@ -280,45 +299,31 @@ class _Batch:
             if current is not None:
                 current_key = (current["sync_hlc"], current["sync_origin"])
                 if op.key <= current_key:
-                    self.conflict(
+                    self.lose(
+                        op,
                         table,
-                        op.pk,
                         "stale_write",
                         f"This change ({_who(op.origin)}, {_when(op.hlc)}) arrived after a newer "
                         f"one ({_who(current_key[1])}, {_when(current_key[0])}).",
                         row,
-                        op.key,
                         current,
                         current_key,
-                    )
-                    self.results[op.op_id] = OpResult(
-                        op.op_id,
-                        "lost",
                         "a newer change to this row exists",
-                        server_row=current,
-                        server_table=table,
                     )
                     continue
                 if op.pk in reviewed and any(
                     _differs(current.get(f), row.get(f)) for f in _AI_FIELDS
                 ):
-                    self.conflict(
+                    self.lose(
+                        op,
                         table,
-                        op.pk,
                         "human_decision",
                         "An AI re-assessment tried to change a proposal a teacher has already "
                         "decided on; the teacher's decision stands.",
                         row,
-                        op.key,
                         current,
                         current_key,
-                    )
-                    self.results[op.op_id] = OpResult(
-                        op.op_id,
-                        "lost",
                         "a teacher has decided on this assessment",
-                        server_row=current,
-                        server_table=table,
                     )
                     continue
                 if current["sync_version"] != op.base_version and current_key[1] != op.origin:
@@ -341,23 +346,16 @@ class _Batch:
                     continue
                 tomb = tombs.get(op.pk)
                 if tomb is not None and op.key <= tomb:
-                    self.conflict(
+                    self.lose(
+                        op,
                         table,
-                        op.pk,
                         "deleted_row",
                         f"This change ({_who(op.origin)}, {_when(op.hlc)}) was made to a row that "
                         f"was deleted later ({_who(tomb[1])}, {_when(tomb[0])}).",
                         row,
-                        op.key,
                         None,
                         tomb,
-                    )
-                    self.results[op.op_id] = OpResult(
-                        op.op_id,
-                        "lost",
                         "the row was deleted by a newer change",
-                        server_row=None,
-                        server_table=table,
                     )
                     continue
             key = _natural_key(table, row)
@@ -377,23 +375,16 @@ class _Batch:
                 rival_key = (rival["sync_hlc"], rival["sync_origin"])
                 what = _natural_key_words(table)
                 if op.key <= rival_key:
-                    self.conflict(
+                    self.lose(
+                        op,
                         table,
-                        op.pk,
                         "natural_key",
                         f"Two {what}; the newer one ({_who(rival_key[1])}, {_when(rival_key[0])}) "
                         f"was kept.",
                         row,
-                        op.key,
                         rival,
                         rival_key,
-                    )
-                    self.results[op.op_id] = OpResult(
-                        op.op_id,
-                        "lost",
                         f"another of the {what} is newer",
-                        server_row=rival,
-                        server_table=table,
                         drop_local=True,
                     )
                     continue
@@ -506,23 +497,16 @@ class _Batch:
             current_key = (current["sync_hlc"], current["sync_origin"])
             gone = {"id": current["id"], "_deleted": True}
             if op.key <= current_key:
-                self.conflict(
+                self.lose(
+                    op,
                     table,
-                    op.pk,
                     "stale_write",
                     f"This deletion ({_who(op.origin)}, {_when(op.hlc)}) was older than a change "
                     f"to the row ({_who(current_key[1])}, {_when(current_key[0])}); the row stays.",
                     gone,
-                    op.key,
                     current,
                     current_key,
-                )
-                self.results[op.op_id] = OpResult(
-                    op.op_id,
-                    "lost",
                     "the row was changed after this deletion",
-                    server_row=current,
-                    server_table=table,
                 )
                 continue
             if current["sync_version"] != op.base_version and current_key[1] != op.origin:

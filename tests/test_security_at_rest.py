@@ -19,7 +19,7 @@ from sync.local import LocalStore
 from sync.login import sign_out
 from sync.profiles import create_demo_store
 from sync.storefile import decrypt, encrypt, is_encrypted, store_key_name
-from tests.support.laptops import PASSWORD, Laptop, make_server
+from tests.support.laptops import PASSWORD, Laptop, load_demo, make_server
 from tests.support.memkeyring import memory_keyring
 
 
@@ -133,13 +133,7 @@ def _walk_bytes(folder: Path) -> dict[str, bytes]:
 def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_path: Path) -> None:
     """A scripted session through the CLI, the password kept in a (file) keyring that lives
     outside the data folder; afterwards no file of the data folder holds a secret."""
-    from sync.central import create_engine_for
-    from sync.demo import load_demo_central
-
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     server = make_server(pg_url, teachers=("T001",))
     home = tmp_path / "home"
     data = tmp_path / "data"

@@ -6,14 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from sync import actions
-from sync.central import create_engine_for
 from sync.crud import CORRECTIONS, DATA_ENTRIES, STUDENTS
-from sync.demo import load_demo_central
 from sync.records import Student
-from tests.support.laptops import Laptop, make_server
+from tests.support.laptops import Laptop, admin_rows, load_demo, make_server
 from tests.test_cli import flourish
 
 INJECTIONS = [
@@ -29,20 +26,9 @@ INJECTIONS = [
 ]
 
 
-def server_rows(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
-    engine = create_engine_for(url)
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(text(sql), params)]
-    engine.dispose()
-    return rows
-
-
 @pytest.mark.parametrize("evil", INJECTIONS)
 def test_text_fields_round_trip_through_sync(pg_url: str, tmp_path: Path, evil: str) -> None:
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     server = make_server(pg_url, teachers=("T001",))
     a, b = Laptop(server, "T001", tmp_path / "A"), Laptop(server, "T001", tmp_path / "B")
     try:
@@ -64,15 +50,15 @@ def test_text_fields_round_trip_through_sync(pg_url: str, tmp_path: Path, evil: 
         ).value
         a.sync()
         b.sync()
-        assert server_rows(server.admin_url, "SELECT name FROM students WHERE id = 'S001'") == [
+        assert admin_rows(server.admin_url, "SELECT name FROM students WHERE id = 'S001'") == [
             (evil[:100],)
         ]
-        assert server_rows(
+        assert admin_rows(
             server.admin_url,
             "SELECT content, metadata->>'title' FROM data_entries WHERE id = :i",
             i=entry.id,
         ) == [(evil, evil)]
-        assert server_rows(
+        assert admin_rows(
             server.admin_url,
             "SELECT teacher_notes, corrected_justification FROM teacher_corrections WHERE id = :i",
             i=decision.id,
@@ -83,8 +69,8 @@ def test_text_fields_round_trip_through_sync(pg_url: str, tmp_path: Path, evil: 
             assert stored.content == evil and stored.metadata == {"title": evil}
             assert CORRECTIONS.require(conn, decision.id).teacher_notes == evil
         # nothing else was touched
-        assert server_rows(server.admin_url, "SELECT count(*) FROM students") == [(4,)]
-        assert server_rows(server.admin_url, "SELECT count(*) FROM assessments")[0][0] > 100
+        assert admin_rows(server.admin_url, "SELECT count(*) FROM students") == [(4,)]
+        assert admin_rows(server.admin_url, "SELECT count(*) FROM assessments")[0][0] > 100
     finally:
         a.close()
         b.close()

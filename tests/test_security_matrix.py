@@ -18,9 +18,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from sync.central import create_engine_for
-from sync.demo import load_demo_central
-from tests.support.laptops import PASSWORD, Laptop, make_server
+from tests.support.laptops import PASSWORD, Laptop, load_demo, make_server
 from tests.support.pgcluster import PgCluster
 
 DENIED = "denied"
@@ -102,10 +100,7 @@ class World:
 
 @pytest.fixture
 def world(pg: PgCluster, pg_url: str, tmp_path: Path) -> Iterator[World]:
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     server = make_server(pg_url)
     db = server.dbname
     logins = {

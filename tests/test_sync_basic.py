@@ -11,16 +11,12 @@ from sqlalchemy import text
 from sync import actions
 from sync.central import create_engine_for
 from sync.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
-from sync.demo import load_demo_central
-from tests.support.laptops import Laptop, Server, make_server
+from tests.support.laptops import Laptop, Server, load_demo, make_server
 
 
 @pytest.fixture
 def server(pg_url: str) -> Server:
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     return make_server(pg_url)
 
 

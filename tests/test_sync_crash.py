@@ -11,26 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from sync import actions
-from sync.central import create_engine_for
-from sync.demo import load_demo_central
 from sync.local import LocalStore
 from sync.records import Assessment
 from tests.support.compare import differences, local_slice, server_slice
-from tests.support.laptops import PASSWORD, Laptop, make_server
+from tests.support.laptops import PASSWORD, Laptop, admin_rows, load_demo, make_server
 
 KILLS = 52
-
-
-def admin(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
-    engine = create_engine_for(url)
-    with engine.begin() as conn:
-        result = conn.execute(text(sql), params)
-        rows = [tuple(r) for r in result] if result.returns_rows else []
-    engine.dispose()
-    return rows
 
 
 def make_offline_work(store: LocalStore, round_no: int, rng: random.Random) -> int:
@@ -73,10 +61,7 @@ def make_offline_work(store: LocalStore, round_no: int, rng: random.Random) -> i
 
 @pytest.mark.slow
 def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> None:
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     server = make_server(pg_url)
     rng = random.Random(20261122)
     lap = Laptop(server, "T001", tmp_path / "L1")
@@ -112,7 +97,7 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
         with LocalStore.open(folder / "flourish.sqlite3") as store:
             made_entries += make_offline_work(store, attempts, rng)
         # the server changes too, so that pulls have work while they are killed
-        admin(
+        admin_rows(
             pg_url,
             "UPDATE assessments SET justification = justification || '.' WHERE student_id = :s",
             s=rng.choice(["S001", "S002"]),
@@ -154,16 +139,16 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
             == {}
         )
         device = store.device_no
-    on_server = admin(
+    on_server = admin_rows(
         pg_url, "SELECT COUNT(*) FROM data_entries WHERE id LIKE :p", p=f"DE{device}%"
     )
     assert on_server == [(made_entries,)]  # every offline entry arrived, none twice
-    notes = admin(
+    notes = admin_rows(
         pg_url,
         "SELECT teacher_notes, COUNT(*) FROM teacher_corrections "
         "WHERE teacher_notes LIKE 'r%' GROUP BY teacher_notes "
         "HAVING COUNT(*) > 1",
     )
     assert notes == []
-    conflicts = admin(pg_url, "SELECT kind, COUNT(*) FROM sync_conflicts GROUP BY kind")
+    conflicts = admin_rows(pg_url, "SELECT kind, COUNT(*) FROM sync_conflicts GROUP BY kind")
     assert conflicts == [("natural_key", len(contested))]  # each loser logged exactly once

@@ -13,19 +13,17 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from sqlalchemy import text
 
 from sync import actions
 from sync import hlc as hlclock
-from sync.central import create_engine_for
 from sync.crud import CORRECTIONS, STUDENTS
-from sync.demo import load_demo_central
 from sync.engine import SyncEngine
 from sync.errors import SchemaVersionError, TransientError
 from sync.pull import Cancelled
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
-from tests.support.laptops import PASSWORD, Laptop, Server, make_server
+from tests.support.laptops import PASSWORD, Laptop, Server, load_demo, make_server
+from tests.support.laptops import admin_rows as rows_as_admin
 from tests.support.pgcluster import PgCluster
 
 DAY_MS = 86_400_000
@@ -33,20 +31,12 @@ DAY_MS = 86_400_000
 
 @pytest.fixture
 def server(pg_url: str) -> Server:
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     return make_server(pg_url)
 
 
 def admin_rows(server: Server, sql: str, **params: object) -> list[tuple[object, ...]]:
-    engine = create_engine_for(server.admin_url)
-    with engine.begin() as conn:
-        result = conn.execute(text(sql), params)
-        rows = [tuple(r) for r in result] if result.returns_rows else []
-    engine.dispose()
-    return rows
+    return rows_as_admin(server.admin_url, sql, **params)
 
 
 # -- the commit-safe cursor ---------------------------------------------------------------
@@ -400,8 +390,10 @@ def test_initial_sync_resumes_where_it_stopped(server: Server, tmp_path: Path) -
         admin_rows(server, "UPDATE students SET name = 'Eva (renamed)' WHERE id = 'S001'")
         report = engine.sync_once()
         with lap.store.read() as conn:
-            assert conn.exec_driver_sql(
-                "SELECT name FROM students WHERE id = 'S001'").scalar() == "Eva (renamed)"
+            assert (
+                conn.exec_driver_sql("SELECT name FROM students WHERE id = 'S001'").scalar()
+                == "Eva (renamed)"
+            )
         assert lap.store.state("pull_resume") is None
         assert report.pull.rows > 0
         expected = server_slice(server.teacher_url("T001"), PASSWORD)

@@ -8,27 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from sync import actions
-from sync.central import create_engine_for
 from sync.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
-from sync.demo import load_demo_central
 from sync.errors import TransientError
 from sync.queries import conflict_rows
 from sync.records import Assessment
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
-from tests.support.laptops import PASSWORD, Laptop, Server, make_server
+from tests.support.laptops import PASSWORD, Laptop, Server, admin_rows, load_demo, make_server
 from tests.support.pgcluster import PgCluster
 
 
 @pytest.fixture
 def server(pg_url: str) -> Server:
-    engine = create_engine_for(pg_url)
-    with engine.begin() as conn:
-        load_demo_central(conn)
-    engine.dispose()
+    load_demo(pg_url)
     return make_server(pg_url)
 
 
@@ -40,13 +34,7 @@ def proxy(pg: PgCluster) -> Iterator[FaultProxy]:
 
 
 def admin(server: Server, sql: str, **params: object) -> list[tuple[object, ...]]:
-    """Run ``sql`` as the admin; the rows it returns (if any)."""
-    engine = create_engine_for(server.admin_url)
-    with engine.begin() as conn:
-        result = conn.execute(text(sql), params)
-        rows = [tuple(r) for r in result] if result.returns_rows else []
-    engine.dispose()
-    return rows
+    return admin_rows(server.admin_url, sql, **params)
 
 
 def test_two_laptops_correct_the_same_assessment_offline(

@@ -30,6 +30,31 @@ class Server:
         return f"postgresql://{self.logins[teacher]}@{parts.hostname}:{parts.port}{parts.path}"
 
 
+def load_demo(admin_url: str) -> None:
+    """The demo dataset on the server (as the admin)."""
+    from sync.central import create_engine_for
+    from sync.demo import load_demo_central
+
+    engine = create_engine_for(admin_url)
+    with engine.begin() as conn:
+        load_demo_central(conn)
+    engine.dispose()
+
+
+def admin_rows(admin_url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Run ``sql`` on the server as the admin; the rows it returns (if any)."""
+    from sqlalchemy import text
+
+    from sync.central import create_engine_for
+
+    engine = create_engine_for(admin_url)
+    with engine.begin() as conn:
+        result = conn.execute(text(sql), params)
+        rows = [tuple(r) for r in result] if result.returns_rows else []
+    engine.dispose()
+    return rows
+
+
 def make_server(admin_url: str, teachers: tuple[str, ...] = ("T001", "T002")) -> Server:
     db = urlsplit(admin_url).path.lstrip("/")
     logins = {}
