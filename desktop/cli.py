@@ -333,6 +333,21 @@ def _sync_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(name: str) -> Handler:
+    """A handler from :mod:`desktop.cli_data` (import, report, export, backups), loaded lazily."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from desktop import cli_data
+
+        command: Handler = getattr(cli_data, name)
+        try:
+            return command(args)
+        except cli_data.BadUsage as exc:
+            raise UsageError(str(exc)) from exc
+
+    return handler
+
+
 def _not_yet(name: str) -> Handler:
     def handler(_args: argparse.Namespace) -> int:
         raise FlourishError(f"'{name}' is not available yet in this version of Flourish")
@@ -389,10 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.add_argument("--email")
     p.add_argument("--login", required=True)
-    p = add_server("backup", _not_yet("server backup"), "pg_dump the central database")
+    p = add_server("backup", _data("cmd_server_backup"), "pg_dump the central database")
     p.add_argument("--out", required=True, metavar="FILE")
-    p = add_server("restore", _not_yet("server restore"), "restore a backup")
+    p = add_server("restore", _data("cmd_server_restore"), "restore a backup")
     p.add_argument("--in", dest="infile", required=True, metavar="FILE")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel (not atomic)")
 
     p = add("login", cmd_login, "store the server and login this laptop syncs with")
     p.add_argument("--server", required=True, metavar="URL")
@@ -426,17 +442,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("skill", metavar="SKILL")
     p.add_argument("--type", required=True, choices=["bronze", "silver", "gold"])
 
-    p = add("import", _not_yet("import"), "import a roster CSV or evidence files")
+    p = add("import", _data("cmd_import"), "import a roster CSV or evidence files")
     p.add_argument("kind", choices=["roster", "evidence"])
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--dry-run", action="store_true", help="only show what would change")
+    p.add_argument("--student", metavar="S", help="evidence: the student (overrides names)")
+    p.add_argument("--type", metavar="TYPE", help="evidence: the entry type")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="evidence: the date")
+    p.add_argument("--skip-bad", action="store_true", help="evidence: import the good files")
     p = add("assess", _cmd_assess, "AI assessment of evidence awaiting it")
     p.add_argument("--limit", type=int, metavar="N")
     p.add_argument("--calibration", action="store_true")
-    p = add("report", _not_yet("report"), "parent-conference PDF for one student")
+    p = add("report", _data("cmd_report"), "parent-conference PDF for one student")
     p.add_argument("student", metavar="STUDENT")
     p.add_argument("--out", required=True, metavar="FILE.pdf")
-    p = add("export", _not_yet("export"), "export the teacher's data as CSV files")
+    p.add_argument("--include-name", action="store_true", help="print the student's name")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    p = add("export", _data("cmd_export"), "export the teacher's data as CSV files")
     p.add_argument("--out", required=True, metavar="DIR")
+    p = add("backup", _data("cmd_backup"), "back up this laptop's local store")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = add("restore", _data("cmd_restore"), "restore this laptop's store from a backup")
+    p.add_argument("--in", dest="infile", required=True, metavar="FILE")
+    p.add_argument("--force", action="store_true", help="even with unsynced changes")
     return parser
 
 

@@ -1,133 +1,403 @@
-"""The main window: class roster on the left, the selected student's proposals on the right."""
+"""The main window: roster on the left; review, class, student and conflicts on the right;
+sync state in the status bar; menus with native shortcuts; remembered geometry.
+
+Every panel reads and writes through the window's :class:`~desktop.context.AppContext`
+(background tasks, one change bus). Quitting first lets queued writes finish (a write task
+queued behind them reads the sync queue), then warns when changes have not reached the
+server and offers to sync. GUI thread only.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QPaintEvent
-from PySide6.QtWidgets import (
-    QHeaderView,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QSplitter,
-    QTableView,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
-from desktop.tasks import TaskRunner
-from sync.local import LocalStore
-from sync.queries import StudentSummary, assessment_rows, student_summaries
+from desktop.assessing import AssessController, CalibrationDialog
+from desktop.classview import ClassPanel
+from desktop.conflicts import ConflictsPanel
+from desktop.context import AppContext, ChangeSet
+from desktop.errors import ErrorPresenter
+from desktop.mainparts import JobIndicator, build_menus, shortcuts_html
+from desktop.prefs import Prefs
+from desktop.review.panel import ReviewPanel
+from desktop.roster import RosterPanel
+from desktop.statusbar import SyncStatusWidget
+from desktop.student.panel import StudentPanel
+from desktop.syncworker import SyncWorker
+from desktop.tasks import TaskContext
+from desktop.theme import Appearance, apply_appearance
+from desktop.version import version
 
 __all__ = ["MainWindow"]
 
-_Index = QModelIndex | QPersistentModelIndex
-
-
-class AssessmentTableModel(QAbstractTableModel):
-    COLUMNS = (
-        ("skill_name", "Skill"),
-        ("level", "Level"),
-        ("confidence_score", "Confidence"),
-        ("corrected", "Reviewed"),
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[dict[str, Any]] = []
-
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        key = self.COLUMNS[index.column()][0]
-        value = self.rows[index.row()][key]
-        if key == "confidence_score" and value is not None:
-            return f"{float(value):.2f}"
-        if key == "corrected":
-            return "yes" if value else ""
-        return value
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section][1]
-        return None
+REVIEW, CLASS, STUDENT, CONFLICTS = range(4)
 
 
 class MainWindow(QMainWindow):
     first_paint = Signal()
+    switch_profile = Signal(object)  # Path: the app reopens on that data folder
 
-    def __init__(self, store: LocalStore, *, demo: bool = False) -> None:
+    def __init__(
+        self, ctx: AppContext, *, prefs: Prefs | None = None, start_sync: bool = True
+    ) -> None:
         super().__init__()
-        self.store = store
-        self.tasks = TaskRunner(self)
+        self.setObjectName("mainWindow")
+        self.ctx = ctx
+        self.prefs = prefs or Prefs()
         self._painted = False
-        self.setWindowTitle("Flourish" + (" — demo" if demo else ""))
-        self.resize(1100, 700)
-        self.roster = QListWidget()
-        self.table_model = AssessmentTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.table_model)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        splitter = QSplitter()
-        splitter.addWidget(self.roster)
-        splitter.addWidget(self.table)
-        splitter.setStretchFactor(1, 3)
-        self.setCentralWidget(splitter)
-        self.status_label = QLabel("Loading…")
-        self.statusBar().addWidget(self.status_label)
-        self.roster.currentItemChanged.connect(self._student_selected)
-        self.tasks.error.connect(self.status_label.setText)
-        self.tasks.run(self._load_students, self._show_students)
+        self._may_close = False
+        self._quit_after_sync = False
+        self.quit_box: QMessageBox | None = None
+        self.dialog: Any = None
+        self.errors = ErrorPresenter(self)
+        self.errors.status_message = lambda text: self.statusBar().showMessage(text, 10_000)
+        ctx.tasks.error.connect(self.errors.show)
+        self._set_title()
 
-    def _load_students(self) -> list[StudentSummary]:
-        with self.store.read() as conn:
-            return student_summaries(conn)
+        self.roster = RosterPanel(ctx)
+        self.review = ReviewPanel(ctx)
+        self.class_panel = ClassPanel(ctx)
+        self.student = StudentPanel(ctx)
+        self.conflicts = ConflictsPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.review, "Review queue")
+        self.tabs.addTab(self.class_panel, "Class")
+        self.tabs.addTab(self.student, "Student")
+        self.tabs.addTab(self.conflicts, "Conflicts")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.roster)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([self.fontMetrics().averageCharWidth() * 30, 1000])
+        self.setCentralWidget(self.splitter)
 
-    def _show_students(self, students: list[StudentSummary]) -> None:
-        self.roster.clear()
-        for s in students:
-            item = QListWidgetItem(f"{s.name}  ({s.pending} to review)")
-            item.setData(Qt.ItemDataRole.UserRole, s.id)
-            self.roster.addItem(item)
-        total = sum(s.pending for s in students)
-        self.status_label.setText(f"{len(students)} students · {total} proposals to review")
-        if students:
-            self.roster.setCurrentRow(0)
+        self.sync_status = SyncStatusWidget()
+        self.jobs = JobIndicator()
+        self.awaiting_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.awaiting_label)
+        self.statusBar().addPermanentWidget(self.jobs)
+        self.statusBar().addPermanentWidget(self.sync_status)
+        self.sync = SyncWorker(ctx, self)
+        self.sync.status_changed.connect(self.sync_status.show_status)
+        self.sync.round_finished.connect(self._round_finished)
+        self.sync_status.conflicts_clicked.connect(lambda: self.show_tab(CONFLICTS))
+        self.assess = AssessController(ctx, self)
+        self.assess.progress.connect(self.jobs.set_progress)
+        self.assess.running_changed.connect(self._assess_running)
+        self.assess.finished.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.assess.awaiting_changed.connect(self._awaiting)
+        self.jobs.cancel_clicked.connect(self.assess.cancel)
 
-    def _student_selected(self, item: QListWidgetItem | None) -> None:
-        if item is None:
+        ctx.bus.changed.connect(self._changes)
+        self.roster.student_selected.connect(self.open_student)
+        self.roster.students_loaded.connect(self._students_loaded)
+        self.class_panel.student_activated.connect(self.open_student)
+        self.student.review_requested.connect(self.review_student)
+        self.student.add_evidence_requested.connect(self.new_evidence)
+        self.student.import_evidence_requested.connect(self.import_evidence)
+        self.student.report_requested.connect(self.export_report)
+        self.menu_actions = build_menus(self)
+        self._students: list[tuple[str, str]] = []
+        self._restore_geometry()
+        self.roster.refresh()
+        self.review.by_document.setChecked(self.prefs.by_document)
+        self.review.by_document.toggled.connect(self._remember_by_document)
+        self.review.start()
+        self.assess.refresh_awaiting()
+        if start_sync:
+            self.sync.start()
+        else:
+            self.sync.refresh_counts()
+
+    # -- navigation ----------------------------------------------------------------------
+    def show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    def _tab_changed(self, index: int) -> None:
+        if index == CLASS and not self.class_panel.loaded_once:
+            self.class_panel.refresh()
+        elif index == CONFLICTS and not self.conflicts.loaded_once:
+            self.conflicts.refresh()
+        elif index == REVIEW:
+            self.review.table.setFocus()
+
+    def open_student(self, student_id: str) -> None:
+        self.roster.select(student_id, notify=False)
+        self.student.show_student(student_id)
+        self.show_tab(STUDENT)
+
+    def review_student(self, student_id: str) -> None:
+        from desktop.widgets import set_combo_value
+
+        set_combo_value(self.review.student_box, student_id)
+        self.show_tab(REVIEW)
+
+    def _students_loaded(self, students: list[Any]) -> None:
+        self._students = [(f"{s.name} ({s.id})", s.id) for s in students]
+        self.review.set_students([(s.name, s.id) for s in students])
+        if self.student.student_id is None and students:
+            self.student.show_student(students[0].id)
+            self.roster.select(students[0].id, notify=False)
+
+    # -- actions -------------------------------------------------------------------------
+    def undo(self) -> None:
+        if not self.review.undo():
+            self.statusBar().showMessage("Nothing to undo", 3000)
+        self.show_tab(REVIEW)
+
+    def toggle_by_document(self, on: bool) -> None:
+        self.review.by_document.setChecked(on)
+
+    def _remember_by_document(self, on: bool) -> None:
+        self.prefs.by_document = on
+
+    def new_evidence(self, student_id: str | None = None) -> None:
+        from desktop.evidence import NewEvidenceDialog  # dialogs load when first opened
+
+        self.dialog = NewEvidenceDialog(
+            self.ctx,
+            self._students,
+            student_id=student_id or self.student.student_id,
+            parent=self,
+        )
+        self.dialog.open()
+
+    def import_evidence(self, student_id: str | None = None) -> None:
+        """Import files; the student comes from the file names unless ``student_id``."""
+        from desktop.evidence import ImportEvidenceDialog
+
+        self.dialog = ImportEvidenceDialog(
+            self.ctx, self._students, student_id=student_id, parent=self
+        )
+        self.dialog.open()
+
+    def export_report(self, student_id: str) -> None:
+        """Ask where to save the student's progress report, then write it in the background."""
+        from PySide6.QtWidgets import QFileDialog
+
+        suggested = str(Path.home() / f"{student_id}-progress-report.pdf")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save progress report", suggested, "PDF (*.pdf)"
+        )
+        if path:
+            self.write_report(student_id, Path(path))
+
+    def write_report(self, student_id: str, path: Path) -> None:
+        """Render the PDF (desktop.report) on a background job; the status bar says when."""
+        store = self.ctx.store
+
+        def work(_tc: TaskContext) -> int:
+            from desktop.report import render_report
+
+            return int(render_report(store, student_id, path))
+
+        def done(pages: int) -> None:
+            self.jobs.set_running(False, "")
+            self.statusBar().showMessage(f"Report saved: {path} ({pages} pages)", 15_000)
+
+        def failed(exc: BaseException) -> None:
+            self.jobs.set_running(False, "")
+            self.errors.show(exc)
+
+        self.jobs.set_running(True, "Writing the report")
+        self.ctx.tasks.job(work, done, failed, name="report")
+
+    def open_settings(self, tab: str = "server") -> Any:
+        from desktop.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx, self.prefs, tab=tab, parent=self)
+        dialog.signed_in.connect(self.signed_in)
+        dialog.appearance_changed.connect(self.set_appearance)
+        dialog.switch_profile.connect(self._switch_profile)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def signed_in(self) -> None:
+        """After a sign-in: re-read who this laptop belongs to, then sync at once."""
+        self.reload_profile(then=self.sync.reconfigured)
+
+    def reload_profile(self, then: Any = None) -> None:
+        from desktop.context import load_profile
+
+        store = self.ctx.store
+
+        def loaded(profile: Any) -> None:
+            self.ctx.profile = profile
+            self._set_title()
+            if then is not None:
+                then()
+
+        self.ctx.tasks.read(lambda: load_profile(store), loaded, name="profile")
+
+    def _changes(self, change: ChangeSet) -> None:
+        if change.everything or change.touches("teachers"):
+            self.reload_profile()  # a pull may bring the teacher's name
+
+    def _set_title(self) -> None:
+        ctx = self.ctx
+        who = ctx.profile.teacher_name or ctx.teacher_id or "not signed in"
+        self.setWindowTitle(f"Flourish — {who}" + (" — demo class" if ctx.is_demo else ""))
+
+    def _switch_profile(self, folder: Path) -> None:
+        self.switch_profile.emit(folder)
+
+    def set_appearance(self, appearance: Appearance) -> None:
+        self.prefs.appearance = appearance
+        apply_appearance(appearance)
+
+    def assess_now(self) -> None:
+        if not self.assess.available:
+            self.statusBar().showMessage("AI assessment is not part of this version", 5000)
             return
-        student_id = item.data(Qt.ItemDataRole.UserRole)
+        self.assess.start()
 
-        def load() -> list[dict[str, Any]]:
-            with self.store.read() as conn:
-                return assessment_rows(conn, student_id=student_id, pending=True)
+    def show_calibration(self) -> None:
+        self.dialog = CalibrationDialog(self.ctx, self)
+        self.dialog.open()
 
-        self.tasks.run(load, self.table_model.set_rows)
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(shortcuts_html(self.menu_actions))
+        self.dialog = box
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Flourish",
+            f"<h3>Flourish Desktop {version()}</h3><p>Review AI skill assessments, set "
+            "targets and grant badges — offline first, synced when online.</p>"
+            f"<p>Data folder: {self.ctx.profile.data_dir}</p>",
+        )
+
+    def _assess_running(self, running: bool) -> None:
+        self.jobs.set_running(running, "Assessing evidence")
+        self.menu_actions["assess"].setEnabled(not running and self.assess.available)
+
+    def _awaiting(self, n: int) -> None:
+        self.awaiting_label.setText(f"{n} entries await AI assessment" if n else "")
+
+    # -- geometry ------------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self.prefs.geometry("main")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        for key, splitter in (
+            ("main-splitter", self.splitter),
+            ("review-splitter", self.review.splitter),
+            ("student-splitter", self.student.splitter),
+        ):
+            state = self.prefs.geometry(key)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def _save_geometry(self) -> None:
+        self.prefs.set_geometry("main", self.saveGeometry())
+        self.prefs.set_geometry("main-splitter", self.splitter.saveState())
+        self.prefs.set_geometry("review-splitter", self.review.splitter.saveState())
+        self.prefs.set_geometry("student-splitter", self.student.splitter.saveState())
+        self.prefs.sync()
+
+    # -- painting, closing ---------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._painted:
+            self.review.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
-            self.first_paint.emit()
-
-    def shutdown(self) -> None:
-        self.tasks.wait()
+            QTimer.singleShot(0, lambda: self.first_paint.emit())
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown()
-        super().closeEvent(event)
+        if self._may_close:
+            self._save_geometry()
+            self.shutdown()
+            event.accept()
+            return
+        event.ignore()
+        if self.quit_box is not None and self.quit_box.isVisible():
+            return
+        from sync.status import queue_status
+
+        store = self.ctx.store
+        # Queued behind every pending write, so the count includes them.
+        self.ctx.tasks.write(lambda: queue_status(store), self._confirm_quit, name="quit-check")
+
+    def _confirm_quit(self, counts: dict[str, Any]) -> None:
+        pending = int(counts.get("pending", 0))
+        if pending == 0:
+            self.really_close()
+            return
+        can_sync = self.sync.available and self.sync.configured is not False
+        box = QMessageBox(self)
+        box.setObjectName("quitBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Changes not sent yet")
+        noun = "change has" if pending == 1 else "changes have"
+        box.setText(f"{pending} {noun} not reached the server yet.")
+        if can_sync:
+            box.setInformativeText(
+                "They are safe on this laptop and will be sent next time Flourish syncs. "
+                "Sync now before quitting?"
+            )
+            self.sync_button = box.addButton(
+                "Sync now, then quit", QMessageBox.ButtonRole.AcceptRole
+            )
+        else:
+            box.setInformativeText(
+                "This laptop is not signed in to a server: they stay on this laptop and are "
+                "sent once you sign in (File ▸ Settings)."
+            )
+            self.sync_button = box.addButton("Sign in…", QMessageBox.ButtonRole.ActionRole)
+        self.quit_anyway_button = box.addButton(
+            "Quit anyway", QMessageBox.ButtonRole.DestructiveRole
+        )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda b: self._quit_choice(b, can_sync))
+        self.quit_box = box
+        box.open()
+
+    def _quit_choice(self, button: Any, can_sync: bool) -> None:
+        if button is self.quit_anyway_button:
+            self.really_close()
+        elif button is self.sync_button:
+            if can_sync:
+                self._quit_after_sync = True
+                self.statusBar().showMessage("Syncing before quitting…")
+                self.sync.sync_now()
+            else:
+                self.open_settings("server")
+
+    def _round_finished(self, ok: bool, message: str) -> None:
+        if not self._quit_after_sync:
+            return
+        self._quit_after_sync = False
+        if ok:
+            self.close()  # checks the queue again, behind any write still queued
+        else:
+            self.errors.show(RuntimeError(f"Could not sync, so Flourish stays open: {message}"))
+
+    def really_close(self) -> None:
+        self._may_close = True
+        self.close()
+
+    def shutdown(self) -> None:
+        """Stop sync and background work; queued writes finish first."""
+        self.sync.stop()
+        self.assess.cancel()
+        self.ctx.tasks.shutdown(wait=True)

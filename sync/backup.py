@@ -110,7 +110,12 @@ def archive_tables(path: str | os.PathLike[str]) -> list[str]:
             raise ValidationError(
                 f"{file} is not a pg_dump custom-format backup (made with 'server backup')"
             )
-    listing = _run([str(pg_tool("pg_restore")), "--list", str(file)], dict(os.environ), "reading")
+    pg_restore = str(pg_tool("pg_restore"))
+    try:
+        listing = _run([pg_restore, "--list", str(file)], dict(os.environ), "")
+    except ServerError as exc:
+        reason = str(exc).removeprefix(" failed: ")
+        raise ValidationError(f"{file} is not a readable backup ({reason})") from exc
     tables = []
     for line in listing.stdout.splitlines():
         parts = line.split()  # "3688; 0 16385 TABLE DATA public alembic_version owner"

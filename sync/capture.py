@@ -5,7 +5,11 @@ For each synced table the local schema carries triggers, generated here from
 
 * ``capture_<t>_insert`` / ``_update`` / ``_delete`` — AFTER triggers that put the row's
   full image (or, for a delete, its key) into ``sync_operations`` **in the same transaction
-  as the write**, replacing any still-pending operation for the same row (coalescing).
+  as the write**. A later change of a row whose operation has not been sent yet is folded
+  into that operation, which keeps its place (its id) in the queue: operations stay in
+  the order rows were first changed, so a parent is always sent before its children. An
+  operation that has been sent (``attempts > 0``) is never changed again — the server may
+  already hold it — and a later change becomes a new operation.
 * ``capture_<t>_stamp_insert`` / ``_stamp_update`` — BEFORE triggers that refuse a write
   which does not carry a fresh HLC stamp. Only :class:`sync.local.WriteTxn` stamps rows, so
   nothing (UI, CLI, or a stray ``sqlite3`` session) can change synced data without it being
@@ -62,6 +66,25 @@ def trigger_names(table: str) -> list[str]:
     return [f"capture_{table}_{kind}" for kind in _KINDS]
 
 
+def _queue(table_name: str, row: str, op: str, payload: str, stamp: str) -> str:
+    """Record a change of one row: fold it into the row's unsent operation if there is one
+    (keeping that operation's place in the queue), otherwise append a new operation."""
+    key = f"table_name = '{table_name}' AND row_pk = CAST({row}.id AS TEXT)"
+    # "+status": look the row up through ix_sync_operations_row, never the status index,
+    # which would scan every pending operation (quadratic for bulk writes).
+    unsent = f"{key} AND +status = 'pending' AND attempts = 0"
+    student = _student_expr(table_name, row)
+    return (
+        f"UPDATE sync_operations SET op = '{op}', payload = {payload}, sync_hlc = {stamp}, "
+        f"student_id = {student} WHERE {unsent};\n"
+        "    INSERT INTO sync_operations "
+        "(table_name, row_pk, op, payload, sync_hlc, student_id, created_at) "
+        f"SELECT '{table_name}', CAST({row}.id AS TEXT), '{op}', {payload}, {stamp}, "
+        f"{student}, {_NOW} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM sync_operations WHERE {unsent});"
+    )
+
+
 def capture_ddl(table_name: str) -> list[str]:
     """CREATE TRIGGER statements for one synced table."""
     t = LOCAL.table(table_name)
@@ -72,17 +95,9 @@ def capture_ddl(table_name: str) -> list[str]:
         f"SELECT RAISE(ABORT, '{table_name}: write without a sync stamp; "
         "synced tables are written through the Flourish store only')"
     )
-    dequeue_pending = (
-        f"DELETE FROM sync_operations WHERE table_name = '{table_name}' "
-        "AND row_pk = CAST({row}.id AS TEXT) AND status = 'pending';"  # filled per trigger
-    )
-    enqueue_upsert = (
-        "INSERT INTO sync_operations "
-        "(table_name, row_pk, op, payload, sync_hlc, student_id, created_at) "
-        f"VALUES ('{table_name}', CAST(NEW.id AS TEXT), 'upsert', {_payload(t)}, "
-        f"NEW.sync_hlc, {_student_expr(table_name, 'NEW')}, {_NOW});"
-    )
-    upsert_body = f"{dequeue_pending.format(row='NEW')}\n    {enqueue_upsert}"
+    upsert_body = _queue(table_name, "NEW", "upsert", _payload(t), "NEW.sync_hlc")
+    delete_stamp = "(SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'hlc')"
+    delete_body = _queue(table_name, "OLD", "delete", "json_object('id', OLD.id)", delete_stamp)
     return [
         f"CREATE TRIGGER capture_{table_name}_stamp_insert BEFORE INSERT ON {table_name}\n"
         f"WHEN {_GUARD} AND NEW.sync_hlc = 0\nBEGIN\n    {refuse};\nEND",
@@ -97,12 +112,7 @@ def capture_ddl(table_name: str) -> list[str]:
         f"WHEN {_GUARD}\nBEGIN\n"
         "    UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER), OLD.sync_hlc) + 1 "
         "AS TEXT) WHERE key = 'hlc';\n"
-        f"    {dequeue_pending.format(row='OLD')}\n"
-        "    INSERT INTO sync_operations "
-        "(table_name, row_pk, op, payload, sync_hlc, student_id, created_at) "
-        f"VALUES ('{table_name}', CAST(OLD.id AS TEXT), 'delete', json_object('id', OLD.id), "
-        "(SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'hlc'), "
-        f"{_student_expr(table_name, 'OLD')}, {_NOW});\nEND",
+        f"    {delete_body}\nEND",
     ]
 
 

@@ -43,7 +43,8 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 60_000
 
 def normalise_url(url: str | URL) -> URL:
     """Accept ``postgresql://`` / ``postgres://`` URLs and pin the psycopg2 driver."""
-    raw = str(url) if isinstance(url, URL) else url
+    # str(URL) would mask the password: render it in full
+    raw = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
     if isinstance(raw, str) and raw.startswith("postgres://"):
         raw = "postgresql://" + raw[len("postgres://") :]
     try:

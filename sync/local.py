@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from sync import hlc as hlclock
 from sync.capture import all_capture_ddl, drop_capture_ddl
@@ -160,6 +160,11 @@ class LocalStore:
             "sqlite://",
             module=driver.module,
             creator=lambda: driver.connect(db_path, check_same_thread=False, timeout=30),
+            # a file store shared by threads: a real pool (the default for "sqlite://" is
+            # one connection per thread, closed behind other threads' backs)
+            poolclass=QueuePool,
+            pool_size=8,
+            max_overflow=16,
         )
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)

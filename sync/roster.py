@@ -28,8 +28,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -491,7 +490,7 @@ def _write(txn: WriteTxn, preview: RosterPreview) -> None:
     t = LOCAL.students
     origin = txn.device_no
     stamps = iter(_stamps(txn, len(adds) + len(updates)))
-    with _queue_lookup_by_row(txn.conn), integrity_errors("roster import"):
+    with integrity_errors("roster import"):
         if adds:
             txn.conn.execute(
                 insert(t),
@@ -541,41 +540,3 @@ def _stamps(txn: WriteTxn, n: int) -> range:
     first = txn.stamp()
     txn.set_state({"hlc": str(first + n - 1)})
     return range(first, first + n)
-
-
-@contextmanager
-def _queue_lookup_by_row(conn: Connection) -> Iterator[None]:
-    """Within this transaction, make the capture triggers find queued rows by key.
-
-    Each capture trigger first deletes the row's pending queue entry (``table_name``,
-    ``row_pk``, ``status = 'pending'``). Without statistics SQLite answers that through
-    ``ix_sync_operations_status``, i.e. by scanning every pending entry, so a bulk write of
-    n rows costs n²/2 index steps (10,000 students: about 40 s). Planner statistics that
-    say "status is not selective" make it use ``ix_sync_operations_row``. They are set
-    here and taken back before the transaction commits, so the store is left as it was
-    (at most an empty ``sqlite_stat1`` table remains, which SQLite never drops).
-    (The lasting fix is ``+status`` in that DELETE in :mod:`sync.capture`.)
-    """
-    run = conn.exec_driver_sql
-    tables = ("sync_operations", "sync_apply_guard")
-    had_stats = run("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
-    saved = (
-        run("SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl IN (?, ?)", tables).all()
-        if had_stats
-        else []
-    )
-    run("ANALYZE sync_apply_guard")  # creates sqlite_stat1 when missing
-    run("DELETE FROM sqlite_stat1 WHERE tbl IN (?, ?)", tables)
-    run(
-        "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES "
-        "('sync_operations', 'ix_sync_operations_status', '1000000 500000 1'), "
-        "('sync_operations', 'ix_sync_operations_row', '1000000 2 1')"
-    )
-    run("ANALYZE sqlite_schema")
-    try:
-        yield
-    finally:
-        run("DELETE FROM sqlite_stat1 WHERE tbl IN (?, ?)", tables)
-        for row in saved:
-            run("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", tuple(row))
-        run("ANALYZE sqlite_schema")

@@ -25,8 +25,14 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _SESSION_DATA = tempfile.mkdtemp(prefix="flourish-test-data-")
 os.environ["FLOURISH_DATA_DIR"] = _SESSION_DATA
-for _var in ("FLOURISH_DATABASE_URL", "DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
-             "FLOURISH_PASSWORD", "FLOURISH_STORE_KEY"):
+for _var in (
+    "FLOURISH_DATABASE_URL",
+    "DATABASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "FLOURISH_PASSWORD",
+    "FLOURISH_STORE_KEY",
+):
     os.environ.pop(_var, None)
 # No test touches a real keyring: the "fail" backend, unless a test brings its own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"

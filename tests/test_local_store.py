@@ -411,3 +411,74 @@ def test_backup_of_an_open_store(store: LocalStore, tmp_path: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with LocalStore.open(target, create=False) as copy, copy.read() as conn:
         assert REPOS["students"].count(conn) == 1
+
+
+def test_a_later_change_keeps_the_rows_place_in_the_queue(store: LocalStore) -> None:
+    """Parent created, child created, parent edited: the parent is still sent first."""
+    seeded(store)
+    with store.write() as txn:
+        entry = txn.insert(
+            DataEntry(
+                student_id="S001",
+                teacher_id="T001",
+                type="parent_note",
+                date=dt.date(2026, 11, 1),
+                content="first",
+            )
+        )
+        txn.insert(
+            Assessment(
+                data_entry_id=entry.id,
+                student_id="S001",
+                skill_name="Creativity",
+                skill_category="21st_Century",
+                level="Developing",
+                justification="j",
+                source_quote="first",
+            )
+        )
+    with store.write() as txn:
+        txn.update(DataEntry, entry.id, content="first, corrected")
+    assert [q[0] for q in queue(store)] == ["teachers", "students", "data_entries", "assessments"]
+    with store.read() as conn:
+        payload = conn.exec_driver_sql(
+            "SELECT payload FROM sync_operations WHERE table_name = 'data_entries'"
+        ).scalar()
+    assert "first, corrected" in payload
+
+
+def test_an_operation_once_sent_is_never_changed(store: LocalStore) -> None:
+    seeded(store)
+    with store.write() as txn:  # what the push does before sending a batch
+        txn.conn.exec_driver_sql("UPDATE sync_operations SET attempts = 1")
+    with store.write() as txn:
+        txn.update(Student, "S001", name="Eva R.")
+    with store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT op_id, attempts, payload FROM sync_operations "
+            "WHERE table_name = 'students' ORDER BY op_id"
+        ).all()
+    assert len(rows) == 2
+    assert '"Eva"' in rows[0][2] and rows[0][1] == 1  # the sent one is untouched
+    assert '"Eva R."' in rows[1][2] and rows[1][0] > rows[0][0]
+
+
+def test_bulk_writes_stay_linear(store: LocalStore) -> None:
+    import time
+
+    seeded(store)
+    timings = []
+    for n in (2000, 8000):
+        started = time.perf_counter()
+        with store.write() as txn:
+            for i in range(n):
+                txn.insert(
+                    Student(
+                        id=f"S{100000 + len(timings) * 10000 + i}",
+                        name="x",
+                        grade=7,
+                        teacher_id="T001",
+                    )
+                )
+        timings.append((time.perf_counter() - started) / n)
+    assert timings[1] < timings[0] * 2.5, timings  # per-row cost does not grow with n

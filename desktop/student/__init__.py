@@ -1,0 +1,1 @@
+"""The student view (see :mod:`desktop.student.panel`)."""

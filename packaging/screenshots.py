@@ -1,0 +1,261 @@
+"""Screenshots of the desktop app on the demo dataset, in light and dark.
+
+    xvfb-run -a .venv/bin/python packaging/screenshots.py [OUT_DIR] [--theme light|dark|both]
+
+(``QT_QPA_PLATFORM=offscreen`` works too; the test suite uses it.) Builds a fresh demo
+store in a temporary folder, makes it look used — a few decisions, a target, a badge, a
+conflict pulled from "another laptop" — opens the real main window and saves:
+
+    main.png        the main window as it opens (review queue, roster, status bar)
+    review.png      the review queue by evidence document, correction editor open
+    class.png       the class heat map
+    student.png     the student view with the level-history chart
+    conflicts.png   the conflicts panel, both versions side by side
+
+Dark variants get a ``-dark`` suffix. Window shots are WIDTHxHEIGHT (default 1400x900).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SHOTS = ("main", "review", "class", "student", "conflicts")
+
+
+def _prepare_store(folder: Path) -> Path:
+    from sync import actions
+    from sync.local import LocalStore
+    from sync.profiles import create_demo_store
+
+    path = create_demo_store(folder)
+    with LocalStore.open(path) as store:
+        for aid, level in ((80, None), (34, 3), (67, None), (96, 2), (5, None)):
+            if level is None:
+                actions.accept(store, assessment_id=aid, teacher_id="T001")
+            else:
+                actions.correct(
+                    store,
+                    assessment_id=aid,
+                    teacher_id="T001",
+                    level=level,
+                    notes="Seen in the group work on Tuesday",
+                )
+        actions.assign_target(
+            store,
+            student_id="S001",
+            skill_name="Self-Management",
+            target_level="Advanced",
+            teacher_id="T001",
+        )
+        actions.grant_badge(
+            store,
+            student_id="S001",
+            skill_name="Organization",
+            badge_type="bronze",
+            teacher_id="T001",
+        )
+        actions.grant_badge(
+            store,
+            student_id="S001",
+            skill_name="Metacognition",
+            badge_type="gold",
+            teacher_id="T001",
+        )
+        _add_conflict(store)
+        _add_new_student(store)
+    return path
+
+
+def _add_new_student(store: object) -> None:
+    """A student who joined late: one observation so far, most skills without evidence."""
+    from sync import actions
+    from sync.local import LocalStore
+
+    assert isinstance(store, LocalStore)
+    with store.apply_remote() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO students (id, name, grade, teacher_id) VALUES ('S005', 'Sam', 7, 'T001')"
+        )
+    entry = actions.add_entry(
+        store,
+        student_id="S005",
+        teacher_id="T001",
+        entry_type="teacher_observation_note",
+        content="Sam joined the class this week and asked to sit with the robotics group.",
+        metadata={"title": "First week"},
+    ).value
+    with store.apply_remote() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO assessments (id, data_entry_id, student_id, skill_name, skill_category,"
+            " level, confidence_score, justification, source_quote, created_at) VALUES"
+            " (1001, ?, 'S005', 'Self-Awareness', 'SEL', 'Emerging', 0.62, ?, ?, ?)",
+            (
+                entry.id,
+                "Sam names a preference but not yet how it helps him learn.",
+                "asked to sit with the robotics group",
+                "2026-11-01 10:00:00.000000",
+            ),
+        )
+
+
+def _add_conflict(store: object) -> None:
+    """A decision made on another laptop won over this one; the loser is logged."""
+    from sync.local import LocalStore
+
+    assert isinstance(store, LocalStore)
+    with store.read() as conn:
+        level, justification, student, skill = conn.exec_driver_sql(
+            "SELECT level, justification, student_id, skill_name FROM assessments WHERE id = 12"
+        ).one()
+    base = {
+        "assessment_id": 12,
+        "original_level": level,
+        "original_justification": justification,
+        "corrected_by": "T001",
+        "use_as_example": True,
+    }
+    winning = dict(
+        base,
+        id=2_000_000_001,
+        corrected_level="Advanced",
+        corrected_justification=f"{skill}: planned the whole build in three steps.",
+        teacher_notes="From the classroom laptop",
+        corrected_at="2026-10-02 09:00:00",
+    )
+    losing = dict(
+        base,
+        id=1_000_000_001,
+        corrected_level="Developing",
+        corrected_justification="Still needed reminders for every step.",
+        teacher_notes="From my laptop at home",
+        corrected_at="2026-10-01 20:10:00",
+    )
+    with store.apply_remote() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO teacher_corrections (id, assessment_id, original_level, corrected_level,"
+            " original_justification, corrected_justification, teacher_notes, corrected_by,"
+            " corrected_at, use_as_example, sync_hlc, sync_origin, sync_version)"
+            " VALUES (:id, :assessment_id, :original_level, :corrected_level,"
+            " :original_justification, :corrected_justification, :teacher_notes, :corrected_by,"
+            " :corrected_at, 1, 1000, 2, 10)",
+            winning,
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO sync_conflicts (table_name, row_pk, student_id, teacher_id, kind,"
+            " reason, losing_row, losing_hlc, losing_origin, winning_row, winning_hlc,"
+            " winning_origin, created_at, sync_hlc, sync_origin, sync_version)"
+            " VALUES ('teacher_corrections', ?, ?, 'T001', 'natural_key', ?, ?, 900, 1,"
+            " ?, 1000, 2, '2026-10-02 09:05:00', 1001, 0, 11)",
+            (
+                str(losing["id"]),
+                student,
+                "Two decisions on one proposal: the one from device 2 (2 Oct 09:00) is newer.",
+                json.dumps(losing),
+                json.dumps(winning),
+            ),
+        )
+
+
+def _wait(app: object, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    assert isinstance(app, QApplication)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        if condition():
+            break
+        time.sleep(0.01)
+    settle = time.monotonic() + 0.3
+    while time.monotonic() < settle:  # let the last repaints land
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    import desktop.qtfix  # noqa: F401
+    from desktop.context import AppContext
+    from desktop.mainwindow import CLASS, CONFLICTS, REVIEW, MainWindow
+    from desktop.prefs import Prefs
+    from desktop.theme import Appearance, apply_appearance
+    from sync.local import LocalStore
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    apply_appearance(Appearance.DARK if dark else Appearance.LIGHT)
+    suffix = "-dark" if dark else ""
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="flourish-shots-") as tmp:
+        os.environ["FLOURISH_SETTINGS_FILE"] = str(Path(tmp) / "settings.ini")
+        store = LocalStore.open(_prepare_store(Path(tmp) / "demo"))
+        ctx = AppContext.create(store)
+        window = MainWindow(ctx, prefs=Prefs(), start_sync=True)
+        window.resize(*size)
+        window.show()
+        idle = ctx.tasks
+
+        def shot(name: str) -> None:
+            path = out / f"{name}{suffix}.png"
+            window.grab().save(str(path))
+            saved.append(path)
+
+        try:
+            _wait(app, lambda: window.review.controller.item is not None and idle.idle)
+            shot("main")
+            window.toggle_by_document(True)
+            _wait(app, lambda: window.review.model.complete and idle.idle)
+            window.review.open_editor("Proficient")
+            window.review.editor.notes.setText("Explains the tape diagram to Mia unprompted")
+            _wait(app, lambda: idle.idle)
+            shot("review")
+            window.review.editor.cancel()
+            window.show_tab(CLASS)
+            _wait(app, lambda: window.class_panel.loaded_once and idle.idle)
+            shot("class")
+            window.open_student("S001")
+            _wait(app, lambda: window.student.data is not None and idle.idle)
+            window.student.tabs.setCurrentWidget(window.student.targets)
+            _wait(app, lambda: idle.idle)
+            shot("student")
+            window.show_tab(CONFLICTS)
+            _wait(app, lambda: window.conflicts.model.rowCount() > 0 and idle.idle)
+            shot("conflicts")
+            window.show_tab(REVIEW)
+        finally:
+            window.really_close()
+            window.shutdown()
+            store.close()
+            app.processEvents()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="screenshots", help="output folder")
+    parser.add_argument("--theme", choices=("light", "dark", "both"), default="both")
+    parser.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    themes = {"light": [False], "dark": [True], "both": [False, True]}[args.theme]
+    for dark in themes:
+        for path in take(out, dark=dark, size=(width, height)):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
