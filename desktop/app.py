@@ -127,6 +127,12 @@ def run_app(
         folder, demo, sign_in = dialog.choice.folder, dialog.choice.demo, dialog.choice.sign_in
         if not demo and not data_dir:
             prefs.data_dir = folder
+        if not demo and dialog.choice.teacher_name:
+            from sync.profiles import create_local_profile
+
+            db = folder / paths.LOCAL_DB_NAME
+            if not db.exists():  # a few milliseconds, before any window exists
+                create_local_profile(db, teacher_name=dialog.choice.teacher_name)
 
     code = 0
     while True:

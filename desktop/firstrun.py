@@ -1,8 +1,9 @@
 """First run: no Flourish data in the data folder yet — pick what to open.
 
 Choices: create the teacher's own profile in the default folder (then sign in to the
-school's server from Settings, or just work locally), use another folder, or open the demo
-class. The dialog only decides; the caller creates or opens the store off the GUI thread.
+school's server from Settings, or just work locally: the profile carries the teacher's
+name, and signing in later keeps everything made before), use another folder, or open the
+demo class. The dialog only decides; the caller creates or opens the store off the GUI thread.
 GUI thread only.
 """
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +32,8 @@ class FirstRunChoice:
     folder: Path
     demo: bool = False
     sign_in: bool = False
+    #: the teacher's name for a new profile (it works without a server from the start)
+    teacher_name: str | None = None
 
 
 class FirstRunDialog(QDialog):
@@ -48,6 +52,11 @@ class FirstRunDialog(QDialog):
         intro.setWordWrap(True)
         self.where = QLabel(f"Your data folder: <code>{folder}</code>")
         self.where.setWordWrap(True)
+        self.name = QLineEdit()
+        self.name.setObjectName("teacherName")
+        self.name.setPlaceholderText("Your name, as your students know it (e.g. Ms. Rodriguez)")
+        self.problem = QLabel("")
+        self.problem.setObjectName("firstRunProblem")
         self.sign_in = QCheckBox("Sign in to my school's server next")
         self.sign_in.setChecked(True)
         create = QPushButton("Create my profile")
@@ -68,19 +77,38 @@ class FirstRunDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.where)
+        layout.addWidget(self.name)
+        layout.addWidget(self.problem)
         layout.addWidget(self.sign_in)
         layout.addStretch(1)
         layout.addLayout(buttons)
         self.resize(self.fontMetrics().averageCharWidth() * 80, self.fontMetrics().height() * 16)
 
+    def _named(self) -> str | None:
+        name = self.name.text().strip()
+        if not name:
+            self.problem.setText("Please enter your name first.")
+            self.name.setFocus()
+            return None
+        return name
+
     def _create(self) -> None:
-        self.choice = FirstRunChoice(self.folder, sign_in=self.sign_in.isChecked())
-        self.accept()
+        name = self._named()
+        if name is not None:
+            self.choice = FirstRunChoice(
+                self.folder, sign_in=self.sign_in.isChecked(), teacher_name=name
+            )
+            self.accept()
 
     def _other(self) -> None:
+        name = self._named()
+        if name is None:
+            return
         folder = QFileDialog.getExistingDirectory(self, "Flourish data folder", str(self.folder))
         if folder:
-            self.choice = FirstRunChoice(Path(folder), sign_in=self.sign_in.isChecked())
+            self.choice = FirstRunChoice(
+                Path(folder), sign_in=self.sign_in.isChecked(), teacher_name=name
+            )
             self.accept()
 
     def _demo(self) -> None:

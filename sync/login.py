@@ -71,7 +71,13 @@ def login(
                     f"this data folder is linked to {linked} as {known_teacher}; "
                     "use another data folder (--data-dir) for this login"
                 )
-            if known_teacher and known_teacher != teacher:
+            adopt = (
+                device_no == 0
+                and store.state("profile") == "local"
+                and known_teacher is not None
+                and known_teacher != teacher
+            )
+            if known_teacher and known_teacher != teacher and not adopt:
                 raise StoreError(
                     f"this data folder belongs to teacher {known_teacher}, but {user} is "
                     f"{teacher} on the server"
@@ -85,6 +91,8 @@ def login(
     finally:
         conn.close()
     renumbered = 0
+    if adopt and known_teacher is not None:
+        _adopt_teacher(store, known_teacher, teacher)
     if device_no == 0:
         renumbered = _renumber(store, new_device)
     store.set_state(
@@ -101,6 +109,22 @@ def login(
         host = normalise_url(url).host or ""
         stored = set_secret(server_key_name(user, host), password)
     return LoginResult(teacher, new_device, renumbered, stored)
+
+
+def _adopt_teacher(store: LocalStore, local_id: str, server_id: str) -> None:
+    """A local-only profile becomes the server's teacher: its id changes and every
+    reference follows (the local foreign keys cascade on update)."""
+    with store.apply_remote() as conn:
+        taken = conn.execute(text("SELECT 1 FROM teachers WHERE id = :s"), {"s": server_id})
+        if taken.first():
+            conn.execute(text("DELETE FROM teachers WHERE id = :s"), {"s": server_id})
+        conn.execute(
+            text("UPDATE teachers SET id = :s WHERE id = :l"), {"s": server_id, "l": local_id}
+        )
+        conn.execute(
+            text("UPDATE students SET teacher_id = :s WHERE teacher_id = :l"),
+            {"s": server_id, "l": local_id},
+        )
 
 
 def _client_version() -> str:

@@ -13,7 +13,11 @@ from sync.errors import StoreError
 from sync.local import LocalStore
 from sync.paths import LOCAL_DB_NAME
 
-__all__ = ["create_demo_store", "is_demo_store"]
+__all__ = ["LOCAL_TEACHER_ID", "create_demo_store", "create_local_profile", "is_demo_store"]
+
+#: The id a teacher gets when working without a server (the server's id replaces it at
+#: the first sign-in; every reference follows, see sync.login).
+LOCAL_TEACHER_ID = "T001"
 
 
 def is_demo_store(path: Path) -> bool:
@@ -47,3 +51,29 @@ def create_demo_store(directory: str | os.PathLike[str], *, keep: bool = False) 
     with LocalStore.open(path) as store:
         load_demo_local(store)
     return path
+
+
+def create_local_profile(
+    path: str | os.PathLike[str], *, teacher_name: str, email: str | None = None
+) -> Path:
+    """A teacher's own store for working without a server: the teacher is the profile.
+
+    Signing in to a school server later keeps everything: rows made here move into the
+    laptop's id range and the teacher takes the server's id (:func:`sync.login.login`).
+    """
+    from sync.errors import ValidationError
+    from sync.records import Teacher
+
+    name = teacher_name.strip()
+    if not name:
+        raise ValidationError("your name is needed to work without a server")
+    db_path = Path(path)
+    if db_path.exists():
+        raise StoreError(f"{db_path} already holds a Flourish store")
+    with LocalStore.open(db_path) as store:
+        with store.apply_remote() as conn:  # the teacher row is this laptop's, never sent
+            from sync.crud import TEACHERS
+
+            TEACHERS.insert(conn, Teacher(id=LOCAL_TEACHER_ID, name=name[:100], email=email))
+        store.set_state({"teacher_id": LOCAL_TEACHER_ID, "profile": "local"})
+    return db_path

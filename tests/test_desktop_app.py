@@ -74,8 +74,14 @@ def test_first_run_choices(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = FirstRunDialog(tmp_path / "mine", tmp_path / "demo")
     qtbot.addWidget(dialog)
     dialog._create()
+    assert dialog.choice is None  # a profile needs the teacher's name
+    assert "name" in dialog.problem.text()
+    qtbot.keyClicks(dialog.name, "Ms. Okafor")
+    dialog.sign_in.setChecked(False)
+    dialog._create()
     assert dialog.choice is not None and dialog.choice.folder == tmp_path / "mine"
-    assert dialog.choice.sign_in and not dialog.choice.demo
+    assert not dialog.choice.sign_in and not dialog.choice.demo
+    assert dialog.choice.teacher_name == "Ms. Okafor"
     demo = FirstRunDialog(tmp_path / "mine", tmp_path / "demo")
     qtbot.addWidget(demo)
     demo._demo()
