@@ -303,6 +303,13 @@ def init_server(url: str, *, demo: bool = False) -> InitResult:
             before = current_revision(conn)
             command.upgrade(cfg, "head")
             seeded = load_seed(conn)
+            # the server's epoch: laptops notice when a restore replaces the database
+            conn.execute(
+                text(
+                    "INSERT INTO flourish_meta (key, value) VALUES ('server_epoch', "
+                    "gen_random_uuid()::text) ON CONFLICT (key) DO NOTHING"
+                )
+            )
             demo_rows = load_demo_central(conn) if demo else 0
             after = current_revision(conn)
             if before != after or seeded or demo_rows:  # a no-op run leaves no trace

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
+from sync.admin import audit
 from sync.central import create_engine_for, display_url, health_check, normalise_url, server_errors
 from sync.errors import ConfigurationError, ServerError, ValidationError
 from sync.paths import sql_path
@@ -257,6 +258,31 @@ def _missing_logins(url: URL) -> list[str]:
         engine.dispose()
 
 
+def _new_epoch(url: URL) -> None:
+    """A restored server is a new epoch: laptops notice, re-send what they hold and pull
+    everything again (sync.engine). Device numbers handed out after the backup must never be
+    handed out again, so the device sequence jumps ahead."""
+    engine = create_engine_for(url, pool_size=1)
+    try:
+        with server_errors(), engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO flourish_meta (key, value) VALUES ('server_epoch', "
+                    "gen_random_uuid()::text) "
+                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+                )
+            )
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('sync_devices', 'device_no'), "
+                    "coalesce((SELECT max(device_no) FROM sync_devices), 0) + 1000)"
+                )
+            )
+            audit(conn, "server_restore")
+    finally:
+        engine.dispose()
+
+
 def restore_server(url: str, infile: str | os.PathLike[str], *, jobs: int = 1) -> RestoreResult:
     """Restore a ``server backup`` file into the database at ``url`` (created if missing).
 
@@ -281,6 +307,7 @@ def restore_server(url: str, infile: str | os.PathLike[str], *, jobs: int = 1) -
     ]
     cmd += [f"--jobs={jobs}"] if jobs > 1 else ["--single-transaction"]
     _run([*cmd, str(Path(infile))], env, f"restore into {display_url(parsed)}")
+    _new_epoch(parsed)
     missing = _missing_logins(parsed)
     return RestoreResult(
         database=str(parsed.database),

@@ -29,7 +29,13 @@ from sqlalchemy import JSON, Table
 
 from sync.tables import LOCAL, SYNCED_TABLES
 
-__all__ = ["DERIVED_COLUMNS", "capture_ddl", "drop_capture_ddl", "trigger_names"]
+__all__ = [
+    "DERIVED_COLUMNS",
+    "capture_ddl",
+    "drop_capture_ddl",
+    "requeue_sql",
+    "trigger_names",
+]
 
 # Columns the local store derives itself (the server derives the same): writing them alone
 # is not a change to capture.
@@ -52,14 +58,30 @@ def _student_expr(table: str, row: str) -> str:
     return f"{row}.student_id"
 
 
-def _payload(table: Table) -> str:
+def _payload(table: Table, row: str = "NEW") -> str:
+    prefix = f"{row}."
     parts = []
     for col in table.columns:
-        value = f"NEW.{col.name}"
+        value = f"{prefix}{col.name}"
         if isinstance(col.type, JSON):
-            value = f"json(NEW.{col.name})"
+            value = f"json({prefix}{col.name})"
         parts.append(f"'{col.name}', {value}")
     return "json_object(" + ", ".join(parts) + ")"
+
+
+def requeue_sql(table_name: str) -> str:
+    """Queue every row of ``table_name`` as it is (same stamp) unless it already waits:
+    after a server restore the laptop re-sends what it holds and timestamp-wins sorts it."""
+    t = LOCAL.table(table_name)
+    student = _student_expr(table_name, "r")
+    return (
+        "INSERT INTO sync_operations "
+        "(table_name, row_pk, op, payload, sync_hlc, student_id, created_at) "
+        f"SELECT '{table_name}', CAST(r.id AS TEXT), 'upsert', {_payload(t, 'r')}, r.sync_hlc, "
+        f"{student}, {_NOW} FROM {table_name} r "
+        "WHERE NOT EXISTS (SELECT 1 FROM sync_operations o WHERE o.table_name = "
+        f"'{table_name}' AND o.row_pk = CAST(r.id AS TEXT) AND +o.status = 'pending')"
+    )
 
 
 def trigger_names(table: str) -> list[str]:

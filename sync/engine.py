@@ -186,6 +186,56 @@ class SyncEngine:
             )
         return self._conn
 
+    def _check_epoch(self) -> None:
+        """A server restored from a backup has a new epoch: re-register, re-send, re-pull."""
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT value FROM flourish_meta WHERE key = 'server_epoch'")
+            row = cur.fetchone()
+        self._conn.rollback()
+        epoch = None if row is None else str(row[0])
+        known = self.store.state("server_epoch")
+        if epoch is None or epoch == known:
+            return
+        if known is not None:
+            self._recover_after_restore()
+        self.store.set_state({"server_epoch": epoch})
+
+    def _recover_after_restore(self) -> None:
+        """The server lost what came after its backup; this laptop still has it.
+
+        Everything it holds is queued again as it is (same stamps: timestamp-wins keeps
+        whichever side is newer), the device is registered again if the backup predates it,
+        and the next pull starts from the beginning.
+        """
+        import socket
+
+        from sync.capture import requeue_sql
+        from sync.tables import SYNCED_TABLES
+
+        with self._conn.cursor() as cur:
+            cur.execute(
+                "SELECT sync_register_device(%s, %s, %s)",
+                (self.store.state("device_uuid"), socket.gethostname(), "restore-recovery"),
+            )
+            device_no = int(cur.fetchone()[0])
+        self._conn.commit()
+        log.warning("the server was restored from a backup: re-sending this laptop's data")
+        with self.store.apply_remote() as conn:
+            raw = sqlite_of(conn)
+            # operations sent before may have been lost with the restore: send them again
+            raw.execute("UPDATE sync_operations SET attempts = 0 WHERE status = 'pending'")
+            for table in SYNCED_TABLES:
+                if table not in ("teachers", "sync_conflicts"):
+                    raw.execute(requeue_sql(table))
+            for key, value in (
+                ("pull_cursor", "0"),
+                ("device_no", str(device_no)),
+            ):
+                raw.execute(
+                    "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value)
+                )
+            raw.execute("DELETE FROM sync_state WHERE key = 'pull_resume'")
+
     def close(self) -> None:
         if self._conn is not None:
             try:
@@ -231,6 +281,7 @@ class SyncEngine:
         report = SyncReport()
         try:
             conn = self._connection()
+            self._check_epoch()  # every round: a restore does not drop our connection
             if push:
                 self._push_all(conn, report, progress, cancel)
             if pull_after:

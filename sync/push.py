@@ -38,6 +38,7 @@ from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
 from sync import hlc as hlclock
+from sync.capture import DERIVED_COLUMNS
 from sync.wire import (
     INT_ID_TABLES,
     Op,
@@ -298,6 +299,16 @@ class _Batch:
             current = state.get(op.pk)
             if current is not None:
                 current_key = (current["sync_hlc"], current["sync_origin"])
+                if op.key == current_key or (
+                    op.key < current_key and _same_content(table, current, row)
+                ):  # the server holds this version, or a newer one saying the same
+                    self.results[op.op_id] = OpResult(
+                        op.op_id,
+                        "applied",
+                        version=current["sync_version"],
+                        hlc=current_key[0] if op.key < current_key else op.hlc,
+                    )
+                    continue
                 if op.key <= current_key:
                     self.lose(
                         op,
@@ -326,7 +337,11 @@ class _Batch:
                         "a teacher has decided on this assessment",
                     )
                     continue
-                if current["sync_version"] != op.base_version and current_key[1] != op.origin:
+                if (
+                    current["sync_version"] != op.base_version
+                    and current_key[1] != op.origin
+                    and not _same_content(table, current, row)
+                ):
                     self.conflict(
                         table,
                         op.pk,
@@ -556,6 +571,16 @@ class _Batch:
         count = len(self.conflicts)
         self.conflicts = []
         return count
+
+
+def _same_content(table: str, server: dict[str, Any], laptop: dict[str, Any]) -> bool:
+    """Do two versions of a row say the same, leaving out what the server derives itself?"""
+    derived = DERIVED_COLUMNS.get(table, frozenset())
+    return not any(
+        _differs(server.get(c), laptop.get(c))
+        for c in settable_columns(table)
+        if c not in derived and c not in ("sync_hlc", "sync_origin")
+    )
 
 
 def _differs(server: Any, laptop: Any) -> bool:

@@ -213,7 +213,7 @@ def local_value(table: str, column: str, value: Any) -> Any:
 def jsonable(value: Any) -> Any:
     """A server value for a JSON document (the conflict log)."""
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+        return local_value("", "", value)  # the same text the laptop stores
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -251,6 +251,9 @@ def parse_op(
     if not isinstance(hlc, int) or hlc <= 0:
         raise BadOp(f"invalid timestamp {hlc!r}")
     base = data.get("sync_version") or 0
+    # A version is named by its stamp and the device that wrote it (the row's own origin):
+    # a row re-sent by another laptop (after a server restore) is still the same version.
+    origin = data.get("sync_origin") if kind == "upsert" else None
     return Op(
         op_id=op_id,
         table=table,
@@ -258,6 +261,6 @@ def parse_op(
         kind=kind,
         row=data if kind == "upsert" else None,
         hlc=hlc,
-        origin=device_no,
+        origin=origin if isinstance(origin, int) and origin >= 0 else device_no,
         base_version=int(base) if isinstance(base, int | str) and str(base).isdigit() else 0,
     )
