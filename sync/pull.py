@@ -9,7 +9,7 @@ A pull runs in one REPEATABLE READ snapshot and takes ``hi = pg_snapshot_xmin(sn
 every transaction below ``hi`` has finished, so rows with ``lo <= sync_txid < hi`` are final
 and all visible. Rows of transactions still running (or that committed out of order) have
 ids ``>= hi`` and wait for the next pull — nothing is skipped, which a plain "version >
-last seen" cursor cannot promise (tests/test_sync_cursor.py shows the difference). After a
+last seen" cursor cannot promise (tests/test_sync_faults.py shows the difference). After a
 complete pull the cursor becomes ``hi``.
 
 **Order.** Tombstones first (a row re-created after a deletion then wins), then the tables
@@ -20,7 +20,9 @@ slice.
 
 **Bounded and resumable.** Rows come in pages (keyset on ``(sync_txid, sync_version)``);
 each page is applied in its own local transaction together with the resume point, so an
-interrupted initial sync continues where it stopped, with the same window.
+interrupted initial sync continues where it stopped, with the same window. While a page is
+written locally the next one is already being read from the server (one page ahead, on a
+second cursor of the same snapshot), so an initial sync costs about the larger of the two.
 
 **Local changes win only if newer.** A pulled row is not applied over a local row that
 has a queued change with a newer timestamp (that change will be pushed and judged by the
@@ -33,7 +35,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +45,7 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy import Connection
 
+from sync.capture import capture_ddl, trigger_names
 from sync.local import LocalStore, sqlite_of
 from sync.storefile import integrity_error
 from sync.wire import INT_ID_TABLES, exchanged_columns, select_list
@@ -75,6 +80,8 @@ _PARENTS: dict[str, list[tuple[str, str]]] = {
 }
 
 Progress = Callable[[str, int, int | None], None]
+# Pages at least this large are applied without the (inert) capture triggers: see _quiet.
+_QUIET_FROM = 1000
 
 
 @dataclass
@@ -175,20 +182,53 @@ class _Applier:
             values.append(tuple(row))
         if not values:
             return
-        statement = (
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT(id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+        insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        statement = f"{insert} ON CONFLICT(id) DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in cols if c != "id"
         )
+        # An upsert costs SQLite about twice a plain insert even when nothing conflicts, and
+        # most pulled rows (all of an initial sync) are new here: insert those, upsert the rest.
+        held = {
+            key
+            for (key,) in self.db.execute(
+                f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps([row[0] for row in values]),),
+            )
+        }
+        fresh = [row for row in values if row[0] not in held]
+        known = [row for row in values if row[0] in held] if held else []
         self.db.execute("SAVEPOINT page")
         try:
-            self.db.executemany(statement, values)
+            with self._quiet(table, len(values)):
+                if fresh:
+                    self.db.executemany(insert, fresh)
+                if known:
+                    self.db.executemany(statement, known)
         except integrity_error(self.db):
             self.db.execute("ROLLBACK TO SAVEPOINT page")
             for one in values:
                 self._one(table, cols, statement, one)
         self.db.execute("RELEASE SAVEPOINT page")
         self.report.rows += len(values)
+
+    @contextmanager
+    def _quiet(self, table: str, rows: int) -> Iterator[None]:
+        """For a large page, take the table's capture triggers out for the statement.
+
+        They are inert while a pull applies rows anyway (the apply guard) but still cost a
+        check per row. Trigger DDL is part of this transaction: no other connection ever
+        sees the table without them, and a failure rolls their removal back.
+        """
+        if rows < _QUIET_FROM:
+            yield
+            return
+        for name in trigger_names(table):
+            self.db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        try:
+            yield
+        finally:
+            for ddl in capture_ddl(table):
+                self.db.execute(ddl)
 
     def _one(self, table: str, cols: tuple[str, ...], statement: str, row: tuple[Any, ...]) -> None:
         """The careful path: clear natural-key rivals and fetch missing parents first."""
@@ -324,6 +364,8 @@ def pull(
         if int(hi) > int(lo):
             window.run(cur, lo, hi, 0, ("0", 0))
             report.cursor = hi
+        if report.rows + report.deleted >= page_size:
+            store.checkpoint()  # a large pull let the log grow (see LocalStore.apply_remote)
         return report
     finally:
         if not pg.closed:
@@ -354,30 +396,43 @@ class _Window:
 
     def run(self, cur: Any, lo: str, hi: str, step_index: int, after: tuple[str, int]) -> None:
         # Pages are fetched step by step and applied together once a page's worth of rows
-        # is waiting (or at the end): a small pull is one local transaction.
+        # is waiting (or at the end): a small pull is one local transaction. The next page
+        # is read (on ``cur``) while the current one is written; the applier fetches what it
+        # needs on a cursor of its own. Leaving the pool waits for a read still in flight, so
+        # the connection is idle again whenever run() returns or raises.
+        applier_cur = cur.connection.cursor()
         buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
         buffered = 0
-        while step_index < len(_STEPS):
-            if self.cancel is not None and self.cancel.is_set():
-                if buffer:
-                    self._flush(cur, buffer, lo, hi, step_index, after)
-                raise Cancelled()
-            step = _STEPS[step_index]
-            rows = _remote(cur, step, lo, hi, after, self.page_size)
-            if rows:
-                buffer.append((step, rows))
-                buffered += len(rows)
-            if len(rows) == self.page_size:
-                last = rows[-1]
-                after = (
-                    str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
-                    _version_of(step, last),
-                )
-            else:
-                step_index, after = step_index + 1, ("0", 0)
-            if buffered >= self.page_size or step_index >= len(_STEPS):
-                self._flush(cur, buffer, lo, hi, step_index, after)
-                buffer, buffered = [], 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flourish-pull") as reader:
+            ahead: Future[list[tuple[Any, ...]]] | None = None
+            while step_index < len(_STEPS):
+                if self.cancel is not None and self.cancel.is_set():
+                    if buffer:
+                        self._flush(applier_cur, buffer, lo, hi, step_index, after)
+                    raise Cancelled()
+                step = _STEPS[step_index]
+                if ahead is None:
+                    rows = _remote(cur, step, lo, hi, after, self.page_size)
+                else:
+                    rows, ahead = ahead.result(), None
+                if rows:
+                    buffer.append((step, rows))
+                    buffered += len(rows)
+                if len(rows) == self.page_size:
+                    last = rows[-1]
+                    after = (
+                        str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
+                        _version_of(step, last),
+                    )
+                else:
+                    step_index, after = step_index + 1, ("0", 0)
+                if buffered >= self.page_size or step_index >= len(_STEPS):
+                    if step_index < len(_STEPS):
+                        ahead = reader.submit(
+                            _remote, cur, _STEPS[step_index], lo, hi, after, self.page_size
+                        )
+                    self._flush(applier_cur, buffer, lo, hi, step_index, after)
+                    buffer, buffered = [], 0
 
     def _flush(
         self,

@@ -160,7 +160,7 @@ def pull_ceiling(pg: PgCluster, db: str, folder: Path) -> tuple[float, int]:
     db_local = sqlite3.connect(target, isolation_level=None)
     db_local.execute("PRAGMA journal_mode=WAL")
     db_local.execute("PRAGMA synchronous=FULL")
-    db_local.execute("PRAGMA foreign_keys=OFF")
+    db_local.execute("PRAGMA foreign_keys=ON")  # as in the real store
     conn = psycopg2.connect(pg.dsn(db, user="t001_bench", password=PASSWORD))
     conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
     started = time.perf_counter()
