@@ -2,19 +2,38 @@
 
 :func:`run_app` is what ``flourish app`` and ``flourish demo`` call. The local store is
 opened (and, for an old file, upgraded) on a worker thread while the event loop keeps
-running; a first run without data asks what to open (:mod:`desktop.firstrun`). Choosing
-another data folder in Settings closes the window and reopens the app there.
+running; a first run without data asks what to open (:mod:`desktop.firstrun`), and an
+encrypted store whose key is not in the keyring asks for its passphrase
+(:mod:`desktop.passphrase`; *Quit* leaves).
+
+A window that needs another store — another data folder chosen in Settings, or the same
+store after a restore, encryption on or off, or a sign-out — emits ``switch_profile`` with
+a :class:`~desktop.context.Reopen`: the app closes the window and the store, runs the
+request's ``prepare`` on the closed file (:func:`prepare_store`, on a worker thread), and
+opens the folder again in a fresh window (every view starts afresh), or shows the first-run
+dialog when the store is gone (after a sign-out).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sync import paths
 
-__all__ = ["open_context", "resolve_data_dir", "run_app"]
+if TYPE_CHECKING:
+    from desktop.context import Reopen
+
+__all__ = [
+    "open_context",
+    "open_context_asking",
+    "prepare_store",
+    "resolve_data_dir",
+    "run_app",
+]
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
@@ -28,14 +47,45 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     return chosen if chosen is not None else paths.data_dir()
 
 
-def open_context(db_path: Path, *, demo: bool = False) -> object:
+def _in_background(fn: Callable[[], object]) -> object:
+    """Run ``fn`` on a worker thread while a local event loop keeps the GUI responsive;
+    returns its value or the exception that stopped it (GUI thread)."""
+    from PySide6.QtCore import QEventLoop
+
+    from desktop.tasks import TaskContext, TaskRunner
+
+    tasks = TaskRunner()
+    loop = QEventLoop()
+    outcome: dict[str, object] = {}
+
+    def done(value: object) -> None:
+        outcome["value"] = value
+        loop.quit()
+
+    def failed(exc: BaseException) -> None:
+        outcome["value"] = exc
+        loop.quit()
+
+    def work(_tc: TaskContext) -> object:
+        return fn()
+
+    tasks.job(work, done, failed, name="app-background")
+    loop.exec()
+    tasks.shutdown()
+    return outcome.get("value")
+
+
+def open_context(db_path: Path, *, demo: bool = False, key: str | None = None) -> object:
     """Open the store and read its profile on a worker thread, keeping the GUI responsive.
 
-    Returns an :class:`~desktop.context.AppContext`, or the exception that stopped it.
+    Returns an :class:`~desktop.context.AppContext`; a :class:`~desktop.passphrase.KeyNeeded`
+    when the store is encrypted and ``key`` (or the keyring) does not open it; or the
+    exception that stopped it.
     """
     from PySide6.QtCore import QEventLoop
 
     from desktop.context import AppContext, Profile, load_profile
+    from desktop.passphrase import KeyNeeded, check_key
     from desktop.tasks import TaskContext, TaskRunner
     from sync.local import LocalStore
 
@@ -43,29 +93,86 @@ def open_context(db_path: Path, *, demo: bool = False) -> object:
     loop = QEventLoop()
     outcome: dict[str, object] = {}
 
-    def work(_tc: TaskContext) -> tuple[LocalStore, Profile]:
+    def work(_tc: TaskContext) -> tuple[LocalStore, Profile] | KeyNeeded:
         if demo and not db_path.exists():  # the demo chosen on first run
             from sync.profiles import create_demo_store
 
             create_demo_store(db_path.parent, keep=True)
-        store = LocalStore.open(db_path)
+        needed = check_key(db_path, key)
+        if needed is not None:
+            return needed
+        store = LocalStore.open(db_path, key=key)
         try:
             return store, load_profile(store)
         except BaseException:
             store.close()
             raise
 
-    def done(result: tuple[LocalStore, Profile]) -> None:
-        outcome["ctx"] = AppContext(store=result[0], profile=result[1], tasks=tasks)
+    def done(result: tuple[LocalStore, Profile] | KeyNeeded) -> None:
+        if isinstance(result, KeyNeeded):
+            outcome["ctx"] = result
+            tasks.shutdown()
+        else:
+            outcome["ctx"] = AppContext(store=result[0], profile=result[1], tasks=tasks)
         loop.quit()
 
     def failed(exc: BaseException) -> None:
         outcome["error"] = exc
+        tasks.shutdown()
         loop.quit()
 
     tasks.job(work, done, failed, name="open-store")
     loop.exec()
     return outcome.get("ctx", outcome.get("error"))
+
+
+def open_context_asking(
+    db_path: Path, *, demo: bool = False, key: str | None = None, parent: Any = None
+) -> object:
+    """:func:`open_context`, asking for the passphrase of an encrypted store whose key is
+    not available (again after a wrong one). None when the teacher chose Quit."""
+    from desktop.passphrase import KeyNeeded, PassphraseDialog
+
+    while True:
+        ctx = open_context(db_path, demo=demo, key=key)
+        if not isinstance(ctx, KeyNeeded):
+            return ctx
+        dialog = PassphraseDialog(ctx.path, wrong=ctx.wrong, parent=parent)
+        if not dialog.exec():
+            return None
+        key = dialog.value()
+        dialog.passphrase.clear()
+
+
+def prepare_store(request: Reopen) -> object:
+    """Run ``request.prepare`` on the closed store file (worker thread, GUI responsive).
+
+    Returns its sentence for the teacher (or None), or the exception that stopped it.
+    """
+    prepare = request.prepare
+    if prepare is None:
+        return None
+    db = request.folder / paths.LOCAL_DB_NAME
+    return _in_background(lambda: prepare(db))
+
+
+def _first_run(folder: Path, data_dir: object, prefs: Any) -> tuple[Path, bool, bool] | None:
+    """The first-run dialog: (folder, demo, sign in next), or None to quit."""
+    from desktop.firstrun import FirstRunDialog
+
+    dialog = FirstRunDialog(folder, paths.data_dir() / "Demo")
+    if not dialog.exec() or dialog.choice is None:
+        return None
+    choice = dialog.choice
+    if not choice.demo and not data_dir:
+        prefs.data_dir = choice.folder
+    if not choice.demo and choice.teacher_name:
+        from sync.profiles import create_local_profile
+
+        db = choice.folder / paths.LOCAL_DB_NAME
+        if not db.exists():  # a few milliseconds, before any window exists
+            create_local_profile(db, teacher_name=choice.teacher_name)
+    return choice.folder, choice.demo, choice.sign_in
 
 
 def _report_first_paint(window: object) -> None:
@@ -92,7 +199,7 @@ def run_app(
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop.context import AppContext
+    from desktop.context import AppContext, Reopen
     from desktop.errors import describe
     from desktop.mainwindow import MainWindow
     from desktop.prefs import Prefs
@@ -119,45 +226,45 @@ def run_app(
     folder = Path(data_dir) if data_dir else resolve_data_dir(None)
     sign_in = False
     if not demo and not (folder / paths.LOCAL_DB_NAME).exists():
-        from desktop.firstrun import FirstRunDialog
-
-        dialog = FirstRunDialog(folder, paths.data_dir() / "Demo")
-        if not dialog.exec() or dialog.choice is None:
+        chosen = _first_run(folder, data_dir, prefs)
+        if chosen is None:
             return 0
-        folder, demo, sign_in = dialog.choice.folder, dialog.choice.demo, dialog.choice.sign_in
-        if not demo and not data_dir:
-            prefs.data_dir = folder
-        if not demo and dialog.choice.teacher_name:
-            from sync.profiles import create_local_profile
-
-            db = folder / paths.LOCAL_DB_NAME
-            if not db.exists():  # a few milliseconds, before any window exists
-                create_local_profile(db, teacher_name=dialog.choice.teacher_name)
+        folder, demo, sign_in = chosen
 
     code = 0
+    key: str | None = None
+    notice: str | None = None
+    error: BaseException | None = None
     while True:
-        ctx = open_context(folder / paths.LOCAL_DB_NAME, demo=demo)
+        ctx = open_context_asking(folder / paths.LOCAL_DB_NAME, demo=demo, key=key)
+        if ctx is None:  # Quit at the passphrase
+            return 0
         if not isinstance(ctx, AppContext):
             title, text = describe(ctx if isinstance(ctx, BaseException) else RuntimeError(ctx))
             QMessageBox.critical(None, title, text)
             return 1
         window = MainWindow(ctx, prefs=prefs)
-        switch: dict[str, Path] = {}
+        switch: dict[str, Reopen] = {}
 
         def switch_to(
-            path: Path, window: MainWindow = window, switch: dict[str, Path] = switch
+            to: Path | Reopen, window: MainWindow = window, switch: dict[str, Reopen] = switch
         ) -> None:
-            switch["to"] = path
+            switch["to"] = to if isinstance(to, Reopen) else Reopen(Path(to))
             window.really_close()
 
         window.switch_profile.connect(switch_to)
         window.show()
+        if notice:
+            window.show_notice(notice)
+        if error is not None:
+            window.errors.show(error)
         if sign_in:
             window.open_settings("server")
             sign_in = False
         if quit_after_paint or os.environ.get("FLOURISH_QUIT_AFTER_PAINT"):
-            window.first_paint.connect(app.quit)
             _report_first_paint(window)
+            # closes unconditionally: no "changes not sent yet" question can hold it open
+            window.first_paint.connect(window.really_close)
         try:
             code = int(app.exec())
         finally:
@@ -165,4 +272,18 @@ def run_app(
             ctx.store.close()
         if "to" not in switch:
             return code
-        folder, demo = switch["to"], False
+        request = switch["to"]
+        folder, demo, key, notice, error = request.folder, False, request.key, request.notice, None
+        outcome = prepare_store(request)
+        if isinstance(outcome, BaseException):
+            error = outcome
+        elif isinstance(outcome, str):
+            notice = outcome
+        if request.prepare is not None and not (folder / paths.LOCAL_DB_NAME).exists():
+            # signed out: the store is gone; start over as on a new laptop
+            if notice:
+                QMessageBox.information(None, "Flourish", notice)
+            chosen = _first_run(folder, data_dir, prefs)
+            if chosen is None:
+                return 0
+            (folder, demo, sign_in), key, notice = chosen, None, None

@@ -13,7 +13,7 @@ here lives on the GUI thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ __all__ = [
     "ChangeBus",
     "ChangeSet",
     "Profile",
+    "Reopen",
     "load_profile",
 ]
 
@@ -106,6 +107,23 @@ def load_profile(store: LocalStore) -> Profile:
         server_url=state.get("server_url"),
         data_dir=store.path.parent,
     )
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """What a window asks of the app when the store file itself must change.
+
+    The app closes the window and the store, runs ``prepare(store path)`` on a worker thread
+    (encrypt, decrypt, sign out: work on a *closed* file; its return value is a sentence
+    for the teacher), then opens the store in ``folder`` again in a fresh window — or the
+    first-run dialog when ``prepare`` removed it. ``key`` opens an encrypted store whose
+    key is not in the keyring: it lives in memory only and is never shown or written.
+    """
+
+    folder: Path
+    prepare: Callable[[Path], str | None] | None = None
+    key: str | None = field(default=None, repr=False)
+    notice: str | None = None
 
 
 @dataclass

@@ -85,6 +85,14 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     file = bar.addMenu("&File")
     a["new_evidence"] = _action(w, "&New evidence…", lambda: w.new_evidence(), Std.New)
     a["import"] = _action(w, "&Import evidence files…", lambda: w.import_evidence(), "Ctrl+I")
+    a["import_roster"] = _action(
+        w, "Import &roster…", lambda: w.import_roster(), tip="Add or update students from a CSV"
+    )
+    a["export_csv"] = _action(
+        w, "&Export CSV…", lambda: w.export_csv(), tip="One CSV file per table, into a folder"
+    )
+    a["backup"] = _action(w, "&Back up this laptop's data…", lambda: w.back_up())
+    a["restore"] = _action(w, "Res&tore from a backup…", lambda: w.restore_backup())
     a["settings"] = _action(w, "&Settings…", lambda: w.open_settings("server"), Std.Preferences)
     a["settings"].setMenuRole(QAction.MenuRole.PreferencesRole)
     if a["settings"].shortcut().isEmpty():
@@ -93,7 +101,10 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     a["quit"].setMenuRole(QAction.MenuRole.QuitRole)
     if a["quit"].shortcut().isEmpty():
         a["quit"].setShortcut(QKeySequence("Ctrl+Q"))
-    for key in ("new_evidence", "import"):
+    for key in ("new_evidence", "import", "import_roster"):
+        file.addAction(a[key])
+    file.addSeparator()
+    for key in ("export_csv", "backup", "restore"):
         file.addAction(a[key])
     file.addSeparator()
     file.addAction(a["settings"])
@@ -142,7 +153,7 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
         a[f"appearance_{value.value}"] = act
 
     sync = bar.addMenu("&Sync")
-    a["sync_now"] = _action(w, "Sync &now", w.sync.sync_now, "Ctrl+Shift+S")
+    a["sync_now"] = _action(w, "Sync &now", lambda: w.sync.sync_now(), "Ctrl+Shift+S")
     a["sign_in"] = _action(w, "Sign &in to a server…", lambda: w.open_settings("server"))
     a["assess"] = _action(w, "&Assess new evidence with AI", w.assess_now, "Ctrl+Shift+A")
     a["assess"].setEnabled(w.assess.available)

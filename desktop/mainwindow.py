@@ -4,11 +4,15 @@ sync state in the status bar; menus with native shortcuts; remembered geometry.
 Every panel reads and writes through the window's :class:`~desktop.context.AppContext`
 (background tasks, one change bus). Quitting first lets queued writes finish (a write task
 queued behind them reads the sync queue), then warns when changes have not reached the
-server and offers to sync. GUI thread only.
+server and offers to sync. Work on the store file itself (restore, encryption, sign-out)
+first stops sync and AI assessment and waits until no background work is left
+(:meth:`MainWindow.quiesce`); :meth:`MainWindow.reopen` then hands the app a
+:class:`~desktop.context.Reopen`. GUI thread only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabW
 from desktop.assessing import AssessController, CalibrationDialog
 from desktop.classview import ClassPanel
 from desktop.conflicts import ConflictsPanel
-from desktop.context import AppContext, ChangeSet
+from desktop.context import AppContext, ChangeSet, Reopen
 from desktop.errors import ErrorPresenter
 from desktop.mainparts import JobIndicator, build_menus, shortcuts_html
 from desktop.prefs import Prefs
@@ -39,7 +43,7 @@ REVIEW, CLASS, STUDENT, CONFLICTS = range(4)
 
 class MainWindow(QMainWindow):
     first_paint = Signal()
-    switch_profile = Signal(object)  # Path: the app reopens on that data folder
+    switch_profile = Signal(object)  # Path or Reopen: the app reopens on that data folder
 
     def __init__(
         self, ctx: AppContext, *, prefs: Prefs | None = None, start_sync: bool = True
@@ -86,9 +90,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.awaiting_label)
         self.statusBar().addPermanentWidget(self.jobs)
         self.statusBar().addPermanentWidget(self.sync_status)
-        self.sync = SyncWorker(ctx, self)
-        self.sync.status_changed.connect(self.sync_status.show_status)
-        self.sync.round_finished.connect(self._round_finished)
+        self._sync_on = start_sync
+        self._quiesce_timer: QTimer | None = None
+        self.notice_box: QMessageBox | None = None
+        self.sync = self._new_sync()
         self.sync_status.conflicts_clicked.connect(lambda: self.show_tab(CONFLICTS))
         self.assess = AssessController(ctx, self)
         self.assess.progress.connect(self.jobs.set_progress)
@@ -211,6 +216,38 @@ class MainWindow(QMainWindow):
         self.jobs.set_running(True, "Writing the report")
         self.ctx.tasks.job(work, done, failed, name="report")
 
+    def import_roster(self, paths: list[Path] | None = None) -> Any:
+        from desktop.rosterimport import ImportRosterDialog
+
+        self.dialog = ImportRosterDialog(self.ctx, paths=paths, parent=self)
+        self.dialog.imported.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.dialog.open()
+        return self.dialog
+
+    def export_csv(self, folder: Path | None = None) -> None:
+        from desktop import datadialogs
+
+        datadialogs.export_csv(self, folder)
+
+    def back_up(self, path: Path | None = None) -> None:
+        from desktop import datadialogs
+
+        datadialogs.back_up(self, path)
+
+    def restore_backup(self, path: Path | None = None) -> Any:
+        from desktop import datadialogs
+
+        return datadialogs.restore(self, path)
+
+    def show_notice(self, text: str, title: str = "Flourish") -> QMessageBox:
+        """Tell the teacher what a finished operation did (window-modal, not blocking)."""
+        self.statusBar().showMessage((text.splitlines() or [""])[0], 15_000)
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self)
+        box.setObjectName("noticeBox")
+        self.notice_box = box
+        box.open()
+        return box
+
     def open_settings(self, tab: str = "server") -> Any:
         from desktop.settings import SettingsDialog
 
@@ -218,9 +255,53 @@ class MainWindow(QMainWindow):
         dialog.signed_in.connect(self.signed_in)
         dialog.appearance_changed.connect(self.set_appearance)
         dialog.switch_profile.connect(self._switch_profile)
+        dialog.reopen_requested.connect(self.reopen)
+        dialog.sync_requested.connect(lambda: self.sync.sync_now())
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    # -- work on the store file itself ---------------------------------------------------
+    def _new_sync(self) -> SyncWorker:
+        sync = SyncWorker(self.ctx, self)
+        sync.status_changed.connect(self.sync_status.show_status)
+        sync.round_finished.connect(self._round_finished)
+        return sync
+
+    def quiesce(self, then: Callable[[], None]) -> None:
+        """Stop sync and AI assessment, then call ``then`` once every background read,
+        write and job has called back (nothing holds the store any more)."""
+        self.sync.stop()
+        self.assess.cancel()
+        if self._quiesce_timer is not None:
+            self._quiesce_timer.stop()
+        timer = QTimer(self)
+        timer.setInterval(20)
+
+        def check() -> None:
+            if self.ctx.tasks.idle:
+                timer.stop()
+                self._quiesce_timer = None
+                then()
+
+        timer.timeout.connect(check)
+        self._quiesce_timer = timer
+        timer.start()
+
+    def resume_sync(self) -> None:
+        """After :meth:`quiesce`, when the store stays open after all: sync again."""
+        old, self.sync = self.sync, self._new_sync()
+        old.detach()
+        old.deleteLater()
+        if self._sync_on:
+            self.sync.start()
+        else:
+            self.sync.refresh_counts()
+
+    def reopen(self, request: Reopen) -> None:
+        """Close this window and the store, let the app run ``request`` and reopen."""
+        self.statusBar().showMessage("Closing the data file…")
+        self.quiesce(lambda: self.switch_profile.emit(request))
 
     def signed_in(self) -> None:
         """After a sign-in: re-read who this laptop belongs to, then sync at once."""
@@ -339,7 +420,7 @@ class MainWindow(QMainWindow):
 
     def _confirm_quit(self, counts: dict[str, Any]) -> None:
         pending = int(counts.get("pending", 0))
-        if pending == 0:
+        if pending == 0 or self.ctx.is_demo:  # the demo class never reaches a server
             self.really_close()
             return
         can_sync = self.sync.available and self.sync.configured is not False

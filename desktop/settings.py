@@ -1,4 +1,5 @@
-"""Settings: the server sign-in, the AI endpoint, the data folder (profile), appearance.
+"""Settings: the server sign-in, the AI endpoint, the data folder (profile), appearance,
+privacy.
 
 * **Server**: URL, login and password go to :func:`sync.login.login` on a background job;
   the password is handed over once and only ever stored in the OS keyring
@@ -9,6 +10,8 @@
 * **Data folder**: the current profile's folder; open another one or create a new profile.
   The choice is remembered in the UI preferences (a path, not a secret).
 * **Appearance**: follow the system, or force light or dark.
+* **Privacy**: encryption at rest and signing out (:mod:`desktop.privacy`); both ask the
+  window to reopen the store (``reopen_requested``).
 
 GUI thread only; reads and writes run on the task runner.
 """
@@ -41,6 +44,7 @@ from desktop.assessing import assess_available
 from desktop.context import AppContext
 from desktop.errors import describe
 from desktop.prefs import Prefs
+from desktop.privacy import PrivacyPage
 from desktop.tasks import TaskContext
 from desktop.theme import Appearance
 
@@ -57,6 +61,8 @@ class SettingsDialog(QDialog):
     signed_in = Signal()
     appearance_changed = Signal(object)  # Appearance
     switch_profile = Signal(object)  # Path of a data folder
+    reopen_requested = Signal(object)  # desktop.context.Reopen
+    sync_requested = Signal()
 
     def __init__(
         self, ctx: AppContext, prefs: Prefs, *, tab: str = "server", parent: QWidget | None = None
@@ -71,7 +77,11 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._ai_tab(), "AI")
         self.tabs.addTab(self._profile_tab(), "Data folder")
         self.tabs.addTab(self._appearance_tab(), "Appearance")
-        index = {"server": 0, "ai": 1, "profile": 2, "appearance": 3}.get(tab, 0)
+        self.privacy = PrivacyPage(ctx)
+        self.privacy.reopen_requested.connect(self.reopen_requested)
+        self.privacy.sync_requested.connect(self.sync_requested)
+        self.tabs.addTab(self.privacy, "Privacy")
+        index = {"server": 0, "ai": 1, "profile": 2, "appearance": 3, "privacy": 4}.get(tab, 0)
         self.tabs.setCurrentIndex(index)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

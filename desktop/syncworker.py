@@ -183,6 +183,11 @@ class SyncWorker(QObject):
         if self._task is not None:
             self._task.cancel()
 
+    def detach(self) -> None:
+        """Stop, and stop listening to the app's change bus (before this worker is dropped)."""
+        self.stop()
+        self.ctx.bus.changed.disconnect(self._changes)
+
     @property
     def running(self) -> bool:
         return self._task is not None

@@ -171,15 +171,17 @@ def _renumber(store: LocalStore, device_no: int) -> int:
     return moved
 
 
-def sign_out(path: Path, *, force: bool = False) -> int:
+def sign_out(path: Path, *, force: bool = False, key: str | None = None) -> int:
     """Wipe this laptop's store (and its backups and secrets); refuse while changes are
-    unsent unless ``force``. Returns the number of unsent changes that were discarded."""
+    unsent unless ``force``. Returns the number of unsent changes that were discarded.
+
+    ``key`` opens an encrypted store whose key is not in the keyring (a passphrase)."""
     from sync.credentials import delete_secret
     from sync.errors import ValidationError
     from sync.status import queue_status
     from sync.storefile import store_key_name
 
-    with LocalStore.open(path, create=False) as store:
+    with LocalStore.open(path, create=False, key=key) as store:
         queue = queue_status(store)
         unsent = int(queue["pending"]) + int(queue["quarantined"])
         if unsent and not force:

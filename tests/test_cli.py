@@ -166,3 +166,23 @@ def test_demo_window_opens_and_quits_after_first_paint(tmp_path: Path) -> None:
         "demo", "--quit-after-paint", data_dir=tmp_path, env={"QT_QPA_PLATFORM": "offscreen"}
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_quit_after_paint_is_not_held_open_by_unsent_changes(tmp_path: Path) -> None:
+    from sync import actions
+    from sync.local import LocalStore
+    from sync.paths import LOCAL_DB_NAME
+    from sync.status import queue_status
+
+    assert flourish("demo", "--no-window", data_dir=tmp_path).returncode == 0
+    with LocalStore.open(tmp_path / LOCAL_DB_NAME, create=False) as store:
+        actions.accept(store, assessment_id=1, teacher_id="T001")
+        assert queue_status(store)["pending"] > 0
+    result = flourish(
+        "demo",
+        "--keep",
+        "--quit-after-paint",
+        data_dir=tmp_path,
+        env={"QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
