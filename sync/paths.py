@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 from pathlib import Path
 
 import platformdirs
@@ -35,11 +36,24 @@ LOCAL_DB_NAME = "flourish.sqlite3"
 
 
 def program_root() -> Path:
-    """The folder holding ``resources/`` and ``sql/``: the bundle or the project root."""
+    """The folder holding ``resources/`` and ``sql/``.
+
+    The bundle when frozen; the project root when run from a source checkout (or an
+    editable install); ``<prefix>/share/flourish`` when installed from a wheel.
+    """
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle)
-    return Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parent.parent
+    if (source / "sql").is_dir():
+        return source
+    installed = Path(sysconfig.get_path("data")) / "share" / "flourish"
+    if (installed / "sql").is_dir():
+        return installed
+    raise FileNotFoundError(
+        f"Flourish's sql/ and resources/ folders are missing: looked in {source} and "
+        f"{installed}. Reinstall the program."
+    )
 
 
 def resource_path(*parts: str) -> Path:

@@ -149,3 +149,44 @@ def test_downgrade_to_empty_and_back(pg: PgCluster, empty_pg_url: str) -> None:
 
 def test_migrate_is_a_no_op_at_the_target(pg_url: str) -> None:
     assert migrate(pg_url, "head") == (head_revision(), head_revision())
+
+
+def test_init_by_a_createrole_login_that_is_not_superuser(pg: PgCluster) -> None:
+    """The README's deployment path: IT's own CREATEROLE login owns the database and runs
+    the very first ``server init`` itself, then adds a teacher, then upgrades again."""
+    from psycopg2 import sql as pgsql
+
+    from sync.admin import add_teacher
+
+    pg.admin_execute(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'it_deploy') THEN "
+        "CREATE ROLE it_deploy LOGIN CREATEROLE PASSWORD 'it-pass'; END IF; END $$"
+    )
+    pg.admin_execute(
+        pgsql.SQL("CREATE DATABASE {} OWNER it_deploy TEMPLATE template0").format(
+            pgsql.Identifier("it_deploy_db")
+        )
+    )
+    try:
+        url = pg.url("it_deploy_db", user="it_deploy", password="it-pass")
+        first = init_server(url, demo=True)
+        assert first.after == head_revision() and first.seeded == 6
+        login = add_teacher(url, teacher_id="T001", login="it_deploy_t1", password="teacher-pass-1")
+        assert login.login == "it_deploy_t1"
+        second = init_server(url, demo=True)
+        assert (second.before, second.seeded, second.demo_rows) == (head_revision(), 0, 0)
+        engine = create_engine_for(url)
+        with engine.connect() as conn:
+            owners = set(
+                conn.execute(
+                    text(
+                        "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class "
+                        "WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v')"
+                    )
+                ).scalars()
+            )
+        engine.dispose()
+        assert owners == {"flourish_owner"}
+    finally:
+        pg.drop_database("it_deploy_db")
+        pg.admin_execute("DROP ROLE IF EXISTS it_deploy_t1")
