@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
 
     def _confirm_quit(self, counts: dict[str, Any]) -> None:
         pending = int(counts.get("pending", 0))
-        if pending == 0 or self.ctx.is_demo:  # the demo class never reaches a server
+        if pending == 0:
             self.really_close()
             return
         can_sync = self.sync.available and self.sync.configured is not False

@@ -101,6 +101,9 @@ class Cancelled(Exception):
 def _remote(
     cur: Any, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
 ) -> list[tuple[Any, ...]]:
+    # The text form of sync_txid is named ``txid``: an output column called ``sync_txid``
+    # would be what ORDER BY sorts by, as text ("10000000" < "9999999"), and the keyset
+    # would then skip rows whenever a page crosses a power of ten.
     window = sql.SQL(
         "sync_txid >= %s::xid8 AND sync_txid < %s::xid8 "
         "AND (sync_txid, sync_version) > (%s::xid8, %s) ORDER BY sync_txid, sync_version LIMIT %s"
@@ -109,7 +112,7 @@ def _remote(
     if step == "tombstones":
         cur.execute(
             sql.SQL(
-                "SELECT table_name, row_pk, sync_hlc, sync_txid::text, sync_version "
+                "SELECT table_name, row_pk, sync_hlc, sync_txid::text AS txid, sync_version "
                 "FROM sync_tombstones WHERE {}"
             ).format(window),
             params,
@@ -117,14 +120,14 @@ def _remote(
     elif step == "visibility":
         cur.execute(
             sql.SQL(
-                "SELECT kind, student_id, 0, sync_txid::text, sync_version "
+                "SELECT kind, student_id, 0, sync_txid::text AS txid, sync_version "
                 "FROM sync_visibility WHERE {}"
             ).format(window),
             params,
         )
     else:
         cur.execute(
-            sql.SQL("SELECT {cols}, sync_txid::text FROM {t} WHERE {w}").format(
+            sql.SQL("SELECT {cols}, sync_txid::text AS txid FROM {t} WHERE {w}").format(
                 cols=sql.SQL(select_list(step)), t=sql.Identifier(step), w=window
             ),
             params,
@@ -342,6 +345,8 @@ def pull(
     present, so one call always ends up current.
     """
     report = PullReport()
+    if progress is not None:
+        progress("pull", 0, None)  # the pull has begun (the first page may take a while)
     window = _Window(store, report, page_size, progress, cancel)
     resume_raw = store.state("pull_resume")
     pg.rollback()

@@ -108,13 +108,32 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(rng.uniform(0.25, 1.2))
-        if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            kills += 1
-            out, _err = child.communicate(timeout=60)
-            lines = out.split()
-            phases.add(lines[-2] if len(lines) >= 2 else "start")
+        if attempts % 2:
+            # at a random moment (which may be before the first progress line) ...
+            time.sleep(rng.uniform(0.25, 1.2))
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL)
+                kills += 1
+                out, _err = child.communicate(timeout=60)
+                lines = out.strip().splitlines()
+                phases.add(lines[-1].split()[0] if lines else "start")  # push, pull or done
+        else:
+            # ... or a few milliseconds after the n-th progress line of a chosen phase
+            target, skip = rng.choice(["push", "pull"]), rng.randint(0, 3)
+            delay = rng.uniform(0, 0.02)
+            assert child.stdout is not None
+            for line in child.stdout:
+                words = line.split()
+                if words[:1] == [target]:
+                    if skip == 0:
+                        time.sleep(delay)
+                        if child.poll() is None:
+                            child.send_signal(signal.SIGKILL)
+                            kills += 1
+                            phases.add(target)
+                        break
+                    skip -= 1
+            child.communicate(timeout=60)
         child.wait(timeout=60)
     assert kills >= KILLS, f"only {kills} runs were still going when killed"
     assert {"push", "pull"} <= phases, phases

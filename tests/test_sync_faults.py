@@ -16,7 +16,7 @@ import pytest
 
 from sync import actions
 from sync import hlc as hlclock
-from sync.crud import CORRECTIONS, STUDENTS
+from sync.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
 from sync.engine import SyncEngine
 from sync.errors import SchemaVersionError, TransientError
 from sync.pull import Cancelled
@@ -402,3 +402,56 @@ def test_initial_sync_resumes_where_it_stopped(server: Server, tmp_path: Path) -
     finally:
         engine.close()
         lap.close()
+
+
+def test_pages_follow_transaction_order_across_a_power_of_ten(tmp_path: Path) -> None:
+    """Transaction ids are ordered as numbers, not as text: a pull whose pages cross
+    9,999,999 -> 10,000,000 skips nothing ("10000001" sorts before "9999999" as text)."""
+    cluster = PgCluster()
+    try:
+        cluster.init()
+        # the next transaction id: the first of a commit-log page, as pg_resetwal advises
+        cluster._run(
+            str(cluster.bindir / "pg_resetwal"), "-x", str(305 * 32768), "-D", str(cluster.datadir)
+        )
+        cluster.start()
+        url = cluster.create_database("xids")
+        from sync.admin import init_server
+
+        init_server(url)
+        load_demo(url)
+        server = make_server(url, ("T001",))
+        laptop = Laptop(server, "T001", tmp_path / "L")
+        laptop.engine.page_size = 7
+        laptop.sync()
+        ids = [
+            int(r[0])  # type: ignore[call-overload]
+            for r in rows_as_admin(
+                url,
+                "SELECT a.id FROM assessments a JOIN students s ON s.id = a.student_id "
+                "WHERE s.teacher_id = 'T001' ORDER BY a.id LIMIT 60",
+            )
+        ]
+        conn = psycopg2.connect(cluster.dsn("xids"))
+        conn.autocommit = True  # one transaction (and one transaction id) per statement
+        with conn.cursor() as cur:
+            xid = 0
+            while xid < 10_000_000 - len(ids) // 2:
+                cur.execute("SELECT pg_current_xact_id()::text::bigint")
+                xid = int(cur.fetchone()[0])
+            for n, assessment in enumerate(ids):
+                cur.execute(
+                    "UPDATE assessments SET justification = %s WHERE id = %s",
+                    (f"revised {n}", assessment),
+                )
+            cur.execute("SELECT pg_current_xact_id()::text::bigint")
+            assert int(cur.fetchone()[0]) > 10_000_000
+        conn.close()
+        report = laptop.sync()
+        assert report.pull.rows >= len(ids)
+        with laptop.store.read() as local:
+            got = {a: ASSESSMENTS.require(local, a).justification for a in ids}
+        assert got == {a: f"revised {n}" for n, a in enumerate(ids)}
+        laptop.close()
+    finally:
+        cluster.destroy()
