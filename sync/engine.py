@@ -310,8 +310,8 @@ class SyncEngine:
             log.exception("could not record the sync error")
 
     # -- push --------------------------------------------------------------------------
-    def _next_batch(self) -> list[Op]:
-        device = self.store.device_no
+    def _next_batch(self, device: int) -> tuple[list[Op], bool]:
+        """The next batch of pending operations, and whether more may be waiting."""
         ops: list[Op] = []
         with self.store.write() as txn:
             raw = sqlite_of(txn.conn)
@@ -334,7 +334,7 @@ class SyncEngine:
                     "UPDATE sync_operations SET attempts = attempts + 1 WHERE op_id = ?",
                     [(op.op_id,) for op in ops],
                 )
-        return ops
+        return ops, len(rows) == self.batch_size
 
     def _push_all(
         self,
@@ -345,16 +345,19 @@ class SyncEngine:
     ) -> None:
         total = self._pending_count() if progress is not None else 0
         done = 0
-        while True:
+        more = True
+        while more:
             if cancel is not None and cancel.is_set():
                 return
-            ops = self._next_batch()
+            # read per batch: acknowledging a batch may correct the clock offset
+            state = self.store.states("device_no", "clock_offset_ms")
+            device = int(state["device_no"] or 0)
+            ops, more = self._next_batch(device)
             if not ops:
-                return
-            offset = int(self.store.state("clock_offset_ms", "0") or 0)
-            client_now = self.store.clock() + offset
+                continue
+            client_now = self.store.clock() + int(state["clock_offset_ms"] or 0)
             with conn.cursor() as cur:
-                result = apply_batch(cur, self.store.device_no, ops, client_now_ms=client_now)
+                result = apply_batch(cur, device, ops, client_now_ms=client_now)
             conn.commit()
             self._acknowledge(ops, result)
             for r in result.results:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -278,6 +279,16 @@ class LocalStore:
         with self.read() as conn:
             row = conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (key,)).first()
         return default if row is None else str(row[0])
+
+    def states(self, *keys: str) -> dict[str, str | None]:
+        """Several state values in one read (None where unset)."""
+        with self.read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT key, value FROM sync_state WHERE key IN (SELECT value FROM json_each(?))",
+                (json.dumps(keys),),
+            ).all()
+        found = {str(k): str(v) for k, v in rows}
+        return {key: found.get(key) for key in keys}
 
     def set_state(self, values: Mapping[str, str | None]) -> None:
         with self.write() as txn:

@@ -63,6 +63,7 @@ PULL_TABLES = (
     "sync_conflicts",
 )
 _STEPS = ("tombstones", *PULL_TABLES, "visibility")
+_STEP_TABLES = {"tombstones": "sync_tombstones", "visibility": "sync_visibility"}
 # Unique rules besides the primary key: (columns, extra condition) as in sync.push.
 _NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "teacher_corrections": (("assessment_id",), ""),
@@ -133,6 +134,25 @@ def _remote(
             params,
         )
     return list(cur.fetchall())
+
+
+def _active_steps(cur: Any, lo: str, hi: str) -> frozenset[str]:
+    """The steps with rows in the window, in one round trip (most windows touch few)."""
+    parts = [
+        sql.SQL(
+            "CASE WHEN EXISTS (SELECT 1 FROM {t} WHERE sync_txid >= %(lo)s::xid8 "
+            "AND sync_txid < %(hi)s::xid8) THEN {step} END"
+        ).format(
+            t=sql.Identifier(_STEP_TABLES.get(step, step)),
+            step=sql.Literal(step),
+        )
+        for step in _STEPS
+    ]
+    cur.execute(
+        sql.SQL("SELECT array_remove(ARRAY[{}]::text[], NULL)").format(sql.SQL(", ").join(parts)),
+        {"lo": lo, "hi": hi},
+    )
+    return frozenset(cur.fetchone()[0])
 
 
 def _fetch_rows(cur: Any, table: str, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -347,8 +367,9 @@ def pull(
     report = PullReport()
     if progress is not None:
         progress("pull", 0, None)  # the pull has begun (the first page may take a while)
-    window = _Window(store, report, page_size, progress, cancel)
-    resume_raw = store.state("pull_resume")
+    state = store.states("pull_resume", "pull_cursor", "teacher_id")
+    window = _Window(store, report, page_size, progress, cancel, state["teacher_id"])
+    resume_raw = state["pull_resume"]
     pg.rollback()
     pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
@@ -362,12 +383,13 @@ def pull(
                 resume["step"],
                 (resume["after"][0], int(resume["after"][1])),
             )
-        lo = store.state("pull_cursor", "0") or "0"
+        # after a resumed window the cursor has moved on: read it again
+        lo = (store.state("pull_cursor") if resume_raw else state["pull_cursor"]) or "0"
         cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
         hi = str(cur.fetchone()[0])
         report.cursor = lo
         if int(hi) > int(lo):
-            window.run(cur, lo, hi, 0, ("0", 0))
+            window.run(cur, lo, hi, 0, ("0", 0), _active_steps(cur, lo, hi))
             report.cursor = hi
         if report.rows + report.deleted >= page_size:
             store.checkpoint()  # a large pull let the log grow (see LocalStore.apply_remote)
@@ -391,20 +413,39 @@ class _Window:
         page_size: int,
         progress: Progress | None,
         cancel: threading.Event | None,
+        teacher_id: str | None,
     ) -> None:
         self.store = store
         self.report = report
         self.page_size = page_size
         self.progress = progress
         self.cancel = cancel
-        self.teacher_id = store.state("teacher_id")
+        self.teacher_id = teacher_id
 
-    def run(self, cur: Any, lo: str, hi: str, step_index: int, after: tuple[str, int]) -> None:
+    def run(
+        self,
+        cur: Any,
+        lo: str,
+        hi: str,
+        step_index: int,
+        after: tuple[str, int],
+        active: frozenset[str] | None = None,
+    ) -> None:
         # Pages are fetched step by step and applied together once a page's worth of rows
         # is waiting (or at the end): a small pull is one local transaction. The next page
         # is read (on ``cur``) while the current one is written; the applier fetches what it
         # needs on a cursor of its own. Leaving the pool waits for a read still in flight, so
-        # the connection is idle again whenever run() returns or raises.
+        # the connection is idle again whenever run() returns or raises. Steps not in
+        # ``active`` (when given) have nothing in this window and are not asked.
+        def next_step(index: int) -> int:
+            while index < len(_STEPS) and active is not None and _STEPS[index] not in active:
+                index += 1
+            return index
+
+        step_index = next_step(step_index)
+        if step_index >= len(_STEPS):
+            self._flush(cur, [], lo, hi, step_index, ("0", 0))  # only the cursor moves
+            return
         applier_cur = cur.connection.cursor()
         buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
         buffered = 0
@@ -430,7 +471,7 @@ class _Window:
                         _version_of(step, last),
                     )
                 else:
-                    step_index, after = step_index + 1, ("0", 0)
+                    step_index, after = next_step(step_index + 1), ("0", 0)
                 if buffered >= self.page_size or step_index >= len(_STEPS):
                     if step_index < len(_STEPS):
                         ahead = reader.submit(

@@ -320,7 +320,12 @@ def build(kind: Kind) -> Schema:
         ),
         Index(
             "idx_assessments_confidence",
-            "confidence_score",
+            # central: also the second key of the review queue's ORDER BY (migration 0004)
+            *(
+                ("confidence_score", text("created_at DESC"))
+                if d.central
+                else ("confidence_score",)
+            ),
             postgresql_where=text("confidence_score < 0.8"),
             sqlite_where=text("confidence_score < 0.8"),
         ),

@@ -82,6 +82,7 @@ def test_partial_and_gin_indexes_have_their_shape(conn: Connection) -> None:
     assert "USING gin (metadata)" in defs["idx_data_entries_metadata"]
     assert "WHERE (corrected = false)" in defs["idx_assessments_pending"]
     assert "WHERE (confidence_score < 0.8)" in defs["idx_assessments_confidence"]
+    assert "(confidence_score, created_at DESC)" in defs["idx_assessments_confidence"]
     assert defs["idx_targets_active"].startswith("CREATE UNIQUE INDEX")
     assert "WHERE (completed = false)" in defs["idx_targets_active"]
 

@@ -125,6 +125,33 @@ def test_each_query_uses_its_index_on_a_large_dataset(
     )
 
 
+def _node_types(plan: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(plan, dict):
+        if "Node Type" in plan:
+            found.add(str(plan["Node Type"]))
+        for value in plan.values():
+            found |= _node_types(value)
+    elif isinstance(plan, list):
+        for item in plan:
+            found |= _node_types(item)
+    return found
+
+
+def test_the_review_queue_reads_its_order_from_the_index(district_dsn: str) -> None:
+    """Query 2's rows (NOT EXISTS form) stop after LIMIT 20 index entries: no sort at all,
+    which needs both ORDER BY keys in idx_assessments_confidence (migration 0004)."""
+    conn = psycopg2.connect(district_dsn)
+    try:
+        cur = conn.cursor()
+        cur.execute("EXPLAIN (FORMAT JSON) " + Q.REVIEW_QUEUE)
+        plan = cur.fetchone()[0]
+    finally:
+        conn.close()
+    assert "idx_assessments_confidence" in _indexes_in(plan)
+    assert not {"Sort", "Incremental Sort"} & _node_types(plan), json.dumps(plan, indent=1)
+
+
 def test_seed_queries_are_verbatim() -> None:
     # Guard against "fixing" a query to make a test pass: they are seed 001's text.
     assert "WHERE tc.id IS NULL  -- Not yet corrected" in Q.Q2.sql

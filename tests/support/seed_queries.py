@@ -130,4 +130,18 @@ ORDER BY earned_date DESC;
     100,
 )
 
+# Query 2's rows asked with NOT EXISTS, which PostgreSQL 15 plans as an anti-join (seed
+# 001's LEFT JOIN ... WHERE tc.id IS NULL it cannot): how to ask the central database for
+# the review queue (laptops ask their own store).
+REVIEW_QUEUE = """
+SELECT a.id, a.student_id, s.name AS student_name, a.skill_name, a.level,
+       a.confidence_score, a.created_at
+FROM assessments a
+JOIN students s ON a.student_id = s.id
+WHERE NOT EXISTS (SELECT 1 FROM teacher_corrections tc WHERE tc.assessment_id = a.id)
+    AND a.confidence_score < 0.8
+ORDER BY a.confidence_score ASC, a.created_at DESC
+LIMIT 20;
+"""
+
 ALL = (Q1, Q2, Q3, Q4, Q5)
