@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -310,15 +311,16 @@ class SyncEngine:
             log.exception("could not record the sync error")
 
     # -- push --------------------------------------------------------------------------
-    def _next_batch(self, device: int) -> tuple[list[Op], bool]:
-        """The next batch of pending operations, and whether more may be waiting."""
+    def _next_batch(self, device: int, after: int) -> tuple[list[Op], bool, int]:
+        """The next batch of pending operations with ids above ``after``: the operations,
+        whether more may be waiting, and the last id looked at."""
         ops: list[Op] = []
         with self.store.write() as txn:
             raw = sqlite_of(txn.conn)
             rows = raw.execute(
                 "SELECT op_id, table_name, row_pk, op, payload, sync_hlc FROM sync_operations "
-                "WHERE status = 'pending' ORDER BY op_id LIMIT ?",
-                (self.batch_size,),
+                "WHERE status = 'pending' AND op_id > ? ORDER BY op_id LIMIT ?",
+                (after, self.batch_size),
             ).fetchall()
             for op_id, table, pk, kind, payload, stamp in rows:
                 try:
@@ -334,7 +336,8 @@ class SyncEngine:
                     "UPDATE sync_operations SET attempts = attempts + 1 WHERE op_id = ?",
                     [(op.op_id,) for op in ops],
                 )
-        return ops, len(rows) == self.batch_size
+        last = int(rows[-1][0]) if rows else after
+        return ops, len(rows) == self.batch_size, last
 
     def _push_all(
         self,
@@ -343,37 +346,49 @@ class SyncEngine:
         progress: Progress | None,
         cancel: threading.Event | None,
     ) -> None:
+        # While the server works on one batch, the next one is read from the queue (and
+        # marked as sent: from then on a local edit queues a new operation). Operation ids
+        # only grow (AUTOINCREMENT), so "ids above the last batch" is the rest of the queue;
+        # what is queued during the push has higher ids still and goes in a later batch.
         total = self._pending_count() if progress is not None else 0
         done = 0
-        more = True
-        while more:
-            if cancel is not None and cancel.is_set():
-                return
-            # read per batch: acknowledging a batch may correct the clock offset
-            state = self.store.states("device_no", "clock_offset_ms")
-            device = int(state["device_no"] or 0)
-            ops, more = self._next_batch(device)
-            if not ops:
-                continue
-            client_now = self.store.clock() + int(state["clock_offset_ms"] or 0)
-            with conn.cursor() as cur:
-                result = apply_batch(cur, device, ops, client_now_ms=client_now)
-            conn.commit()
-            self._acknowledge(ops, result)
-            for r in result.results:
-                if r.status == "applied":
-                    report.pushed += 1
-                elif r.status == "lost":
-                    report.lost += 1
-                elif r.status == "rejected":
-                    report.rejected += 1
+        device = self.store.device_no
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flourish-push") as reader:
+            ahead: Future[tuple[list[Op], bool, int]] | None = None
+            ops, more, last = self._next_batch(device, 0)
+            while ops or more:
+                if cancel is not None and cancel.is_set():
+                    return  # the executor lets a read in flight finish first
+                if not ops:  # a whole batch was quarantined
+                    ops, more, last = self._next_batch(device, last)
+                    continue
+                if more:
+                    ahead = reader.submit(self._next_batch, device, last)
+                # per batch: acknowledging the previous one may have corrected the clock
+                offset = int(self.store.state("clock_offset_ms", "0") or 0)
+                client_now = self.store.clock() + offset
+                with conn.cursor() as cur:
+                    result = apply_batch(cur, device, ops, client_now_ms=client_now)
+                conn.commit()
+                self._acknowledge(ops, result)
+                for r in result.results:
+                    if r.status == "applied":
+                        report.pushed += 1
+                    elif r.status == "lost":
+                        report.lost += 1
+                    elif r.status == "rejected":
+                        report.rejected += 1
+                    else:
+                        report.duplicates += 1
+                report.conflicts += result.conflicts
+                report.clock_events += len(result.events)
+                done += len(ops)
+                if progress is not None:
+                    progress("push", done, max(total, done))
+                if ahead is not None:
+                    (ops, more, last), ahead = ahead.result(), None
                 else:
-                    report.duplicates += 1
-            report.conflicts += result.conflicts
-            report.clock_events += len(result.events)
-            done += len(ops)
-            if progress is not None:
-                progress("push", done, max(total, done))
+                    ops, more = [], False
 
     def _pending_count(self) -> int:
         with self.store.read() as conn:
