@@ -346,31 +346,35 @@ class SyncEngine:
         progress: Progress | None,
         cancel: threading.Event | None,
     ) -> None:
-        # While the server works on one batch, the next one is read from the queue (and
-        # marked as sent: from then on a local edit queues a new operation). Operation ids
-        # only grow (AUTOINCREMENT), so "ids above the last batch" is the rest of the queue;
-        # what is queued during the push has higher ids still and goes in a later batch.
+        # The local work runs beside the server's: while the server applies batch k, a
+        # helper thread acknowledges batch k-1 locally and reads batch k+1 from the queue
+        # (marking it as sent: from then on a local edit queues a new operation). Operation
+        # ids only grow (AUTOINCREMENT), so "ids above the last batch" is the rest of the
+        # queue; what is queued during the push has higher ids and goes in a later batch.
+        # Acknowledgements are applied in batch order, and all of them before returning.
         total = self._pending_count() if progress is not None else 0
         done = 0
         device = self.store.device_no
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flourish-push") as reader:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flourish-push") as local:
             ahead: Future[tuple[list[Op], bool, int]] | None = None
+            acked: Future[None] | None = None
             ops, more, last = self._next_batch(device, 0)
             while ops or more:
                 if cancel is not None and cancel.is_set():
-                    return  # the executor lets a read in flight finish first
+                    break
                 if not ops:  # a whole batch was quarantined
                     ops, more, last = self._next_batch(device, last)
                     continue
                 if more:
-                    ahead = reader.submit(self._next_batch, device, last)
-                # per batch: acknowledging the previous one may have corrected the clock
+                    ahead = local.submit(self._next_batch, device, last)
                 offset = int(self.store.state("clock_offset_ms", "0") or 0)
                 client_now = self.store.clock() + offset
                 with conn.cursor() as cur:
                     result = apply_batch(cur, device, ops, client_now_ms=client_now)
                 conn.commit()
-                self._acknowledge(ops, result)
+                if acked is not None:
+                    acked.result()  # the previous batch's (raises what it raised)
+                acked = local.submit(self._acknowledge, ops, result)
                 for r in result.results:
                     if r.status == "applied":
                         report.pushed += 1
@@ -389,6 +393,8 @@ class SyncEngine:
                     (ops, more, last), ahead = ahead.result(), None
                 else:
                     ops, more = [], False
+            if acked is not None:
+                acked.result()
 
     def _pending_count(self) -> int:
         with self.store.read() as conn:

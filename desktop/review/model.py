@@ -92,7 +92,13 @@ class ReviewQueueModel(QAbstractTableModel):
         """
         self._gen += 1
         gen = self._gen
+        # the evidence column comes or goes with the mode: views must hear of it
+        regroup = flt.by_document != self.filter.by_document
+        if regroup:
+            self.beginResetModel()
         self.filter = flt
+        if regroup:
+            self.endResetModel()
         self.loading = True
         self._full_seen = False
         store = self.ctx.store

@@ -147,6 +147,7 @@ class ReviewPanel(QWidget):
         self.controller.current_changed.connect(self._show_current)
         self.controller.progress_changed.connect(self._show_progress)
         self.model.modelReset.connect(self._columns_changed)
+        self._columns_changed()  # the first rows may arrive as an insert, not a reset
 
     # -- filters -----------------------------------------------------------------------
     def set_students(self, students: list[tuple[str, str]]) -> None:
