@@ -24,6 +24,11 @@ interrupted initial sync continues where it stopped, with the same window. While
 written locally the next one is already being read from the server (one page ahead, on a
 second cursor of the same snapshot), so an initial sync costs about the larger of the two.
 
+**Planned once.** Each step's page query is a session-level prepared statement (planning
+under row level security costs more than reading a small page), so a pooler that hands a
+laptop's statements to different server sessions (transaction pooling) must not sit
+between laptops and the server; laptops connect to PostgreSQL directly.
+
 **Local changes win only if newer.** A pulled row is not applied over a local row that
 has a queued change with a newer timestamp (that change will be pushed and judged by the
 server); otherwise the server's row is applied and the queued change stays queued.
@@ -32,10 +37,11 @@ Applied rows are never queued again (``LocalStore.apply_remote``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,7 +69,6 @@ PULL_TABLES = (
     "sync_conflicts",
 )
 _STEPS = ("tombstones", *PULL_TABLES, "visibility")
-_STEP_TABLES = {"tombstones": "sync_tombstones", "visibility": "sync_visibility"}
 # Unique rules besides the primary key: (columns, extra condition) as in sync.push.
 _NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "teacher_corrections": (("assessment_id",), ""),
@@ -99,60 +104,58 @@ class Cancelled(Exception):
     """The pull was cancelled; what was applied stays, the resume point is saved."""
 
 
+def _step_query(step: str) -> str:
+    """The page query of one step, with ``$1 <= sync_txid < $2``, keyset after ``($3, $4)``
+    and ``LIMIT $5``.
+
+    The text form of sync_txid is named ``txid``: an output column called ``sync_txid``
+    would be what ORDER BY sorts by, as text ("10000000" < "9999999"), and the keyset
+    would then skip rows whenever a page crosses a power of ten.
+    """
+    window = (
+        "sync_txid >= $1 AND sync_txid < $2 AND (sync_txid, sync_version) > ($3, $4) "
+        "ORDER BY sync_txid, sync_version LIMIT $5"
+    )
+    if step == "tombstones":
+        return (
+            "SELECT table_name, row_pk, sync_hlc, sync_txid::text AS txid, sync_version "
+            f"FROM sync_tombstones WHERE {window}"
+        )
+    if step == "visibility":
+        return (
+            "SELECT kind, student_id, 0, sync_txid::text AS txid, sync_version "
+            f"FROM sync_visibility WHERE {window}"
+        )
+    return f'SELECT {select_list(step)}, sync_txid::text AS txid FROM "{step}" WHERE {window}'
+
+
+def _statement_name(step: str) -> str:
+    digest = hashlib.sha1(_step_query(step).encode(), usedforsecurity=False).hexdigest()
+    return f"flourish_pull_{step}_{digest[:10]}"
+
+
+# Each step's query is planned once per connection (PREPARE) and then only executed:
+# under row level security planning costs more than running a small page.
+_STATEMENTS = {step: _statement_name(step) for step in _STEPS}
+
+
+def _prepare(cur: Any, held: Collection[str]) -> None:
+    """Prepare the step queries this session does not hold yet."""
+    for step, name in _STATEMENTS.items():
+        if name not in held:
+            cur.execute(
+                f"PREPARE {name} (xid8, xid8, xid8, bigint, integer) AS {_step_query(step)}"
+            )
+
+
 def _remote(
     cur: Any, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
 ) -> list[tuple[Any, ...]]:
-    # The text form of sync_txid is named ``txid``: an output column called ``sync_txid``
-    # would be what ORDER BY sorts by, as text ("10000000" < "9999999"), and the keyset
-    # would then skip rows whenever a page crosses a power of ten.
-    window = sql.SQL(
-        "sync_txid >= %s::xid8 AND sync_txid < %s::xid8 "
-        "AND (sync_txid, sync_version) > (%s::xid8, %s) ORDER BY sync_txid, sync_version LIMIT %s"
-    )
-    params = (lo, hi, after[0], after[1], limit)
-    if step == "tombstones":
-        cur.execute(
-            sql.SQL(
-                "SELECT table_name, row_pk, sync_hlc, sync_txid::text AS txid, sync_version "
-                "FROM sync_tombstones WHERE {}"
-            ).format(window),
-            params,
-        )
-    elif step == "visibility":
-        cur.execute(
-            sql.SQL(
-                "SELECT kind, student_id, 0, sync_txid::text AS txid, sync_version "
-                "FROM sync_visibility WHERE {}"
-            ).format(window),
-            params,
-        )
-    else:
-        cur.execute(
-            sql.SQL("SELECT {cols}, sync_txid::text AS txid FROM {t} WHERE {w}").format(
-                cols=sql.SQL(select_list(step)), t=sql.Identifier(step), w=window
-            ),
-            params,
-        )
-    return list(cur.fetchall())
-
-
-def _active_steps(cur: Any, lo: str, hi: str) -> frozenset[str]:
-    """The steps with rows in the window, in one round trip (most windows touch few)."""
-    parts = [
-        sql.SQL(
-            "CASE WHEN EXISTS (SELECT 1 FROM {t} WHERE sync_txid >= %(lo)s::xid8 "
-            "AND sync_txid < %(hi)s::xid8) THEN {step} END"
-        ).format(
-            t=sql.Identifier(_STEP_TABLES.get(step, step)),
-            step=sql.Literal(step),
-        )
-        for step in _STEPS
-    ]
     cur.execute(
-        sql.SQL("SELECT array_remove(ARRAY[{}]::text[], NULL)").format(sql.SQL(", ").join(parts)),
-        {"lo": lo, "hi": hi},
+        f"EXECUTE {_STATEMENTS[step]} (%s, %s, %s, %s, %s)",
+        (lo, hi, after[0], after[1], limit),
     )
-    return frozenset(cur.fetchone()[0])
+    return list(cur.fetchall())
 
 
 def _fetch_rows(cur: Any, table: str, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -374,6 +377,15 @@ def pull(
     pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
         cur = pg.cursor()
+        # The snapshot is taken by this first query (REPEATABLE READ): a resumed window
+        # below reads in it too, then the new window runs up to its xmin.
+        cur.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, "
+            "(SELECT coalesce(array_agg(name::text), '{}') FROM pg_prepared_statements)"
+        )
+        hi, held = cur.fetchone()
+        hi = str(hi)
+        _prepare(cur, held)
         if resume_raw:
             resume = json.loads(resume_raw)
             window.run(
@@ -385,11 +397,9 @@ def pull(
             )
         # after a resumed window the cursor has moved on: read it again
         lo = (store.state("pull_cursor") if resume_raw else state["pull_cursor"]) or "0"
-        cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-        hi = str(cur.fetchone()[0])
         report.cursor = lo
         if int(hi) > int(lo):
-            window.run(cur, lo, hi, 0, ("0", 0), _active_steps(cur, lo, hi))
+            window.run(cur, lo, hi, 0, ("0", 0))
             report.cursor = hi
         if report.rows + report.deleted >= page_size:
             store.checkpoint()  # a large pull let the log grow (see LocalStore.apply_remote)
@@ -422,30 +432,12 @@ class _Window:
         self.cancel = cancel
         self.teacher_id = teacher_id
 
-    def run(
-        self,
-        cur: Any,
-        lo: str,
-        hi: str,
-        step_index: int,
-        after: tuple[str, int],
-        active: frozenset[str] | None = None,
-    ) -> None:
+    def run(self, cur: Any, lo: str, hi: str, step_index: int, after: tuple[str, int]) -> None:
         # Pages are fetched step by step and applied together once a page's worth of rows
         # is waiting (or at the end): a small pull is one local transaction. The next page
         # is read (on ``cur``) while the current one is written; the applier fetches what it
         # needs on a cursor of its own. Leaving the pool waits for a read still in flight, so
-        # the connection is idle again whenever run() returns or raises. Steps not in
-        # ``active`` (when given) have nothing in this window and are not asked.
-        def next_step(index: int) -> int:
-            while index < len(_STEPS) and active is not None and _STEPS[index] not in active:
-                index += 1
-            return index
-
-        step_index = next_step(step_index)
-        if step_index >= len(_STEPS):
-            self._flush(cur, [], lo, hi, step_index, ("0", 0))  # only the cursor moves
-            return
+        # the connection is idle again whenever run() returns or raises.
         applier_cur = cur.connection.cursor()
         buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
         buffered = 0
@@ -471,7 +463,7 @@ class _Window:
                         _version_of(step, last),
                     )
                 else:
-                    step_index, after = next_step(step_index + 1), ("0", 0)
+                    step_index, after = step_index + 1, ("0", 0)
                 if buffered >= self.page_size or step_index >= len(_STEPS):
                     if step_index < len(_STEPS):
                         ahead = reader.submit(
