@@ -79,17 +79,22 @@ def test_q5_badge_query(conn: Connection) -> None:
     ]
 
 
-def _indexes_in(plan: object) -> set[str]:
+def _plan_values(plan: object, key: str) -> set[str]:
+    """Every value of ``key`` in an EXPLAIN (FORMAT JSON) plan tree."""
     found: set[str] = set()
     if isinstance(plan, dict):
-        if "Index Name" in plan:
-            found.add(str(plan["Index Name"]))
+        if key in plan:
+            found.add(str(plan[key]))
         for value in plan.values():
-            found |= _indexes_in(value)
+            found |= _plan_values(value, key)
     elif isinstance(plan, list):
         for item in plan:
-            found |= _indexes_in(item)
+            found |= _plan_values(item, key)
     return found
+
+
+def _indexes_in(plan: object) -> set[str]:
+    return _plan_values(plan, "Index Name")
 
 
 @pytest.fixture(scope="module")
@@ -125,19 +130,6 @@ def test_each_query_uses_its_index_on_a_large_dataset(
     )
 
 
-def _node_types(plan: object) -> set[str]:
-    found: set[str] = set()
-    if isinstance(plan, dict):
-        if "Node Type" in plan:
-            found.add(str(plan["Node Type"]))
-        for value in plan.values():
-            found |= _node_types(value)
-    elif isinstance(plan, list):
-        for item in plan:
-            found |= _node_types(item)
-    return found
-
-
 def test_the_review_queue_reads_its_order_from_the_index(district_dsn: str) -> None:
     """Query 2's rows (NOT EXISTS form) stop after LIMIT 20 index entries: no sort at all,
     which needs both ORDER BY keys in idx_assessments_confidence (migration 0004)."""
@@ -149,7 +141,8 @@ def test_the_review_queue_reads_its_order_from_the_index(district_dsn: str) -> N
     finally:
         conn.close()
     assert "idx_assessments_confidence" in _indexes_in(plan)
-    assert not {"Sort", "Incremental Sort"} & _node_types(plan), json.dumps(plan, indent=1)
+    sorts = {"Sort", "Incremental Sort"} & _plan_values(plan, "Node Type")
+    assert not sorts, json.dumps(plan, indent=1)
 
 
 def test_seed_queries_are_verbatim() -> None:
