@@ -97,6 +97,16 @@ def _indexes_in(plan: object) -> set[str]:
     return _plan_values(plan, "Index Name")
 
 
+def _explain(dsn: str, query: str) -> object:
+    conn = psycopg2.connect(dsn)
+    try:
+        cur = conn.cursor()
+        cur.execute("EXPLAIN (FORMAT JSON) " + query)
+        return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
 @pytest.fixture(scope="module")
 def district_dsn(pg: PgCluster) -> Iterator[str]:
     name = "district_explain"
@@ -117,13 +127,7 @@ def district_dsn(pg: PgCluster) -> Iterator[str]:
 def test_each_query_uses_its_index_on_a_large_dataset(
     district_dsn: str, query: Q.SeedQuery
 ) -> None:
-    conn = psycopg2.connect(district_dsn)
-    try:
-        cur = conn.cursor()
-        cur.execute("EXPLAIN (FORMAT JSON) " + query.sql)
-        plan = cur.fetchone()[0]
-    finally:
-        conn.close()
+    plan = _explain(district_dsn, query.sql)
     used = _indexes_in(plan)
     assert query.index in used, f"query {query.number} used {used or 'no index'}:\n" + json.dumps(
         plan, indent=1
@@ -133,13 +137,7 @@ def test_each_query_uses_its_index_on_a_large_dataset(
 def test_the_review_queue_reads_its_order_from_the_index(district_dsn: str) -> None:
     """Query 2's rows (NOT EXISTS form) stop after LIMIT 20 index entries: no sort at all,
     which needs both ORDER BY keys in idx_assessments_confidence (migration 0004)."""
-    conn = psycopg2.connect(district_dsn)
-    try:
-        cur = conn.cursor()
-        cur.execute("EXPLAIN (FORMAT JSON) " + Q.REVIEW_QUEUE)
-        plan = cur.fetchone()[0]
-    finally:
-        conn.close()
+    plan = _explain(district_dsn, Q.REVIEW_QUEUE)
     assert "idx_assessments_confidence" in _indexes_in(plan)
     sorts = {"Sort", "Incremental Sort"} & _plan_values(plan, "Node Type")
     assert not sorts, json.dumps(plan, indent=1)
