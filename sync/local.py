@@ -64,8 +64,10 @@ def sqlite_of(conn: Connection) -> sqlite3.Connection:
 
 APPLICATION_ID = 0x464C5253  # "FLRS": marks a file as a Flourish store
 LOCAL_SCHEMA_VERSION = 2
-# Write-ahead log pages (4 KiB) allowed to build up while server rows are applied.
+# Write-ahead log pages (4 KiB) allowed to build up while server rows are applied, and
+# SQLite's default for everything else.
 _APPLY_CHECKPOINT_PAGES = 16384
+_DEFAULT_CHECKPOINT_PAGES = 1000
 
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -333,7 +335,7 @@ class LocalStore:
         with self._lock, self.engine.connect() as conn:
             raw = sqlite_of(conn)  # pragmas outside any transaction
             raw.execute("PRAGMA synchronous = NORMAL")
-            raw.execute("PRAGMA wal_autocheckpoint = 16384")
+            raw.execute(f"PRAGMA wal_autocheckpoint = {_APPLY_CHECKPOINT_PAGES}")
             try:
                 conn = conn.execution_options(flourish_begin="IMMEDIATE")
                 with conn.begin():
@@ -342,7 +344,7 @@ class LocalStore:
                     conn.exec_driver_sql("UPDATE sync_apply_guard SET applying = 0 WHERE id = 1")
             finally:
                 raw.execute("PRAGMA synchronous = FULL")
-                raw.execute("PRAGMA wal_autocheckpoint = 1000")
+                raw.execute(f"PRAGMA wal_autocheckpoint = {_DEFAULT_CHECKPOINT_PAGES}")
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
