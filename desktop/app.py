@@ -87,7 +87,7 @@ def open_context(db_path: Path, *, demo: bool = False, key: str | None = None) -
     from desktop.context import AppContext, Profile, load_profile
     from desktop.passphrase import KeyNeeded, check_key
     from desktop.tasks import TaskContext, TaskRunner
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     tasks = TaskRunner()
     loop = QEventLoop()
@@ -95,7 +95,7 @@ def open_context(db_path: Path, *, demo: bool = False, key: str | None = None) -
 
     def work(_tc: TaskContext) -> tuple[LocalStore, Profile] | KeyNeeded:
         if demo and not db_path.exists():  # the demo chosen on first run
-            from sync.profiles import create_demo_store
+            from sync.store.profiles import create_demo_store
 
             create_demo_store(db_path.parent, keep=True)
         needed = check_key(db_path, key)
@@ -167,7 +167,7 @@ def _first_run(folder: Path, data_dir: object, prefs: Any) -> tuple[Path, bool, 
     if not choice.demo and not data_dir:
         prefs.data_dir = choice.folder
     if not choice.demo and choice.teacher_name:
-        from sync.profiles import create_local_profile
+        from sync.store.profiles import create_local_profile
 
         db = choice.folder / paths.LOCAL_DB_NAME
         if not db.exists():  # a few milliseconds, before any window exists

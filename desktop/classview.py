@@ -40,8 +40,8 @@ from PySide6.QtWidgets import (
 
 from desktop.context import AppContext, ChangeSet
 from desktop.theme import level_colors
-from sync.curriculum import Curriculum
-from sync.vocab import LEVEL_RANK, LEVELS
+from sync.model.curriculum import Curriculum
+from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["ClassGrid", "ClassPanel", "HeatMapModel", "load_grid"]
 

@@ -71,18 +71,18 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sync.local import LocalStore
-    from sync.profiles import is_demo_store
+    from sync.store.local import LocalStore
+    from sync.store.profiles import is_demo_store
 
     directory = args.data_dir or str(paths.data_dir() / "Demo")
     path = Path(directory).expanduser() / paths.LOCAL_DB_NAME
     if not (args.keep and path.exists() and is_demo_store(path)):
-        from sync.profiles import create_demo_store  # loads the demo data (and alembic)
+        from sync.store.profiles import create_demo_store  # loads the demo data (and alembic)
 
         path = create_demo_store(directory, keep=args.keep)
     if args.no_window:
         with LocalStore.open(path, create=False) as store, store.read() as conn:
-            from sync.queries import count_pending_reviews, student_summaries
+            from sync.model.queries import count_pending_reviews, student_summaries
 
             students = len(student_summaries(conn))
             pending = count_pending_reviews(conn)
@@ -94,7 +94,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_server_init(args: argparse.Namespace) -> int:
-    from sync.admin import init_server
+    from sync.server.admin import init_server
 
     result = init_server(_db_url(args), demo=args.demo)
     print(result.summary())
@@ -102,7 +102,7 @@ def cmd_server_init(args: argparse.Namespace) -> int:
 
 
 def cmd_server_migrate(args: argparse.Namespace) -> int:
-    from sync.admin import migrate, migration_sql
+    from sync.server.admin import migrate, migration_sql
 
     if args.sql:
         sys.stdout.write(migration_sql(_db_url(args), args.to))
@@ -116,7 +116,7 @@ def cmd_server_migrate(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     path = paths.local_db_path(args.data_dir)
     if not path.exists() and not create:
@@ -127,7 +127,7 @@ def _open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sync.queries import assessment_rows, conflict_rows, student_summaries
+    from sync.model.queries import assessment_rows, conflict_rows, student_summaries
 
     with _open_store(args) as store, store.read() as conn:
         if args.what == "students":
@@ -153,7 +153,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from sync.status import local_status
+    from sync.replication.status import local_status
 
     status = local_status(args.data_dir)
     if args.json:
@@ -242,7 +242,7 @@ def _password(prompt: str) -> str:
 
 
 def cmd_server_add_teacher(args: argparse.Namespace) -> int:
-    from sync.admin import add_teacher
+    from sync.server.admin import add_teacher
 
     result = add_teacher(
         _db_url(args),
@@ -259,7 +259,7 @@ def cmd_server_add_teacher(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from sync.login import login
+    from sync.replication.login import login
 
     with _open_store(args, create=True) as store:
         result = login(
@@ -279,8 +279,8 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from sync.engine import SyncEngine
-    from sync.status import queue_status
+    from sync.replication.engine import SyncEngine
+    from sync.replication.status import queue_status
 
     if args.watch:
         return _sync_watch(args)
@@ -308,7 +308,7 @@ def _sync_watch(args: argparse.Namespace) -> int:
     the server cannot be reached. Stops on Ctrl+C."""
     import time
 
-    from sync.worker import SyncLoop, SyncStatus
+    from sync.replication.worker import SyncLoop, SyncStatus
 
     def show(status: SyncStatus) -> None:
         if status.state == "syncing":
@@ -490,7 +490,7 @@ def _start_log(args: argparse.Namespace) -> logging.Logger:
 
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
-    from sync.storefile import KEY_ENV, encrypt
+    from sync.store.storefile import KEY_ENV, encrypt
 
     path = paths.local_db_path(args.data_dir)
     if not path.exists():
@@ -507,7 +507,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 
 
 def cmd_decrypt(args: argparse.Namespace) -> int:
-    from sync.storefile import decrypt
+    from sync.store.storefile import decrypt
 
     decrypt(paths.local_db_path(args.data_dir))
     print("the local store is no longer encrypted")
@@ -515,7 +515,7 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    from sync.login import sign_out
+    from sync.replication.login import sign_out
 
     discarded = sign_out(paths.local_db_path(args.data_dir), force=args.force)
     extra = f" ({discarded} unsent change(s) discarded)" if discarded else ""

@@ -2,8 +2,8 @@
 
 Kept apart from :mod:`desktop.cli` (which imports this module only when one of these
 commands runs) so the command table stays short. Each handler calls the same data-layer
-function the app calls (:mod:`sync.roster`, :mod:`sync.evidence_import`,
-:mod:`sync.export`, :mod:`sync.backup`, :mod:`sync.localbackup`,
+function the app calls (:mod:`sync.io.roster`, :mod:`sync.io.evidence_import`,
+:mod:`sync.io.export`, :mod:`sync.server.backup`, :mod:`sync.store.localbackup`,
 :func:`desktop.report.render_report`) and prints what happened; errors propagate as
 :class:`~sync.errors.FlourishError` for ``main`` to print (a refused roster prints every
 problem, one per line, under its one-line summary).
@@ -43,7 +43,7 @@ class BadUsage(Exception):
 
 
 def _open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     path = paths.local_db_path(args.data_dir)
     if not path.exists() and not create:
@@ -70,7 +70,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _import_roster(args: argparse.Namespace, store: Any) -> int:
-    from sync.roster import import_roster, preview_roster
+    from sync.io.roster import import_roster, preview_roster
 
     preview = preview_roster(store, args.paths)
     print(preview.summary())
@@ -102,7 +102,7 @@ def _import_roster(args: argparse.Namespace, store: Any) -> int:
 
 
 def _import_evidence(args: argparse.Namespace, store: Any) -> int:
-    from sync.evidence_import import import_evidence, preview_evidence
+    from sync.io.evidence_import import import_evidence, preview_evidence
 
     options = {
         "student_id": args.student,
@@ -173,7 +173,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from sync.export import export_csv
+    from sync.io.export import export_csv
 
     with _open_store(args) as store:
         result = export_csv(store, args.out)
@@ -182,14 +182,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_server_backup(args: argparse.Namespace) -> int:
-    from sync.backup import backup_server
+    from sync.server.backup import backup_server
 
     print(backup_server(_db_url(args), args.out).summary())
     return 0
 
 
 def cmd_server_restore(args: argparse.Namespace) -> int:
-    from sync.backup import restore_server
+    from sync.server.backup import restore_server
 
     if args.jobs < 1:
         raise BadUsage("--jobs must be 1 or more")
@@ -198,7 +198,7 @@ def cmd_server_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from sync.localbackup import backup_local
+    from sync.store.localbackup import backup_local
 
     with _open_store(args) as store:
         info = backup_local(store, args.out)
@@ -207,7 +207,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from sync.localbackup import restore_local
+    from sync.store.localbackup import restore_local
 
     with _open_store(args, create=True) as store:  # a new laptop may start from a backup
         result = restore_local(store, args.infile, force=args.force)

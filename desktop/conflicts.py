@@ -2,9 +2,9 @@
 version that won, and the teacher's way out — re-apply theirs, or dismiss.
 
 Rows come from the local ``sync_conflicts`` table (pulled from the server) through
-:func:`sync.queries.conflict_rows`; re-apply and dismiss are :func:`sync.conflicts.reapply`
-and :func:`sync.conflicts.dismiss` on the writer thread, so the resolution is queued for
-sync like any other change. GUI thread only.
+:func:`sync.model.queries.conflict_rows`; re-apply and dismiss are
+:func:`sync.actions.conflicts.reapply` and :func:`sync.actions.conflicts.dismiss` on the
+writer thread, so the resolution is queued for sync like any other change. GUI thread only.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ class ConflictsPanel(QWidget):
         store, unresolved = self.ctx.store, not self.show_resolved.isChecked()
 
         def work() -> list[dict[str, Any]]:
-            from sync.queries import conflict_rows
+            from sync.model.queries import conflict_rows
 
             with store.read() as conn:
                 rows = conflict_rows(conn, unresolved_only=unresolved)
@@ -261,7 +261,7 @@ class ConflictsPanel(QWidget):
         row = self.current()
         if row is None:
             return
-        from sync.conflicts import reapply
+        from sync.actions.conflicts import reapply
 
         cid, teacher = int(row["id"]), self.ctx.teacher_id or ""
         self.reapply_button.setEnabled(False)
@@ -277,7 +277,7 @@ class ConflictsPanel(QWidget):
         row = self.current()
         if row is None:
             return
-        from sync.conflicts import dismiss
+        from sync.actions.conflicts import dismiss
 
         cid = int(row["id"])
         self.dismiss_button.setEnabled(False)
@@ -317,8 +317,8 @@ def describe_subject(conn: Any, row: dict[str, Any]) -> str:
 
 
 def _resolver_available() -> bool:
-    """Whether this build has :mod:`sync.conflicts` (found, not imported at start-up)."""
+    """Whether this build has :mod:`sync.actions.conflicts` (found, not imported at start-up)."""
     try:
-        return importlib.util.find_spec("sync.conflicts") is not None
+        return importlib.util.find_spec("sync.actions.conflicts") is not None
     except (ImportError, ValueError):
         return False

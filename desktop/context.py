@@ -1,7 +1,7 @@
 """What every window shares: the open store, the signed-in teacher, the task runner and the
 one app-wide change signal.
 
-Every write returns the rows it changed (:class:`sync.local.Change`); the operation that
+Every write returns the rows it changed (:class:`sync.store.local.Change`); the operation that
 made it publishes them once on :class:`ChangeBus` as a :class:`ChangeSet`, and each view
 decides from the tables touched whether it needs to re-read anything. No view polls the
 database on a timer.
@@ -20,8 +20,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop.tasks import TaskRunner
-from sync.curriculum import Curriculum, load_curriculum
-from sync.local import Change, LocalStore
+from sync.model.curriculum import Curriculum, load_curriculum
+from sync.store.local import Change, LocalStore
 
 __all__ = [
     "AppContext",

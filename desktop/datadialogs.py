@@ -1,16 +1,16 @@
 """File ▸ Export CSV…, Back up this laptop's data…, Restore from a backup….
 
 The same functions as ``flourish export``, ``backup`` and ``restore``
-(:mod:`sync.export`, :mod:`sync.localbackup`), each on a background job; the window's
+(:mod:`sync.io.export`, :mod:`sync.store.localbackup`), each on a background job; the window's
 status bar shows the job and a notice says what was written.
 
 Restoring (:class:`RestoreDialog`): the chosen file is inspected first
-(:func:`~sync.localbackup.inspect_store_file`) and shown — teacher, date, counts — before
+(:func:`~sync.store.localbackup.inspect_store_file`) and shown — teacher, date, counts — before
 anything changes. *Restore* stops sync and AI assessment and waits until no background work
-holds the store (:meth:`MainWindow.quiesce`), then :func:`~sync.localbackup.restore_local`
+holds the store (:meth:`MainWindow.quiesce`), then :func:`~sync.store.localbackup.restore_local`
 runs on the writer thread (a safety copy of the current data is taken first) and the
 window reopens the store, so every view starts afresh. A refusal
-(:class:`~sync.localbackup.RestoreRefused`) is shown with its reason and sync resumes;
+(:class:`~sync.store.localbackup.RestoreRefused`) is shown with its reason and sync resumes;
 when the reason is changes not sent yet, *Restore anyway* is offered after a warning. A
 backup of another teacher is never forced here.
 
@@ -69,7 +69,7 @@ def export_csv(window: MainWindow, folder: Path | None = None) -> None:
     store, out = window.ctx.store, folder
 
     def work() -> Any:
-        from sync.export import export_csv as export
+        from sync.io.export import export_csv as export
 
         return export(store, out)
 
@@ -101,7 +101,7 @@ def back_up(window: MainWindow, path: Path | None = None) -> None:
     encrypted = store.driver.encrypted
 
     def work() -> Any:
-        from sync.localbackup import backup_local
+        from sync.store.localbackup import backup_local
 
         return backup_local(store, dest)
 
@@ -203,7 +203,7 @@ class RestoreDialog(QDialog):
         store, path = self.ctx.store, self.path
 
         def work(_tc: TaskContext) -> tuple[Any, float]:
-            from sync.localbackup import inspect_store_file
+            from sync.store.localbackup import inspect_store_file
 
             info = inspect_store_file(path, driver=store.driver)
             return info, path.stat().st_mtime
@@ -250,7 +250,7 @@ class RestoreDialog(QDialog):
         self.heading.setText("Restoring…")
 
         def work() -> Any:
-            from sync.localbackup import restore_local
+            from sync.store.localbackup import restore_local
 
             return restore_local(store, path, force=force)
 
@@ -267,7 +267,7 @@ class RestoreDialog(QDialog):
         self.window_.reopen(Reopen(folder, key=key, notice="\n\n".join(lines)))
 
     def _refused(self, exc: BaseException) -> None:
-        from sync.localbackup import RestoreRefused
+        from sync.store.localbackup import RestoreRefused
 
         self.window_.resume_sync()  # nothing changed: the store stays as it was
         self.heading.setText("Nothing was restored.")

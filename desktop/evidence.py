@@ -3,7 +3,7 @@
 * :class:`NewEvidenceDialog` — an observation, a parent note or any other entry type,
   typed in the app; saved with :func:`sync.actions.add_entry` on the writer thread.
 * :class:`ImportEvidenceDialog` — text and Word files (or folders of them) through
-  :mod:`sync.evidence_import`, like ``flourish import evidence``: previewed on a background
+  :mod:`sync.io.evidence_import`, like ``flourish import evidence``: previewed on a background
   job, imported in one transaction on the writer thread.
 
 New entries show "awaiting AI assessment" in the student's timeline until the AI pipeline
@@ -41,7 +41,7 @@ from desktop.errors import describe
 from desktop.review.panes import entry_label
 from desktop.tasks import Task, TaskContext
 from desktop.widgets import ChoiceModel, combo_value, set_combo_value
-from sync.vocab import ENTRY_TYPES
+from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["ImportEvidenceDialog", "NewEvidenceDialog"]
 
@@ -139,9 +139,9 @@ class NewEvidenceDialog(QDialog):
 class ImportEvidenceDialog(QDialog):
     """Choose files or a folder; see what each becomes (or why it is refused); import.
 
-    The files are read and checked by :func:`sync.evidence_import.preview_evidence` on a
+    The files are read and checked by :func:`sync.io.evidence_import.preview_evidence` on a
     background job (cancelled when the choice changes) and imported by
-    :func:`sync.evidence_import.import_evidence` on the writer thread — the same
+    :func:`sync.io.evidence_import.import_evidence` on the writer thread — the same
     functions as ``flourish import evidence``. Student and type come from the file names
     (``S001_journal_2026-10-12.txt``) unless chosen here.
     """
@@ -239,7 +239,7 @@ class ImportEvidenceDialog(QDialog):
         self.summary.setText("Reading the files…")
 
         def work(_tc: TaskContext) -> Any:
-            from sync.evidence_import import preview_evidence
+            from sync.io.evidence_import import preview_evidence
 
             return preview_evidence(store, paths, student_id=student, entry_type=kind)
 
@@ -278,7 +278,7 @@ class ImportEvidenceDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
 
         def work() -> Any:
-            from sync.evidence_import import import_evidence
+            from sync.io.evidence_import import import_evidence
 
             return import_evidence(
                 store,

@@ -3,7 +3,8 @@
 Each factory returns a function that the app runs on a worker thread after it has closed
 the window and the store (:func:`desktop.app.prepare_store`), and that returns a sentence
 for the teacher: :func:`encrypt_store` and :func:`decrypt_store`
-(:mod:`sync.storefile`), :func:`sign_out_store` (:func:`sync.login.sign_out`). No Qt here.
+(:mod:`sync.store.storefile`), :func:`sign_out_store`
+(:func:`sync.replication.login.sign_out`). No Qt here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ __all__ = ["decrypt_store", "encrypt_store", "sign_out_store"]
 
 
 def _plain_backups(path: Path) -> int:
-    from sync.storefile import is_encrypted
+    from sync.store.storefile import is_encrypted
 
     folder = path.parent / "backups"
     return sum(1 for f in folder.glob("*.sqlite3") if not is_encrypted(f)) if folder.is_dir() else 0
@@ -26,7 +27,7 @@ def encrypt_store(key: str | None) -> Callable[[Path], str]:
     ``key`` is None, else the teacher's passphrase)."""
 
     def run(path: Path) -> str:
-        from sync.storefile import encrypt
+        from sync.store.storefile import encrypt
 
         encrypt(path, key=key)
         text = "The Flourish data on this laptop is now encrypted."
@@ -47,7 +48,7 @@ def decrypt_store(key: str | None) -> Callable[[Path], str]:
     """A :attr:`Reopen.prepare` that turns the closed store back into a plain file."""
 
     def run(path: Path) -> str:
-        from sync.storefile import decrypt
+        from sync.store.storefile import decrypt
 
         decrypt(path, key=key)
         return "The Flourish data on this laptop is no longer encrypted."
@@ -59,7 +60,7 @@ def sign_out_store(*, force: bool, key: str | None) -> Callable[[Path], str]:
     """A :attr:`Reopen.prepare` that signs out: the store, its backups and secrets go."""
 
     def run(path: Path) -> str:
-        from sync.login import sign_out
+        from sync.replication.login import sign_out
 
         discarded = sign_out(path, force=force, key=key)
         text = "Signed out: Flourish's data, backups and saved passwords on this laptop are gone."

@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self.quit_box is not None and self.quit_box.isVisible():
             return
-        from sync.status import queue_status
+        from sync.replication.status import queue_status
 
         store = self.ctx.store
         # Queued behind every pending write, so the count includes them.

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 from desktop.context import AppContext
 from desktop.tasks import Task
 from sync import actions
-from sync.crud import CORRECTIONS
-from sync.local import LocalStore
-from sync.records import Badge, Correction, DataEntry, SkillTarget
+from sync.model.crud import CORRECTIONS
+from sync.model.records import Badge, Correction, DataEntry, SkillTarget
+from sync.store.local import LocalStore
 
 __all__ = [
     "Decided",

@@ -1,4 +1,4 @@
-"""Passphrases for a store encrypted at rest without a keyring (:mod:`sync.storefile`).
+"""Passphrases for a store encrypted at rest without a keyring (:mod:`sync.store.storefile`).
 
 Where the computer has no keyring, an encrypted store's key is a passphrase the teacher
 types each session (the CLI reads it from ``FLOURISH_STORE_KEY``). The app asks for it:
@@ -9,7 +9,7 @@ types each session (the CLI reads it from ``FLOURISH_STORE_KEY``). The app asks 
 * :class:`PassphraseDialog` ``(new=True)`` when turning encryption on without a keyring:
   typed twice, at least :data:`MIN_LENGTH` characters.
 
-The passphrase is handed to :meth:`LocalStore.open` / :func:`sync.storefile.encrypt` and
+The passphrase is handed to :meth:`LocalStore.open` / :func:`sync.store.storefile.encrypt` and
 kept in memory only: never in the store, QSettings, a log or the environment of the app.
 
 :func:`check_key` runs on a worker thread (it reads the file and the keyring); the dialogs
@@ -59,7 +59,7 @@ def check_key(path: Path, key: str | None) -> KeyNeeded | None:
     opening it then says why."""
     from sync.credentials import get_secret
     from sync.errors import StoreError
-    from sync.storefile import KEY_ENV, driver_for, is_encrypted, store_key_name
+    from sync.store.storefile import KEY_ENV, driver_for, is_encrypted, store_key_name
 
     if not is_encrypted(path) or not encryption_available():
         return None

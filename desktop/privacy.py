@@ -1,14 +1,14 @@
 """Settings ▸ Privacy: encryption at rest and signing out (wiping this laptop's data).
 
 * **Encrypt the data on this laptop** turns SQLCipher encryption of the store on or off
-  (:func:`sync.storefile.encrypt` / :func:`~sync.storefile.decrypt`). Both work on a
+  (:func:`sync.store.storefile.encrypt` / :func:`~sync.store.storefile.decrypt`). Both work on a
   *closed* file, so the page asks the window to reopen the store
   (:class:`~desktop.context.Reopen`): the app closes it, converts it on a worker thread,
   and opens it again. The key goes to the keyring; without one the teacher chooses a
   passphrase (:class:`~desktop.passphrase.PassphraseDialog`) that Flourish asks for at each
   start. Greyed out, with the reason, when ``sqlcipher3`` is missing, or when there is no
   keyring and the teacher declined to choose a passphrase.
-* **Sign out and remove this laptop's data…** (:func:`sync.login.sign_out`): after a
+* **Sign out and remove this laptop's data…** (:func:`sync.replication.login.sign_out`): after a
   confirmation, and — when changes have not reached the server — a second choice between
   *Sync now* and *Sign out anyway*, the app closes the store, wipes it with its automatic
   backups and saved secrets, and shows the first-run dialog.
@@ -100,7 +100,7 @@ class PrivacyPage(QWidget):
 
         def work(_tc: TaskContext) -> tuple[bool, bool]:
             from sync.credentials import get_secret, keyring_available
-            from sync.storefile import store_key_name
+            from sync.store.storefile import store_key_name
 
             available = keyring_available()
             return available, available and get_secret(store_key_name(path)) is not None
@@ -204,7 +204,7 @@ class PrivacyPage(QWidget):
         self.status.setText("Checking for changes not sent yet…")
 
         def work() -> int:
-            from sync.status import queue_status
+            from sync.replication.status import queue_status
 
             counts = queue_status(store)
             return int(counts["pending"]) + int(counts.get("quarantined", 0))

@@ -1,7 +1,7 @@
 """The class roster: every student in the store with their pending-review count.
 
 :class:`RosterModel` is a list model filled from one background read
-(:func:`sync.queries.student_summaries`), re-read when a change touches students,
+(:func:`sync.model.queries.student_summaries`), re-read when a change touches students,
 assessments or decisions. :class:`RosterDelegate` paints the name, grade and a count pill.
 GUI thread only.
 """
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext, ChangeSet
-from sync.queries import StudentSummary, student_summaries
+from sync.model.queries import StudentSummary, student_summaries
 
 __all__ = ["RosterModel", "RosterPanel"]
 

@@ -1,11 +1,11 @@
 """File ▸ Import roster…: a class list in, previewed first, all or nothing.
 
-The same functions as ``flourish import roster``: :func:`sync.roster.preview_roster` reads
+The same functions as ``flourish import roster``: :func:`sync.io.roster.preview_roster` reads
 and checks the chosen files on a background job and says what would change (every row:
 added, updated with the fields that change, or unchanged; the encodings and any notes);
-:func:`sync.roster.import_roster` re-checks and writes them in one transaction on the
+:func:`sync.io.roster.import_roster` re-checks and writes them in one transaction on the
 writer thread, and the changes go out on the app's change bus. A file with problems
-(:class:`sync.roster.RosterProblems`) lists **every** problem with its file and line, and
+(:class:`sync.io.roster.RosterProblems`) lists **every** problem with its file and line, and
 nothing can be imported until they are fixed.
 
 Accepted: one simple CSV (``student_id,name,grade,teacher_id``), or OneRoster 1.1 — a
@@ -39,7 +39,7 @@ from desktop.errors import describe
 from desktop.evidence import _error_label
 from desktop.tasks import Task, TaskContext
 from desktop.widgets import Column, RowTableModel
-from sync.roster import RosterChange, RosterProblem, RosterProblems
+from sync.io.roster import RosterChange, RosterProblem, RosterProblems
 
 __all__ = ["ImportRosterDialog", "describe_change"]
 
@@ -183,7 +183,7 @@ class ImportRosterDialog(QDialog):
         self.summary.setText("Reading the roster…")
 
         def work(_tc: TaskContext) -> Any:
-            from sync.roster import preview_roster
+            from sync.io.roster import preview_roster
 
             return preview_roster(store, paths)
 
@@ -229,7 +229,7 @@ class ImportRosterDialog(QDialog):
         self.summary.setText("Importing…")
 
         def work() -> Any:
-            from sync.roster import import_roster
+            from sync.io.roster import import_roster
 
             return import_roster(store, paths)
 

@@ -1,7 +1,8 @@
 """Settings: the server sign-in, the AI endpoint, the data folder (profile), appearance,
 privacy.
 
-* **Server**: URL, login and password go to :func:`sync.login.login` on a background job;
+* **Server**: URL, login and password go to :func:`sync.replication.login.login` on a
+  background job;
   the password is handed over once and only ever stored in the OS keyring
   (:mod:`sync.credentials`) — never in the store, QSettings or any file. The field is
   cleared afterwards.
@@ -138,7 +139,7 @@ class SettingsDialog(QDialog):
         store = self.ctx.store
 
         def work(_tc: TaskContext) -> Any:
-            from sync.login import login
+            from sync.replication.login import login
 
             return login(store, server_url=url, user=user, password=password)
 

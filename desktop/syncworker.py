@@ -3,13 +3,15 @@ timer with backoff, and an honest status for the status bar.
 
 * **Never waits for the next local write.** After a failure that may pass (server
   unreachable, connection dropped) the next round is scheduled on a QTimer with
-  :class:`sync.retry.Backoff` (5 s doubling to 5 min, ±20 % jitter); a success resets it.
+  :class:`sync.replication.retry.Backoff` (5 s doubling to 5 min, ±20 % jitter); a success
+  resets it.
   A local change schedules a round 2 s later (changes made in a burst share one round), and
   a round runs every few minutes to pull other laptops' changes.
 * **Status** (:class:`SyncStatus`): local only (no server configured), offline (with the
   next retry), syncing (phase and progress), synced N min ago, K changes pending (oldest
   age), quarantined changes, unresolved conflicts, sign-in or update required. The counts
-  come from :func:`sync.status.queue_status`, re-read after every change and every round.
+  come from :func:`sync.replication.status.queue_status`, re-read after every change and
+  every round.
 * Works with no server and without the sync modules: then the status is "local only".
 
 Threading rules: the engine is created, used and closed inside one background job per
@@ -144,7 +146,7 @@ class SyncWorker(QObject):
         self.configured: bool | None = None  # unknown until the first round
         self.available = _engine_available()
         if backoff is None and self.available:
-            from sync.retry import Backoff
+            from sync.replication.retry import Backoff
 
             backoff = Backoff(base_s=5, cap_s=300, jitter=0.2)
         self.backoff = backoff
@@ -212,7 +214,7 @@ class SyncWorker(QObject):
         phase_box: dict[str, str] = {"phase": "connecting"}
 
         def work(tc: TaskContext) -> Any:
-            from sync.engine import NotConfigured, SyncEngine
+            from sync.replication.engine import NotConfigured, SyncEngine
 
             try:
                 engine = SyncEngine.from_store(store)
@@ -338,7 +340,7 @@ class SyncWorker(QObject):
         store = self.ctx.store
 
         def work() -> tuple[dict[str, Any], str | None]:
-            from sync.status import queue_status
+            from sync.replication.status import queue_status
 
             return queue_status(store), store.state("last_sync")
 
@@ -377,6 +379,9 @@ def _engine_available() -> bool:
     """Whether this build has the sync modules (found, not imported: the engine and its
     driver load on the first round's worker thread, not during start-up)."""
     try:
-        return all(importlib.util.find_spec(m) is not None for m in ("sync.engine", "sync.retry"))
+        return all(
+            importlib.util.find_spec(m) is not None
+            for m in ("sync.replication.engine", "sync.replication.retry")
+        )
     except (ImportError, ValueError):
         return False

@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 import desktop.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, first)
-from sync.vocab import LEVEL_RANK
+from sync.model.vocab import LEVEL_RANK
 
 __all__ = [
     "Appearance",

@@ -34,8 +34,8 @@ SHOTS = ("main", "review", "class", "student", "conflicts")
 
 def _prepare_store(folder: Path) -> Path:
     from sync import actions
-    from sync.local import LocalStore
-    from sync.profiles import create_demo_store
+    from sync.store.local import LocalStore
+    from sync.store.profiles import create_demo_store
 
     path = create_demo_store(folder)
     with LocalStore.open(path) as store:
@@ -79,7 +79,7 @@ def _prepare_store(folder: Path) -> Path:
 def _add_new_student(store: object) -> None:
     """A student who joined late: one observation so far, most skills without evidence."""
     from sync import actions
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     assert isinstance(store, LocalStore)
     with store.apply_remote() as conn:
@@ -110,7 +110,7 @@ def _add_new_student(store: object) -> None:
 
 def _add_conflict(store: object) -> None:
     """A decision made on another laptop won over this one; the loser is logged."""
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     assert isinstance(store, LocalStore)
     with store.read() as conn:
@@ -190,7 +190,7 @@ def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
     from desktop.mainwindow import CLASS, CONFLICTS, REVIEW, MainWindow
     from desktop.prefs import Prefs
     from desktop.theme import Appearance, apply_appearance
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)

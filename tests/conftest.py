@@ -37,7 +37,7 @@ for _var in (
 # No test touches a real keyring: the "fail" backend, unless a test brings its own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
-from sync.local import LocalStore  # noqa: E402
+from sync.store.local import LocalStore  # noqa: E402
 from tests.support.pgcluster import PgCluster  # noqa: E402
 
 _counter = itertools.count()
@@ -52,7 +52,7 @@ def pg() -> Iterator[PgCluster]:
 
 @pytest.fixture(scope="session")
 def _template(pg: PgCluster) -> str:
-    from sync.admin import init_server
+    from sync.server.admin import init_server
 
     url = pg.create_database(TEMPLATE)
     init_server(url)
@@ -89,7 +89,7 @@ def store(tmp_path: Path) -> Iterator[LocalStore]:
 
 @pytest.fixture(scope="session")
 def _demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sync.profiles import create_demo_store
+    from sync.store.profiles import create_demo_store
 
     return create_demo_store(tmp_path_factory.mktemp("demo-master"))
 

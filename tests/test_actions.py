@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sync import actions
-from sync.crud import ASSESSMENTS, CORRECTIONS, TARGETS
 from sync.errors import ConflictError, NotFoundError, ValidationError
-from sync.local import LocalStore
+from sync.model.crud import ASSESSMENTS, CORRECTIONS, TARGETS
+from sync.store.local import LocalStore
 from tests.test_cli import flourish
 
 TEACHER = "T001"

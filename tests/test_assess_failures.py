@@ -13,7 +13,7 @@ import pytest
 
 from desktop.assess import awaiting_entries, run_assessment
 from desktop.assess._jobs import due_entries, utcnow
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 from tests.support.fake_openai import (
     FakeOpenAI,
     Reply,

@@ -12,9 +12,9 @@ from desktop.assess._ground import ground
 from desktop.assess._redact import Redactor
 from desktop.assess._validate import Candidate
 from sync import actions
-from sync.curriculum import load_curriculum
 from sync.errors import NotFoundError
-from sync.local import LocalStore
+from sync.model.curriculum import load_curriculum
+from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, proposals
 from tests.test_assess_pipeline import (
     DE008_QUOTE,

@@ -22,9 +22,9 @@ from desktop.assess import (
 from desktop.assess._jobs import due_entries, utcnow
 from desktop.assess._pipeline import _run_lock
 from sync import actions
-from sync.crud import ASSESSMENTS, CORRECTIONS
-from sync.curriculum import load_curriculum
-from sync.local import LocalStore
+from sync.model.crud import ASSESSMENTS, CORRECTIONS
+from sync.model.curriculum import load_curriculum
+from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, proposals
 
 DEMO_AWAITING = ["DE008", "DE016", "DE024", "DE032"]

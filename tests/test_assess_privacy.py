@@ -7,8 +7,8 @@ import re
 from desktop.assess import run_assessment
 from desktop.assess._redact import Redactor
 from sync import actions
-from sync.crud import ASSESSMENTS, DATA_ENTRIES
-from sync.local import LocalStore
+from sync.model.crud import ASSESSMENTS, DATA_ENTRIES
+from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, evidence_of, proposals
 from tests.test_assess_pipeline import (
     fake_server,  # noqa: F401  (the `fake` fixture)

@@ -15,9 +15,9 @@ from desktop.assess import PromptError, load_prompts, load_settings, save_settin
 from desktop.assess._prompts import response_schema, system_message
 from sync import actions
 from sync.credentials import SERVICE, llm_key_name
-from sync.curriculum import load_curriculum
-from sync.local import LocalStore
-from sync.vocab import LEVELS
+from sync.model.curriculum import load_curriculum
+from sync.model.vocab import LEVELS
+from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, http_error
 from tests.test_assess_pipeline import fake_server  # noqa: F401  (the `fake` fixture)
 from tests.test_cli import flourish

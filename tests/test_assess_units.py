@@ -10,7 +10,7 @@ import pytest
 from desktop.assess._ground import ground, normalise
 from desktop.assess._redact import Redactor
 from desktop.assess._validate import check_reply
-from sync.curriculum import load_curriculum
+from sync.model.curriculum import load_curriculum
 
 TEXT = (
     "Eva: I \u201cfixed\u201d the graph \u2014 then   I explained\nit to Lucas\u2026 twice.\n"

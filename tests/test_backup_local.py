@@ -9,8 +9,8 @@ import pytest
 
 from sync import actions
 from sync.errors import ValidationError
-from sync.local import LocalStore
-from sync.localbackup import (
+from sync.store.local import LocalStore
+from sync.store.localbackup import (
     RestoreRefused,
     backup_local,
     inspect_store_file,
@@ -104,8 +104,8 @@ def test_restore_refuses_another_teachers_backup(demo_store: LocalStore, tmp_pat
 
 def test_encrypted_store_backups_stay_encrypted(tmp_path: Path) -> None:
     pytest.importorskip("sqlcipher3")
-    from sync.records import Teacher
-    from sync.storefile import is_encrypted
+    from sync.model.records import Teacher
+    from sync.store.storefile import is_encrypted
 
     with LocalStore.open(tmp_path / "enc.sqlite3", key="a passphrase") as store:
         with store.write() as txn:

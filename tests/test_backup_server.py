@@ -10,11 +10,11 @@ import psycopg2
 import pytest
 from sqlalchemy import text
 
-from sync.admin import add_teacher
-from sync.backup import archive_tables, backup_server, restore_server
-from sync.central import create_engine_for
-from sync.demo import load_demo_central
 from sync.errors import ValidationError
+from sync.server.admin import add_teacher
+from sync.server.backup import archive_tables, backup_server, restore_server
+from sync.server.central import create_engine_for
+from sync.server.demo import load_demo_central
 from tests.support.pgcluster import PgCluster
 from tests.test_cli import flourish
 

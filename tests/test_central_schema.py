@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, text
 
-from sync.central import create_engine_for
-from sync.crud import ASSESSMENTS, CORRECTIONS, DATA_ENTRIES, STUDENTS, TEACHERS
 from sync.errors import ValidationError
-from sync.records import Correction
+from sync.model.crud import ASSESSMENTS, CORRECTIONS, DATA_ENTRIES, STUDENTS, TEACHERS
+from sync.model.records import Correction
+from sync.server.central import create_engine_for
 from tests.support.dataset import load_fixture
 
 SEED_TABLES = {

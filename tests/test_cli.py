@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.admin import head_revision
+from sync.server.admin import head_revision
 
 COMMANDS = [
     "app",
@@ -102,7 +102,7 @@ def test_demo_then_list_and_status(tmp_path: Path) -> None:
 
 
 def test_demo_refuses_a_teachers_own_store(tmp_path: Path) -> None:
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     LocalStore.open(tmp_path / "flourish.sqlite3").close()
     result = flourish("demo", "--no-window", data_dir=tmp_path)
@@ -170,9 +170,9 @@ def test_demo_window_opens_and_quits_after_first_paint(tmp_path: Path) -> None:
 
 def test_quit_after_paint_is_not_held_open_by_unsent_changes(tmp_path: Path) -> None:
     from sync import actions
-    from sync.local import LocalStore
     from sync.paths import LOCAL_DB_NAME
-    from sync.status import queue_status
+    from sync.replication.status import queue_status
+    from sync.store.local import LocalStore
 
     assert flourish("demo", "--no-window", data_dir=tmp_path).returncode == 0
     with LocalStore.open(tmp_path / LOCAL_DB_NAME, create=False) as store:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.central import create_engine_for, display_url, health_check, normalise_url
 from sync.errors import AuthError, ConfigurationError, TransientError, ValidationError
+from sync.server.central import create_engine_for, display_url, health_check, normalise_url
 from tests.support.pgcluster import PgCluster, free_port
 
 

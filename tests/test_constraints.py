@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from sync.central import create_engine_for
-from sync.crud import REPOS
 from sync.errors import ConflictError, ValidationError
-from sync.local import LocalStore
-from sync.records import (
+from sync.model.crud import REPOS
+from sync.model.records import (
     Assessment,
     Badge,
     Correction,
@@ -23,6 +21,8 @@ from sync.records import (
     Student,
     Teacher,
 )
+from sync.server.central import create_engine_for
+from sync.store.local import LocalStore
 from tests.support.dataset import load_fixture
 
 NOW = dt.datetime(2026, 11, 1, 12, 0)
@@ -284,7 +284,7 @@ def test_sqlite_rejects_and_writes_nothing(
 
 
 def test_every_named_rule_has_a_case() -> None:
-    from sync.crud import RULES
+    from sync.model.crud import RULES
 
     covered = {rule for *_, rule in CASES}
     assert set(RULES) - covered == set()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sync.curriculum import CurriculumError, load_curriculum
-from sync.demo import demo_dataset
-from sync.local import LocalStore
-from sync.queries import count_pending_reviews, student_summaries
-from sync.vocab import CATEGORIES, ENTRY_TYPES, LEVELS
+from sync.model.curriculum import CurriculumError, load_curriculum
+from sync.model.queries import count_pending_reviews, student_summaries
+from sync.model.vocab import CATEGORIES, ENTRY_TYPES, LEVELS
+from sync.server.demo import demo_dataset
+from sync.store.local import LocalStore
 
 
 def test_curriculum_has_17_skills_in_three_categories() -> None:

@@ -14,8 +14,8 @@ from desktop.firstrun import FirstRunDialog
 from desktop.mainwindow import MainWindow
 from desktop.prefs import Prefs
 from desktop.theme import Appearance, apply_appearance, is_dark, level_colors
-from sync.local import LocalStore
-from sync.vocab import LEVELS
+from sync.model.vocab import LEVELS
+from sync.store.local import LocalStore
 from tests.test_desktop_support import close_window, isolate_settings, open_window
 
 

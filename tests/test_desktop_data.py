@@ -29,10 +29,10 @@ from desktop.privacy import PrivacyPage
 from desktop.rosterimport import ImportRosterDialog
 from sync import actions
 from sync.errors import ValidationError
-from sync.export import EXPORT_TABLES
-from sync.local import LocalStore
-from sync.roster import RosterProblems, preview_roster
-from sync.storefile import is_encrypted
+from sync.io.export import EXPORT_TABLES
+from sync.io.roster import RosterProblems, preview_roster
+from sync.store.local import LocalStore
+from sync.store.storefile import is_encrypted
 from tests.support.memkeyring import memory_keyring
 from tests.test_desktop_support import (
     TEACHER,

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from desktop.mainwindow import MainWindow
 from desktop.review.data import QueueFilter, find_quote, queue_ids
 from sync import actions
-from sync.local import LocalStore
-from sync.vocab import LEVELS
+from sync.model.vocab import LEVELS
+from sync.store.local import LocalStore
 from tests.test_desktop_support import (
     TEACHER,
     assert_status_matches_queue,

@@ -16,7 +16,7 @@ from desktop.mainwindow import STUDENT, MainWindow
 from desktop.student.targets import AssignTargetDialog
 from desktop.widgets import set_combo_value
 from sync import actions
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 from tests.test_desktop_support import (
     TEACHER,
     assert_status_matches_queue,

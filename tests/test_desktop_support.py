@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from desktop.context import AppContext
 from desktop.mainwindow import MainWindow
 from desktop.prefs import SETTINGS_ENV, Prefs
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 
 TEACHER = "T001"
 

@@ -16,8 +16,8 @@ from desktop.prefs import Prefs
 from desktop.settings import SettingsDialog
 from desktop.syncworker import SyncPhase, SyncStatus, SyncWorker
 from sync import actions
-from sync.local import LocalStore
-from sync.retry import Backoff
+from sync.replication.retry import Backoff
+from sync.store.local import LocalStore
 from tests.test_desktop_support import (
     TEACHER,
     assert_status_matches_queue,
@@ -299,8 +299,8 @@ def test_sign_in_then_review_reaches_the_real_server(
     """First run against PostgreSQL: sign in from Settings, pull, decide, push."""
     from sqlalchemy import text
 
-    from sync.central import create_engine_for
-    from sync.demo import load_demo_central
+    from sync.server.central import create_engine_for
+    from sync.server.demo import load_demo_central
     from tests.support.laptops import PASSWORD, make_server
 
     engine = create_engine_for(pg_url)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sync.model.tables import CENTRAL
 from sync.paths import sql_path
-from sync.tables import CENTRAL
 
 
 def _mermaid() -> str:

@@ -10,11 +10,11 @@ import pytest
 
 from sync import actions
 from sync.errors import ValidationError
-from sync.export import EXPORT_TABLES, export_columns, export_csv
-from sync.local import LocalStore
-from sync.records import Teacher
-from sync.roster import import_roster
-from sync.tables import LOCAL
+from sync.io.export import EXPORT_TABLES, export_columns, export_csv
+from sync.io.roster import import_roster
+from sync.model.records import Teacher
+from sync.model.tables import LOCAL
+from sync.store.local import LocalStore
 from tests.test_cli import flourish
 
 HEADERS = {

@@ -12,14 +12,14 @@ import docx
 import pytest
 
 from sync.errors import ValidationError
-from sync.evidence_import import (
+from sync.io.evidence_import import (
     EvidenceRefused,
     import_evidence,
     parse_entry_type,
     parse_name,
     preview_evidence,
 )
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 from tests.test_cli import flourish
 
 CORPUS = Path(__file__).parent / "fixtures" / "evidence"

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-import sync.roster as roster_module
-from sync.local import LocalStore
-from sync.roster import (
+import sync.io.roster as roster_module
+from sync.io.roster import (
     RosterProblem,
     RosterProblems,
     decode_text,
     import_roster,
     preview_roster,
 )
+from sync.store.local import LocalStore
 from tests.test_cli import flourish
 
 CORPUS = Path(__file__).parent / "fixtures" / "roster"

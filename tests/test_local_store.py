@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from sync import local as local_module
-from sync.capture import DERIVED_COLUMNS
-from sync.central import create_engine_for
-from sync.crud import REPOS
 from sync.errors import StoreError, ValidationError
-from sync.local import LOCAL_SCHEMA_VERSION, LocalStore
-from sync.records import Assessment, Correction, DataEntry, SkillTarget, Student, Teacher
-from sync.tables import LOCAL
+from sync.model.crud import REPOS
+from sync.model.records import Assessment, Correction, DataEntry, SkillTarget, Student, Teacher
+from sync.model.tables import LOCAL
+from sync.server.central import create_engine_for
+from sync.store import local as local_module
+from sync.store.capture import DERIVED_COLUMNS
+from sync.store.local import LOCAL_SCHEMA_VERSION, LocalStore
 from tests.support import dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from sync.admin import head_revision, init_server, migrate
-from sync.central import create_engine_for
-from sync.sqlobjects import CENTRAL_OBJECTS, load
-from sync.tables import CENTRAL
+from sync.model.tables import CENTRAL
+from sync.server.admin import head_revision, init_server, migrate
+from sync.server.central import create_engine_for
+from sync.server.sqlobjects import CENTRAL_OBJECTS, load
 from tests.support.pgcluster import PgCluster
 
 
@@ -156,7 +156,7 @@ def test_init_by_a_createrole_login_that_is_not_superuser(pg: PgCluster) -> None
     the very first ``server init`` itself, then adds a teacher, then upgrades again."""
     from psycopg2 import sql as pgsql
 
-    from sync.admin import add_teacher
+    from sync.server.admin import add_teacher
 
     pg.admin_execute(
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'it_deploy') THEN "

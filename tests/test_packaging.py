@@ -114,7 +114,7 @@ def test_the_shipped_data_holds_what_the_program_reads_at_run_time() -> None:
 
 def test_hidden_imports_name_real_modules() -> None:
     hidden = _spec_list("hiddenimports")
-    assert "psycopg2" in hidden and "alembic.op" in hidden and "sync.sqlobjects" in hidden
+    assert "psycopg2" in hidden and "alembic.op" in hidden and "sync.server.sqlobjects" in hidden
     missing = [m for m in hidden if importlib.util.find_spec(m) is None]
     assert missing == []
 
@@ -486,8 +486,8 @@ def test_a_wheel_install_finds_sql_and_resources_without_the_source_tree(
     deps = next(p for p in sys.path if p.endswith("site-packages"))
     probe = (
         "from sync.paths import program_root\n"
-        "from sync.admin import head_revision\n"
-        "from sync.curriculum import load_curriculum\n"
+        "from sync.server.admin import head_revision\n"
+        "from sync.model.curriculum import load_curriculum\n"
         "print(program_root()); print(head_revision()); print(len(load_curriculum().skills))\n"
     )
     out = subprocess.run(

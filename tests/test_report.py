@@ -18,10 +18,10 @@ from desktop.report import load_report_data, render_report
 from desktop.report.layout import Metrics, Row, paginate
 from desktop.report.render import MARGIN, build_blocks
 from sync import actions
-from sync.curriculum import load_curriculum
 from sync.errors import NotFoundError, ValidationError
-from sync.local import LocalStore
-from sync.roster import import_roster
+from sync.io.roster import import_roster
+from sync.model.curriculum import load_curriculum
+from sync.store.local import LocalStore
 from tests.test_cli import flourish
 
 DEMO = {"S001": "Eva", "S002": "Lucas", "S003": "Pat", "S004": "Mia"}

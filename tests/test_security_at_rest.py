@@ -15,10 +15,10 @@ import pytest
 from sync import actions
 from sync.credentials import server_key_name
 from sync.errors import StoreError, ValidationError
-from sync.local import LocalStore
-from sync.login import sign_out
-from sync.profiles import create_demo_store
-from sync.storefile import decrypt, encrypt, is_encrypted, store_key_name
+from sync.replication.login import sign_out
+from sync.store.local import LocalStore
+from sync.store.profiles import create_demo_store
+from sync.store.storefile import decrypt, encrypt, is_encrypted, store_key_name
 from tests.support.laptops import PASSWORD, Laptop, load_demo, make_server
 from tests.support.memkeyring import memory_keyring
 
@@ -86,7 +86,7 @@ def test_an_encrypted_laptop_syncs(pg_url: str, tmp_path: Path) -> None:
     lap.close()
     encrypt(lap.store.path, key="a passphrase for sync")
     with LocalStore.open(lap.store.path, key="a passphrase for sync") as store:
-        from sync.engine import SyncEngine
+        from sync.replication.engine import SyncEngine
 
         actions.add_entry(
             store,
@@ -170,7 +170,8 @@ def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_p
     assert "password kept in the system keyring" in signed.stdout
     assert flourish("sync").returncode == 0  # the password comes from the keyring
     store_py = (
-        "import sys; from sync.local import LocalStore; from desktop.assess import save_settings;"
+        "import sys; from sync.store.local import LocalStore;"
+        "from desktop.assess import save_settings;"
         f"s = LocalStore.open(r'{data / 'flourish.sqlite3'}');"
         f"print(save_settings(s, base_url='http://127.0.0.1:9/v1', model='m', "
         f"use_llm_confidence=False, concurrency=2, api_key='{api_key}'))"

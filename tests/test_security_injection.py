@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sync import actions
-from sync.crud import CORRECTIONS, DATA_ENTRIES, STUDENTS
-from sync.records import Student
+from sync.model.crud import CORRECTIONS, DATA_ENTRIES, STUDENTS
+from sync.model.records import Student
 from tests.support.laptops import Laptop, admin_rows, load_demo, make_server
 from tests.test_cli import flourish
 
@@ -91,7 +91,7 @@ def test_cli_fields_are_data(tmp_path: Path) -> None:
             data_dir=tmp_path,
         )
         assert result.returncode == 0, result.stderr
-        from sync.local import LocalStore
+        from sync.store.local import LocalStore
 
         with LocalStore.open(tmp_path / "flourish.sqlite3") as store, store.read() as conn:
             row = CORRECTIONS.list(conn, where={"assessment_id": 2})[0]

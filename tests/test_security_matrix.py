@@ -336,9 +336,9 @@ def test_it_can_change_and_the_audit_log_stays_append_only(world: World) -> None
 
 
 def test_sync_pulls_exactly_the_teachers_rows(world: World, tmp_path: Path) -> None:
-    from sync.engine import SyncEngine
-    from sync.local import LocalStore
-    from sync.login import login
+    from sync.replication.engine import SyncEngine
+    from sync.replication.login import login
+    from sync.store.local import LocalStore
 
     for teacher in ("T001", "T002"):
         with LocalStore.open(tmp_path / f"fresh-{teacher}" / "flourish.sqlite3") as store:

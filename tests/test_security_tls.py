@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sync.central import create_engine_for, health_check
-from sync.engine import connect
 from sync.errors import ConfigurationError
+from sync.replication.engine import connect
+from sync.server.central import create_engine_for, health_check
 from tests.support.pgcluster import PgCluster
 
 

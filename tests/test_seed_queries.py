@@ -10,8 +10,8 @@ import psycopg2
 import pytest
 from sqlalchemy import Connection, text
 
-from sync.admin import migrate
-from sync.central import create_engine_for
+from sync.server.admin import migrate
+from sync.server.central import create_engine_for
 from tests.support import seed_queries as Q
 from tests.support.dataset import load_fixture
 from tests.support.district import DistrictSize, generate

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from sync import actions
-from sync.central import create_engine_for
-from sync.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
+from sync.model.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
+from sync.server.central import create_engine_for
 from tests.support.laptops import Laptop, Server, load_demo, make_server
 
 

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from sync.retry import Backoff
+from sync.replication.retry import Backoff
 from tests.support.pgcluster import PgCluster, free_port
 from tests.test_cli import flourish
 
@@ -137,7 +137,7 @@ def test_unreachable_server_status_and_sync(pg: PgCluster, pg_url: str, tmp_path
         == 0
     )
     # the server moves: point the store at a port where nothing listens
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     with LocalStore.open(tmp_path / "flourish.sqlite3") as store:
         url = store.state("server_url") or ""

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from sync import actions
-from sync.local import LocalStore
-from sync.records import Assessment
+from sync.model.records import Assessment
+from sync.store.local import LocalStore
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.laptops import PASSWORD, Laptop, admin_rows, load_demo, make_server
 
@@ -90,7 +90,7 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
     made_entries = 0
     kills = attempts = 0
     phases: set[str] = set()  # where the kills landed (last progress line printed)
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     while kills < KILLS and attempts < 3 * KILLS:
         attempts += 1
@@ -145,7 +145,7 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
         timeout=300,
     )
     assert final.returncode == 0, final.stderr
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     with LocalStore.open(folder / "flourish.sqlite3") as store:
         with store.read() as conn:

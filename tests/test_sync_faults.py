@@ -15,11 +15,11 @@ import psycopg2
 import pytest
 
 from sync import actions
-from sync import hlc as hlclock
-from sync.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
-from sync.engine import SyncEngine
 from sync.errors import SchemaVersionError, TransientError
-from sync.pull import Cancelled
+from sync.model.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
+from sync.replication import hlc as hlclock
+from sync.replication.engine import SyncEngine
+from sync.replication.pull import Cancelled
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
 from tests.support.laptops import PASSWORD, Laptop, Server, load_demo, make_server
@@ -267,10 +267,10 @@ def test_bad_operations_are_quarantined_and_never_block_the_queue(
 def test_incompatible_schema_stops_without_changing_anything(
     server: Server, tmp_path: Path, sql: str, message: str
 ) -> None:
-    from sync.admin import head_revision
+    from sync.server.admin import head_revision
 
     message = message.format(head=head_revision())
-    from sync.admin import head_revision
+    from sync.server.admin import head_revision
 
     message = message.format(head=head_revision())
     lap = Laptop(server, "T001", tmp_path / "L")
@@ -416,7 +416,7 @@ def test_pages_follow_transaction_order_across_a_power_of_ten(tmp_path: Path) ->
         )
         cluster.start()
         url = cluster.create_database("xids")
-        from sync.admin import init_server
+        from sync.server.admin import init_server
 
         init_server(url)
         load_demo(url)

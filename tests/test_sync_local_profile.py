@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from sync import actions
-from sync.engine import SyncEngine
 from sync.errors import ValidationError
-from sync.local import LocalStore
-from sync.login import login
-from sync.profiles import LOCAL_TEACHER_ID, create_local_profile
-from sync.records import Assessment, Student
+from sync.model.records import Assessment, Student
+from sync.replication.engine import SyncEngine
+from sync.replication.login import login
+from sync.store.local import LocalStore
+from sync.store.profiles import LOCAL_TEACHER_ID, create_local_profile
 from tests.support.laptops import PASSWORD, admin_rows, make_server
 
 

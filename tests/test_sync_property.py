@@ -29,11 +29,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import text
 
 from sync import actions
-from sync import hlc as hlclock
-from sync.central import create_engine_for
-from sync.crud import DATA_ENTRIES
 from sync.errors import TransientError
-from sync.records import DataEntry, Student
+from sync.model.crud import DATA_ENTRIES
+from sync.model.records import DataEntry, Student
+from sync.replication import hlc as hlclock
+from sync.server.central import create_engine_for
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.laptops import PASSWORD, Laptop, make_server
 from tests.support.pgcluster import PgCluster

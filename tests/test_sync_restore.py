@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sync import actions
-from sync.backup import backup_server, restore_server
+from sync.server.backup import backup_server, restore_server
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.laptops import PASSWORD, Laptop, admin_rows, load_demo, make_server
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from sync import actions
-from sync.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
 from sync.errors import TransientError
-from sync.queries import conflict_rows
-from sync.records import Assessment
+from sync.model.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
+from sync.model.queries import conflict_rows
+from sync.model.records import Assessment
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
 from tests.support.laptops import PASSWORD, Laptop, Server, admin_rows, load_demo, make_server
@@ -147,7 +147,7 @@ def test_two_laptops_correct_the_same_assessment_offline(
 
 
 def test_a_losing_correction_can_be_reapplied(server: Server, tmp_path: Path) -> None:
-    from sync.conflicts import reapply
+    from sync.actions.conflicts import reapply
 
     l1 = Laptop(server, "T001", tmp_path / "L1")
     l2 = Laptop(server, "T001", tmp_path / "L2")
@@ -193,7 +193,7 @@ def test_deletions_propagate_and_never_resurrect(server: Server, tmp_path: Path)
         l2.sync()
         # L2 edits the target offline (older), L1 deletes it (newer) and syncs first.
         with l2.store.write() as txn:
-            from sync.records import SkillTarget
+            from sync.model.records import SkillTarget
 
             txn.update(SkillTarget, target.id, target_level="Advanced")
         time.sleep(0.005)

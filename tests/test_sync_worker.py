@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from sync import actions
-from sync.central import create_engine_for
-from sync.engine import SyncEngine
-from sync.retry import Backoff
-from sync.worker import SyncLoop, SyncStatus
+from sync.replication.engine import SyncEngine
+from sync.replication.retry import Backoff
+from sync.replication.worker import SyncLoop, SyncStatus
+from sync.server.central import create_engine_for
 from tests.support.faultproxy import FaultProxy
 from tests.support.laptops import PASSWORD, Laptop, make_server
 from tests.support.pgcluster import PgCluster
@@ -107,7 +107,7 @@ def test_a_request_syncs_right_away(pg_url: str, tmp_path: Path) -> None:
 
 
 def test_not_configured_waits_quietly(tmp_path: Path) -> None:
-    from sync.local import LocalStore
+    from sync.store.local import LocalStore
 
     with LocalStore.open(tmp_path / "flourish.sqlite3") as store:
         loop = SyncLoop(store)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from sync.crud import ASSESSMENTS, CORRECTIONS
-from sync.curriculum import load_curriculum
 from sync.errors import NotFoundError
-from sync.records import Correction
+from sync.model.crud import ASSESSMENTS, CORRECTIONS
+from sync.model.curriculum import load_curriculum
+from sync.model.records import Correction
 
 __all__ = [
     "BANDS",

@@ -39,7 +39,7 @@ from typing import Any
 
 from desktop.assess._redact import Redactor
 from desktop.assess._validate import Candidate
-from sync.vocab import LEVEL_RANK
+from sync.model.vocab import LEVEL_RANK
 
 __all__ = ["PRIOR_WEIGHT", "Signals", "calibrate", "measure", "round_confidence"]
 

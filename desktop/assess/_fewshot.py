@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 
 from desktop.assess._prompts import Prompts, estimate_tokens
 from desktop.assess._redact import Redactor
-from sync.curriculum import Curriculum
+from sync.model.curriculum import Curriculum
 
 __all__ = ["MAX_EXAMPLES", "POOL", "TOKEN_BUDGET", "ExampleRow", "fetch_examples", "render"]
 

@@ -33,9 +33,9 @@ from desktop.assess._redact import Redactor
 from desktop.assess._request import NoRequest, build_request
 from desktop.assess._results import Exchange, store_results
 from desktop.assess._settings import AssessmentSettings
-from sync.crud import DATA_ENTRIES
-from sync.curriculum import Curriculum, load_curriculum
-from sync.local import LocalStore
+from sync.model.crud import DATA_ENTRIES
+from sync.model.curriculum import Curriculum, load_curriculum
+from sync.store.local import LocalStore
 
 __all__ = ["RunReport", "run_assessment"]
 

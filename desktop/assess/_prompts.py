@@ -22,9 +22,9 @@ from string import Template
 from typing import Any
 
 from desktop.assess._errors import PromptError
-from sync.curriculum import Curriculum
+from sync.model.curriculum import Curriculum
+from sync.model.vocab import LEVELS
 from sync.paths import resource_path
-from sync.vocab import LEVELS
 
 __all__ = [
     "Prompts",

@@ -23,8 +23,8 @@ from sqlalchemy import Connection, text
 from desktop.assess import _fewshot
 from desktop.assess._prompts import Prompts, new_code, response_schema
 from desktop.assess._redact import Mapped, Redactor
-from sync.curriculum import Curriculum
-from sync.records import DataEntry
+from sync.model.curriculum import Curriculum
+from sync.model.records import DataEntry
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam

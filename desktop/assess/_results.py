@@ -26,9 +26,9 @@ from desktop.assess._redact import Redactor
 from desktop.assess._request import Request, existing_pairs
 from desktop.assess._settings import AssessmentSettings
 from desktop.assess._validate import Candidate, Checked, Dropped, check_reply
-from sync.curriculum import Curriculum
-from sync.local import LocalStore
-from sync.records import Assessment
+from sync.model.curriculum import Curriculum
+from sync.model.records import Assessment
+from sync.store.local import LocalStore
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam

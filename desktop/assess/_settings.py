@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 
 from sync.credentials import delete_secret, get_secret, llm_key_name, set_secret
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -24,8 +24,8 @@ from typing import Any
 
 from desktop.assess._ground import MIN_WORDS, Grounded, ground
 from desktop.assess._redact import Mapped
-from sync.curriculum import Curriculum, Skill
-from sync.vocab import LEVELS
+from sync.model.curriculum import Curriculum, Skill
+from sync.model.vocab import LEVELS
 
 __all__ = ["Candidate", "Checked", "Dropped", "check_reply"]
 

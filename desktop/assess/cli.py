@@ -26,7 +26,7 @@ from desktop.assess import (
 )
 from sync import paths
 from sync.errors import FlourishError
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 
 __all__ = ["cmd_assess"]
 

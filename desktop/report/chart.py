@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 
 from desktop.report.data import HistoryPoint
 from desktop.report.layout import Block, Metrics
-from sync.vocab import LEVEL_RANK, LEVELS
+from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["LevelChart", "category_series"]
 

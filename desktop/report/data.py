@@ -24,10 +24,10 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from sync.crud import BADGES, STUDENTS, TEACHERS
-from sync.curriculum import load_curriculum
 from sync.errors import NotFoundError
-from sync.vocab import LEVEL_RANK
+from sync.model.crud import BADGES, STUDENTS, TEACHERS
+from sync.model.curriculum import load_curriculum
+from sync.model.vocab import LEVEL_RANK
 
 __all__ = [
     "BadgeRow",

@@ -27,11 +27,11 @@ from desktop.report.chart import LevelChart
 from desktop.report.data import ReportData, load_report_data
 from desktop.report.layout import Block, Cell, Metrics, Row, Text, paginate
 from desktop.theme import level_colors
-from sync.curriculum import load_curriculum
 from sync.errors import StoreError, ValidationError
-from sync.local import LocalStore
+from sync.model.curriculum import load_curriculum
+from sync.model.vocab import LEVELS
 from sync.paths import resource_path
-from sync.vocab import LEVELS
+from sync.store.local import LocalStore
 
 __all__ = ["build_blocks", "render_report"]
 

@@ -26,7 +26,7 @@ from desktop import ops
 from desktop.context import ChangeSet
 from desktop.review.data import QueueFilter, ReviewItem, progress_counts
 from desktop.review.model import ReviewQueueModel, RowState, fetch_details
-from sync.records import Correction
+from sync.model.records import Correction
 
 __all__ = ["UNDO_DEPTH", "ReviewController"]
 

@@ -6,7 +6,7 @@ pending rows, no texts); the table model fetches scalar columns for windows of r
 primary key (:func:`queue_rows`) and the review panel fetches texts only for the current
 item and the next few (:func:`item_details`).
 
-Every function takes a connection from :meth:`sync.local.LocalStore.read` and runs on a
+Every function takes a connection from :meth:`sync.store.local.LocalStore.read` and runs on a
 worker thread.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from sync.curriculum import load_curriculum
-from sync.records import Correction, from_mapping
+from sync.model.curriculum import load_curriculum
+from sync.model.records import Correction, from_mapping
 
 __all__ = [
     "BANDS",

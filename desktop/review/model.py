@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.context import AppContext
 from desktop.review.data import QueueFilter, QueueRow, ReviewItem, item_details, queue_ids
 from desktop.review.data import queue_rows as fetch_rows
-from sync.vocab import ENTRY_TYPES
+from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["PAGE", "ReviewQueueModel", "RowState"]
 

@@ -31,7 +31,7 @@ from desktop.review.data import BANDS, QueueFilter, ReviewItem
 from desktop.review.model import ReviewQueueModel
 from desktop.review.panes import CorrectionEditor, EvidencePane, ProposalPane
 from desktop.widgets import ChoiceModel, combo_value
-from sync.vocab import LEVELS
+from sync.model.vocab import LEVELS
 
 __all__ = ["ReviewPanel"]
 

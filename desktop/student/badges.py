@@ -33,9 +33,9 @@ from desktop.errors import describe
 from desktop.student.data import StudentData
 from desktop.widgets import ChoiceModel, combo_value, set_combo_value
 from sync.actions import BadgeSuggestion
+from sync.model.records import Badge
+from sync.model.vocab import BADGE_LEVEL, BADGE_TYPES
 from sync.paths import resource_path
-from sync.records import Badge
-from sync.vocab import BADGE_LEVEL, BADGE_TYPES
 
 __all__ = ["BadgeModel", "GrantBadgeDialog", "badge_icon"]
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.student.data import HistoryPoint
 from desktop.theme import is_dark, level_colors
-from sync.vocab import LEVEL_RANK, LEVELS
+from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["LevelHistoryChart"]
 

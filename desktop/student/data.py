@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from sync.actions import BadgeSuggestion, badge_suggestions
-from sync.crud import BADGES, STUDENTS
-from sync.curriculum import load_curriculum
 from sync.errors import NotFoundError
-from sync.records import Badge
-from sync.vocab import LEVEL_RANK
+from sync.model.crud import BADGES, STUDENTS
+from sync.model.curriculum import load_curriculum
+from sync.model.records import Badge
+from sync.model.vocab import LEVEL_RANK
 
 __all__ = [
     "EntrySummary",

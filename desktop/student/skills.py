@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop.student.data import SkillState, StudentData
 from desktop.theme import level_colors
-from sync.curriculum import Curriculum
+from sync.model.curriculum import Curriculum
 
 __all__ = ["LevelDelegate", "SkillTreeModel"]
 

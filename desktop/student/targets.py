@@ -34,7 +34,7 @@ from desktop.context import AppContext
 from desktop.errors import describe
 from desktop.student.data import StudentData, TargetRow
 from desktop.widgets import ChoiceModel, Column, RowTableModel, combo_value, set_combo_value
-from sync.vocab import LEVEL_RANK, LEVELS
+from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["AssignTargetDialog", "TargetsWidget"]
 

@@ -25,7 +25,7 @@ from desktop.context import AppContext
 from desktop.review.panes import entry_label
 from desktop.student.data import EntrySummary, entry_text
 from desktop.widgets import ChoiceModel, Column, RowTableModel, combo_value
-from sync.vocab import ENTRY_TYPES
+from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["EvidenceTimeline"]
 

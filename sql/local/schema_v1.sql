@@ -1,5 +1,5 @@
 -- Local store schema, version 1 (frozen: later changes are new migration steps).
--- Generated once from sync.tables.LOCAL; tests prove migrated files match the model.
+-- Generated once from sync.model.tables.LOCAL; tests prove migrated files match the model.
 
 CREATE TABLE local_counters (
 	table_name VARCHAR(40) NOT NULL, 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from sync.tables import CENTRAL
+from sync.model.tables import CENTRAL
 
 config = context.config
 target_metadata = CENTRAL.metadata
@@ -55,7 +55,7 @@ if context.is_offline_mode():
 else:
     conn = config.attributes.get("connection")
     if conn is None:
-        from sync.central import create_engine_for
+        from sync.server.central import create_engine_for
 
         engine = create_engine_for(config.get_main_option("sqlalchemy.url") or "")
         with engine.connect() as fresh:

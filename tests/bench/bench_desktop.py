@@ -31,10 +31,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from sync.curriculum import load_curriculum  # noqa: E402
-from sync.local import LocalStore  # noqa: E402
-from sync.profiles import create_demo_store  # noqa: E402
-from sync.vocab import ENTRY_TYPES, LEVELS  # noqa: E402
+from sync.model.curriculum import load_curriculum  # noqa: E402
+from sync.model.vocab import ENTRY_TYPES, LEVELS  # noqa: E402
+from sync.store.local import LocalStore  # noqa: E402
+from sync.store.profiles import create_demo_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = (

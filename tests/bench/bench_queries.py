@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg2
 
-from sync.admin import migrate
+from sync.server.admin import migrate
 from tests.support import seed_queries as Q
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster

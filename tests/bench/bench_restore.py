@@ -25,7 +25,7 @@ from tempfile import TemporaryDirectory
 
 import psycopg2
 
-from sync.admin import migrate
+from sync.server.admin import migrate
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster
 

@@ -33,13 +33,13 @@ from psycopg2.extras import execute_values
 from sqlalchemy import create_engine
 
 from sync import actions
-from sync import hlc as hlclock
-from sync.admin import add_teacher, migrate
-from sync.engine import SyncEngine
-from sync.local import LocalStore, sqlite_of
-from sync.login import login
-from sync.tables import LOCAL
-from sync.wire import exchanged_columns, select_list
+from sync.model.tables import LOCAL
+from sync.replication import hlc as hlclock
+from sync.replication.engine import SyncEngine
+from sync.replication.login import login
+from sync.replication.wire import exchanged_columns, select_list
+from sync.server.admin import add_teacher, migrate
+from sync.store.local import LocalStore, sqlite_of
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster
 

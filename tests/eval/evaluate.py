@@ -32,10 +32,10 @@ from typing import Any
 
 from desktop.assess import AssessmentSettings, run_assessment
 from sync import actions
-from sync.crud import ASSESSMENTS
-from sync.local import LocalStore
-from sync.records import Student, Teacher
-from sync.vocab import LEVEL_RANK, LEVELS
+from sync.model.crud import ASSESSMENTS
+from sync.model.records import Student, Teacher
+from sync.model.vocab import LEVEL_RANK, LEVELS
+from sync.store.local import LocalStore
 
 DEFAULT_DATA = Path(__file__).with_name("labelled.json")
 

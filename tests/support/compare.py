@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from sync.central import create_engine_for
-from sync.local import LocalStore
-from sync.pull import PULL_TABLES
-from sync.wire import exchanged_columns, select_list
+from sync.replication.pull import PULL_TABLES
+from sync.replication.wire import exchanged_columns, select_list
+from sync.server.central import create_engine_for
+from sync.store.local import LocalStore
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d+)?)?$")
 

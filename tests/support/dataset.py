@@ -10,9 +10,9 @@ import datetime as dt
 
 from sqlalchemy import Connection
 
-from sync.admin import load_seed, sync_sequences
-from sync.crud import ASSESSMENTS, BADGES, CORRECTIONS, DATA_ENTRIES, TARGETS
-from sync.records import Assessment, Badge, Correction, DataEntry, SkillTarget
+from sync.model.crud import ASSESSMENTS, BADGES, CORRECTIONS, DATA_ENTRIES, TARGETS
+from sync.model.records import Assessment, Badge, Correction, DataEntry, SkillTarget
+from sync.server.admin import load_seed, sync_sequences
 
 
 def ts(text: str) -> dt.datetime:

@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg2
 
-from sync.curriculum import load_curriculum
-from sync.vocab import ENTRY_TYPES, LEVELS
+from sync.model.curriculum import load_curriculum
+from sync.model.vocab import ENTRY_TYPES, LEVELS
 
 WORDS = (
     "group project plan shared idea listened asked explained checked notes deadline "

@@ -141,7 +141,7 @@ def _level_for(sentence: str) -> str:
 
 def _skill_for(sentence: str, allowed: list[str]) -> str | None:
     """The allowed skill whose rubric keywords the sentence mentions most (like a model would)."""
-    from sync.curriculum import load_curriculum
+    from sync.model.curriculum import load_curriculum
 
     low = sentence.lower()
     best, hits = None, 0

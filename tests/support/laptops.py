@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sync.admin import add_teacher
-from sync.engine import SyncEngine, SyncReport
-from sync.local import LocalStore
-from sync.login import login
+from sync.replication.engine import SyncEngine, SyncReport
+from sync.replication.login import login
+from sync.server.admin import add_teacher
+from sync.store.local import LocalStore
 
 PASSWORD = "teacher-pass-123"
 
@@ -32,8 +32,8 @@ class Server:
 
 def load_demo(admin_url: str) -> None:
     """The demo dataset on the server (as the admin)."""
-    from sync.central import create_engine_for
-    from sync.demo import load_demo_central
+    from sync.server.central import create_engine_for
+    from sync.server.demo import load_demo_central
 
     engine = create_engine_for(admin_url)
     with engine.begin() as conn:
@@ -45,7 +45,7 @@ def admin_rows(admin_url: str, sql: str, **params: object) -> list[tuple[object,
     """Run ``sql`` on the server as the admin; the rows it returns (if any)."""
     from sqlalchemy import text
 
-    from sync.central import create_engine_for
+    from sync.server.central import create_engine_for
 
     engine = create_engine_for(admin_url)
     with engine.begin() as conn:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sync.engine import SyncEngine
-from sync.local import LocalStore
+from sync.replication.engine import SyncEngine
+from sync.store.local import LocalStore
 
 
 def main() -> int:

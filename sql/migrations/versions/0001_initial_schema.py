@@ -1,6 +1,6 @@
 """Initial schema: seed 000's seven tables with seed 001's rules, sync bookkeeping, objects.
 
-Built from :data:`sync.tables.CENTRAL` by autogenerate and frozen here; the replaceable
+Built from :data:`sync.model.tables.CENTRAL` by autogenerate and frozen here; the replaceable
 objects (functions, triggers, views) come from ``sql/objects/`` (see ``sql/README.md``).
 
 Revision ID: 0001
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from sync.sqlobjects import load
-from sync.tables import XID8
+from sync.model.tables import XID8
+from sync.server.sqlobjects import load
 
 # Frozen list of the objects this revision creates (creation order).
 OBJECTS = (

@@ -1,8 +1,8 @@
 """A sync loop that never lets the queue stall: retries on a timer, with backoff and jitter.
 
-:class:`SyncLoop` owns one :class:`~sync.engine.SyncEngine` and one background thread.
+:class:`SyncLoop` owns one :class:`~sync.replication.engine.SyncEngine` and one background thread.
 It syncs when asked (:meth:`request` — e.g. right after a local change), and on its own
-when the last attempt failed: the next try comes after :class:`~sync.retry.Backoff`'s
+when the last attempt failed: the next try comes after :class:`~sync.replication.retry.Backoff`'s
 delay, so a laptop that comes back online catches up without waiting for the next local
 write. After a success it also syncs every ``interval_s`` to bring other laptops' changes.
 
@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sync.engine import NotConfigured, SyncEngine, SyncReport
 from sync.errors import FlourishError, TransientError
-from sync.local import LocalStore
-from sync.pull import Cancelled
-from sync.retry import Backoff
-from sync.status import queue_status
+from sync.replication.engine import NotConfigured, SyncEngine, SyncReport
+from sync.replication.pull import Cancelled
+from sync.replication.retry import Backoff
+from sync.replication.status import queue_status
+from sync.store.local import LocalStore
 
 __all__ = ["SyncLoop", "SyncStatus"]
 

@@ -20,7 +20,7 @@ Sync bookkeeping on every synced table (see ``sync/README`` in ``sql/README.md``
 
 Row identity is the primary key itself: the server's sequences stay below 10**9 and each
 registered laptop creates ids in its own range ``device_no * 10**9 + n``, so rows born offline
-never collide (see :mod:`sync.ids`).
+never collide (see :mod:`sync.model.ids`).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import JSON, TypeEngine, UserDefinedType
 
-from sync.vocab import BADGE_LEVEL, BADGE_TYPES, CATEGORIES, ENTRY_TYPES, LEVELS
+from sync.model.vocab import BADGE_LEVEL, BADGE_TYPES, CATEGORIES, ENTRY_TYPES, LEVELS
 
 __all__ = [
     "CENTRAL",

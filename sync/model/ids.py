@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from sync.errors import StoreError
-from sync.tables import ID_RANGE
+from sync.model.tables import ID_RANGE
 
 __all__ = ["ID_RANGE", "allocate_id", "device_of", "format_entry_id"]
 

@@ -1,7 +1,7 @@
 """Signing a laptop in to the central server: where it syncs, as whom, as which device.
 
 :func:`login` checks the login against the server (schema version, the teacher it maps
-to), registers this store as a device (which fixes its id range, see :mod:`sync.ids`),
+to), registers this store as a device (which fixes its id range, see :mod:`sync.model.ids`),
 and records the server URL (without password), login, teacher and device number in the
 store. The password goes to the OS keyring only (see :mod:`sync.credentials`).
 
@@ -18,13 +18,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from sync.central import normalise_url
 from sync.credentials import server_key_name, set_secret
-from sync.engine import check_schema, connect
 from sync.errors import AuthError, StoreError
-from sync.ids import ID_RANGE, allocate_id
-from sync.local import LocalStore
-from sync.tables import SYNCED_TABLES
+from sync.model.ids import ID_RANGE, allocate_id
+from sync.model.tables import SYNCED_TABLES
+from sync.replication.engine import check_schema, connect
+from sync.server.central import normalise_url
+from sync.store.local import LocalStore
 
 __all__ = ["LoginResult", "clean_url", "login", "sign_out"]
 
@@ -178,8 +178,8 @@ def sign_out(path: Path, *, force: bool = False, key: str | None = None) -> int:
     ``key`` opens an encrypted store whose key is not in the keyring (a passphrase)."""
     from sync.credentials import delete_secret
     from sync.errors import ValidationError
-    from sync.status import queue_status
-    from sync.storefile import store_key_name
+    from sync.replication.status import queue_status
+    from sync.store.storefile import store_key_name
 
     with LocalStore.open(path, create=False, key=key) as store:
         queue = queue_status(store)

@@ -6,7 +6,7 @@ Two shapes are read (``README.md``, "Data in and out", documents both for teache
   ``id`` is accepted for ``student_id``, so the ``students.csv`` of ``flourish export``
   reads back; other columns are ignored).
 * **OneRoster 1.1** ``users.csv`` + ``enrollments.csv`` + ``classes.csv`` (a folder holding
-  them, or the three files given together): :mod:`sync.oneroster` has the mapping.
+  them, or the three files given together): :mod:`sync.io.oneroster` has the mapping.
 
 Text may be UTF-8 with or without a BOM, else Windows-1252; CRLF or LF; quoted fields may
 hold commas (``"Smith, Ann"``); a header without commas but with semicolons is read as
@@ -35,11 +35,11 @@ from typing import Literal
 
 from sqlalchemy import Connection, bindparam, insert, update
 
-from sync.crud import STUDENTS, TEACHERS, integrity_errors
 from sync.errors import ValidationError
-from sync.local import Change, LocalStore, WriteTxn
-from sync.records import Student
-from sync.tables import LOCAL
+from sync.model.crud import STUDENTS, TEACHERS, integrity_errors
+from sync.model.records import Student
+from sync.model.tables import LOCAL
+from sync.store.local import Change, LocalStore, WriteTxn
 
 __all__ = [
     "ROSTER_HEADER",
@@ -341,7 +341,7 @@ def read_roster(
     ``teachers`` (ids known to the store) and ``own_teacher`` (the signed-in teacher, on a
     laptop connected to a server) add the teacher checks. Raises :class:`RosterProblems`.
     """
-    from sync.oneroster import is_oneroster, read_oneroster
+    from sync.io.oneroster import is_oneroster, read_oneroster
 
     files = [Path(p) for p in paths]
     problems: list[RosterProblem] = []

@@ -1,6 +1,6 @@
 """OneRoster 1.1 CSV rosters: ``users.csv`` + ``enrollments.csv`` + ``classes.csv``.
 
-Read by :func:`sync.roster.read_roster` when it is given a folder holding these files or
+Read by :func:`sync.io.roster.read_roster` when it is given a folder holding these files or
 the files themselves (other OneRoster files such as ``orgs.csv`` may sit beside them and
 are not read). How the school's export becomes Flourish students:
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync.roster import (
+from sync.io.roster import (
     RosterProblem,
     RosterRow,
     _Candidate,

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.errors import StoreError, ValidationError
-from sync.local import APPLICATION_ID, LOCAL_SCHEMA_VERSION, LocalStore
-from sync.storefile import PLAIN, Driver, is_encrypted
+from sync.store.local import APPLICATION_ID, LOCAL_SCHEMA_VERSION, LocalStore
+from sync.store.storefile import PLAIN, Driver, is_encrypted
 
 __all__ = [
     "LocalRestoreResult",

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from sync.local import LocalStore
 from sync.paths import local_db_path
+from sync.store.local import LocalStore
 
 __all__ = ["local_status", "queue_status", "server_reachable"]
 
@@ -18,8 +18,8 @@ def server_reachable(url: str, login: str | None) -> tuple[bool, str | None]:
     from urllib.parse import urlsplit
 
     from sync.credentials import get_secret, server_key_name
-    from sync.engine import connect
     from sync.errors import AuthError, ServerError
+    from sync.replication.engine import connect
 
     host = urlsplit(url).hostname or ""
     password = get_secret(server_key_name(login or "", host), env="FLOURISH_PASSWORD")

@@ -37,9 +37,8 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
-from sync import hlc as hlclock
-from sync.capture import DERIVED_COLUMNS
-from sync.wire import (
+from sync.replication import hlc as hlclock
+from sync.replication.wire import (
     INT_ID_TABLES,
     Op,
     converters,
@@ -51,6 +50,7 @@ from sync.wire import (
     settable_columns,
     update_only,
 )
+from sync.store.capture import DERIVED_COLUMNS
 
 __all__ = ["MAX_SKEW_MS", "BatchResult", "OpResult", "apply_batch"]
 
@@ -615,7 +615,7 @@ def _runs(ops: list[Op]) -> Iterator[tuple[str, str, list[Op]]]:
 
 
 def _reason(exc: psycopg2.Error) -> str:
-    from sync.crud import RULES
+    from sync.model.crud import RULES
 
     text = (exc.pgerror or str(exc)).strip().splitlines()[0].removeprefix("ERROR:").strip()
     constraint = getattr(exc.diag, "constraint_name", None)

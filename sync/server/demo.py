@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sync.admin import load_seed, sync_sequences
-from sync.crud import schema_for
-from sync.curriculum import load_curriculum
 from sync.errors import ValidationError
-from sync.local import LocalStore
+from sync.model.crud import schema_for
+from sync.model.curriculum import load_curriculum
 from sync.paths import resource_path
+from sync.server.admin import load_seed, sync_sequences
+from sync.store.local import LocalStore
 
 __all__ = ["DEMO_TEACHER", "DemoDataset", "demo_dataset", "load_demo_central", "load_demo_local"]
 

@@ -10,13 +10,13 @@ import os
 from pathlib import Path
 
 from sync.errors import StoreError
-from sync.local import LocalStore
 from sync.paths import LOCAL_DB_NAME
+from sync.store.local import LocalStore
 
 __all__ = ["LOCAL_TEACHER_ID", "create_demo_store", "create_local_profile", "is_demo_store"]
 
 #: The id a teacher gets when working without a server (the server's id replaces it at
-#: the first sign-in; every reference follows, see sync.login).
+#: the first sign-in; every reference follows, see sync.replication.login).
 LOCAL_TEACHER_ID = "T001"
 
 
@@ -34,7 +34,7 @@ def _remove_store_files(path: Path) -> None:
 
 def create_demo_store(directory: str | os.PathLike[str], *, keep: bool = False) -> Path:
     """Create (or with ``keep``, reuse) the demo store in ``directory``; returns its path."""
-    from sync.demo import load_demo_local
+    from sync.server.demo import load_demo_local
 
     folder = Path(directory).expanduser()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -59,10 +59,10 @@ def create_local_profile(
     """A teacher's own store for working without a server: the teacher is the profile.
 
     Signing in to a school server later keeps everything: rows made here move into the
-    laptop's id range and the teacher takes the server's id (:func:`sync.login.login`).
+    laptop's id range and the teacher takes the server's id (:func:`sync.replication.login.login`).
     """
     from sync.errors import ValidationError
-    from sync.records import Teacher
+    from sync.model.records import Teacher
 
     name = teacher_name.strip()
     if not name:
@@ -72,7 +72,7 @@ def create_local_profile(
         raise StoreError(f"{db_path} already holds a Flourish store")
     with LocalStore.open(db_path) as store:
         with store.apply_remote() as conn:  # the teacher row is this laptop's, never sent
-            from sync.crud import TEACHERS
+            from sync.model.crud import TEACHERS
 
             TEACHERS.insert(conn, Teacher(id=LOCAL_TEACHER_ID, name=name[:100], email=email))
         store.set_state({"teacher_id": LOCAL_TEACHER_ID, "profile": "local"})

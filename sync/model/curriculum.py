@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sync.errors import ValidationError
+from sync.model.vocab import CATEGORIES, LEVELS
 from sync.paths import resource_path
-from sync.vocab import CATEGORIES, LEVELS
 
 __all__ = ["Category", "Curriculum", "CurriculumError", "Skill", "load_curriculum"]
 

@@ -3,7 +3,7 @@
 Reads from either store return these; writes take them. ``id`` is ``None`` on a record that
 has not been written yet (the store assigns it). The sync bookkeeping fields default to 0 and
 are filled in by the store; callers never set them. A test keeps the fields equal to the
-columns of :mod:`sync.tables`.
+columns of :mod:`sync.model.tables`.
 """
 
 from __future__ import annotations

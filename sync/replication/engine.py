@@ -6,7 +6,7 @@ warm connection of the teacher's own login; it is not thread-safe: use it from o
 thread at a time. ``sync_once`` never leaves the local store half-updated: each pushed
 batch is acknowledged in one local transaction, each pulled page is applied in one.
 
-Push in batches (one server transaction each, see :mod:`sync.push`): the batch's
+Push in batches (one server transaction each, see :mod:`sync.replication.push`): the batch's
 operations are first marked as sent (``attempts + 1``) so later edits of the same rows
 queue new operations instead of changing ones the server may already have applied; after
 the server commits, the results are applied locally and the batch leaves the queue. A
@@ -29,14 +29,14 @@ from urllib.parse import urlsplit
 
 import psycopg2
 
-from sync import hlc as hlclock
-from sync.central import describe, display_url, normalise_url
 from sync.credentials import get_secret, server_key_name
 from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerError
-from sync.local import LocalStore, sqlite_of
-from sync.pull import PullReport, pull
-from sync.push import MAX_SKEW_MS, BatchResult, OpResult, apply_batch
-from sync.wire import BadOp, Op, exchanged_columns, local_value, parse_op, pk_value
+from sync.replication import hlc as hlclock
+from sync.replication.pull import PullReport, pull
+from sync.replication.push import MAX_SKEW_MS, BatchResult, OpResult, apply_batch
+from sync.replication.wire import BadOp, Op, exchanged_columns, local_value, parse_op, pk_value
+from sync.server.central import describe, display_url, normalise_url
+from sync.store.local import LocalStore, sqlite_of
 
 __all__ = [
     "SYNC_PROTOCOL",
@@ -101,7 +101,7 @@ def connect(url: str, *, password: str | None, connect_timeout: int = 5) -> Any:
 
 def check_schema(cur: Any) -> None:
     """Stop with 'update required' unless client and server speak the same protocol."""
-    from sync.admin import head_revision, known_revisions
+    from sync.server.admin import head_revision, known_revisions
 
     cur.execute("SELECT version_num FROM alembic_version")
     row = cur.fetchone()
@@ -210,8 +210,8 @@ class SyncEngine:
         """
         import socket
 
-        from sync.capture import requeue_sql
-        from sync.tables import SYNCED_TABLES
+        from sync.model.tables import SYNCED_TABLES
+        from sync.store.capture import requeue_sql
 
         with self._conn.cursor() as cur:
             cur.execute(

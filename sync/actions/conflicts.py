@@ -15,11 +15,11 @@ import json
 from typing import Any
 
 from sync.actions import Result
-from sync.crud import CONFLICTS, REPOS
 from sync.errors import NotFoundError, ValidationError
-from sync.local import LocalStore, WriteTxn
-from sync.records import Conflict, Record
-from sync.wire import pk_value
+from sync.model.crud import CONFLICTS, REPOS
+from sync.model.records import Conflict, Record
+from sync.replication.wire import pk_value
+from sync.store.local import LocalStore, WriteTxn
 
 __all__ = ["dismiss", "reapply"]
 

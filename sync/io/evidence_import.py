@@ -44,12 +44,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from sync.actions import MAX_ENTRY_BYTES
-from sync.crud import STUDENTS
 from sync.errors import ValidationError
-from sync.local import Change, LocalStore
-from sync.records import DataEntry
-from sync.roster import decode_text
-from sync.vocab import ENTRY_TYPES
+from sync.io.roster import decode_text
+from sync.model.crud import STUDENTS
+from sync.model.records import DataEntry
+from sync.model.vocab import ENTRY_TYPES
+from sync.store.local import Change, LocalStore
 
 __all__ = [
     "EVIDENCE_SUFFIXES",

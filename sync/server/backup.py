@@ -36,10 +36,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from sync.admin import audit
-from sync.central import create_engine_for, display_url, health_check, normalise_url, server_errors
 from sync.errors import ConfigurationError, ServerError, ValidationError
 from sync.paths import sql_path
+from sync.server.admin import audit
+from sync.server.central import (
+    create_engine_for,
+    display_url,
+    health_check,
+    normalise_url,
+    server_errors,
+)
 
 __all__ = [
     "BackupResult",
@@ -260,8 +266,8 @@ def _missing_logins(url: URL) -> list[str]:
 
 def _new_epoch(url: URL) -> None:
     """A restored server is a new epoch: laptops notice, re-send what they hold and pull
-    everything again (sync.engine). Device numbers handed out after the backup must never be
-    handed out again, so the device sequence jumps ahead."""
+    everything again (sync.replication.engine). Device numbers handed out after the backup
+    must never be handed out again, so the device sequence jumps ahead."""
     engine = create_engine_for(url, pool_size=1)
     try:
         with server_errors(), engine.begin() as conn:

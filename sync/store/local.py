@@ -7,9 +7,9 @@ Threading and transaction rules (read before using):
   SQLite's busy timeout instead of failing half-way). Do not write through a connection
   from :meth:`LocalStore.read`; the capture triggers would refuse it anyway.
 * **Rows and their queue entries commit together**: the capture triggers
-  (:mod:`sync.capture`) put every change into ``sync_operations`` inside the same
+  (:mod:`sync.store.capture`) put every change into ``sync_operations`` inside the same
   transaction; :class:`WriteTxn` stamps each row with the device's HLC and allocates ids
-  in the device's own range (:mod:`sync.ids`).
+  in the device's own range (:mod:`sync.model.ids`).
 * **Pulled rows are not captured**: :meth:`LocalStore.apply_remote` sets the apply guard
   inside its own transaction.
 * WAL journal, ``synchronous=FULL`` (a teacher decision survives a power cut once
@@ -39,15 +39,15 @@ from typing import Any, Literal, cast
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
-from sync import hlc as hlclock
-from sync.capture import all_capture_ddl, drop_capture_ddl
-from sync.crud import SYNCED_REPOS, Repo
 from sync.errors import StoreError, ValidationError
-from sync.ids import allocate_id
+from sync.model.crud import SYNCED_REPOS, Repo
+from sync.model.ids import allocate_id
+from sync.model.records import R, Record
 from sync.paths import local_db_path, sql_path
-from sync.records import R, Record
-from sync.sqlobjects import LOCAL_OBJECTS, load
-from sync.storefile import PLAIN, Driver, driver_for
+from sync.replication import hlc as hlclock
+from sync.server.sqlobjects import LOCAL_OBJECTS, load
+from sync.store.capture import all_capture_ddl, drop_capture_ddl
+from sync.store.storefile import PLAIN, Driver, driver_for
 
 __all__ = ["LOCAL_SCHEMA_VERSION", "Change", "LocalStore", "WriteTxn", "sqlite_of"]
 
@@ -151,7 +151,7 @@ class LocalStore:
 
         ``path`` defaults to ``<data dir>/flourish.sqlite3``. An encrypted store opens with
         ``key`` or the key in the keyring / ``FLOURISH_STORE_KEY`` (see
-        :mod:`sync.storefile`); a new store is encrypted from the start when ``key`` is given.
+        :mod:`sync.store.storefile`); a new store is encrypted from the start when ``key`` is given.
         """
         db_path = Path(path) if path is not None else local_db_path()
         if not db_path.exists():

@@ -1,7 +1,7 @@
 """Change capture on the local store: SQLite triggers that queue every write.
 
 For each synced table the local schema carries triggers, generated here from
-:data:`sync.tables.LOCAL` so they always list the current columns:
+:data:`sync.model.tables.LOCAL` so they always list the current columns:
 
 * ``capture_<t>_insert`` / ``_update`` / ``_delete`` — AFTER triggers that put the row's
   full image (or, for a delete, its key) into ``sync_operations`` **in the same transaction
@@ -11,7 +11,7 @@ For each synced table the local schema carries triggers, generated here from
   operation that has been sent (``attempts > 0``) is never changed again — the server may
   already hold it — and a later change becomes a new operation.
 * ``capture_<t>_stamp_insert`` / ``_stamp_update`` — BEFORE triggers that refuse a write
-  which does not carry a fresh HLC stamp. Only :class:`sync.local.WriteTxn` stamps rows, so
+  which does not carry a fresh HLC stamp. Only :class:`sync.store.local.WriteTxn` stamps rows, so
   nothing (UI, CLI, or a stray ``sqlite3`` session) can change synced data without it being
   queued.
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Table
 
-from sync.tables import LOCAL, SYNCED_TABLES
+from sync.model.tables import LOCAL, SYNCED_TABLES
 
 __all__ = [
     "DERIVED_COLUMNS",

@@ -1,7 +1,7 @@
 """What travels between a laptop and the server: queued operations and row values.
 
 A queued operation (a row of ``sync_operations``) carries the full image of the row as
-JSON (see :mod:`sync.capture`). :func:`parse_op` turns it into an :class:`Op` or raises
+JSON (see :mod:`sync.store.capture`). :func:`parse_op` turns it into an :class:`Op` or raises
 :class:`BadOp` with the reason it cannot be sent (the push quarantines it). Values are
 converted between the two stores here and nowhere else: SQLite keeps dates as ISO text,
 booleans as 0/1 and JSON as text; PostgreSQL wants real types.
@@ -19,7 +19,7 @@ from typing import Any
 from psycopg2.extras import Json
 from sqlalchemy import JSON, Boolean, Date, DateTime, Numeric
 
-from sync.tables import CENTRAL, LOCAL, SYNCED_TABLES
+from sync.model.tables import CENTRAL, LOCAL, SYNCED_TABLES
 
 __all__ = [
     "INT_ID_TABLES",

@@ -25,12 +25,12 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, text
 
-from sync.crud import ASSESSMENTS, BADGES, CORRECTIONS, STUDENTS, TARGETS
-from sync.curriculum import load_curriculum
 from sync.errors import ConflictError, NotFoundError, ValidationError
-from sync.local import Change, LocalStore
-from sync.records import Badge, Correction, DataEntry, SkillTarget
-from sync.vocab import BADGE_LEVEL, BADGE_TYPES, ENTRY_TYPES, LEVEL_RANK, parse_level
+from sync.model.crud import ASSESSMENTS, BADGES, CORRECTIONS, STUDENTS, TARGETS
+from sync.model.curriculum import load_curriculum
+from sync.model.records import Badge, Correction, DataEntry, SkillTarget
+from sync.model.vocab import BADGE_LEVEL, BADGE_TYPES, ENTRY_TYPES, LEVEL_RANK, parse_level
+from sync.store.local import Change, LocalStore
 
 __all__ = [
     "ACCEPTED_TEXT",

@@ -4,7 +4,7 @@ One file per table — ``teachers.csv``, ``students.csv``, ``data_entries.csv``,
 ``assessments.csv``, ``teacher_corrections.csv``, ``skill_targets.csv``, ``badges.csv`` —
 read in one snapshot of the store. Encoding UTF-8 (no BOM), RFC 4180 quoting, CRLF line
 ends, a header row with the seed's column names in the order of the table definitions
-(:mod:`sync.tables`), rows ordered by primary key. Values: empty for NULL, ``true``/
+(:mod:`sync.model.tables`), rows ordered by primary key. Values: empty for NULL, ``true``/
 ``false``, ISO dates and ``YYYY-MM-DD HH:MM:SS[.ffffff]`` times (UTC), JSON columns
 (``metadata``, ``provenance``) as compact JSON text.
 
@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import select
 
 from sync.errors import ValidationError
-from sync.local import LocalStore
-from sync.tables import LOCAL, SEED_TABLES
+from sync.model.tables import LOCAL, SEED_TABLES
+from sync.store.local import LocalStore
 
 __all__ = ["EXPORT_TABLES", "ExportResult", "export_columns", "export_csv"]
 

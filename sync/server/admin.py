@@ -30,9 +30,9 @@ from alembic.script import ScriptDirectory
 from psycopg2 import sql as psql
 from sqlalchemy import Connection, Engine, text
 
-from sync.central import create_engine_for, normalise_url, server_errors
 from sync.errors import ValidationError
 from sync.paths import sql_path
+from sync.server.central import create_engine_for, normalise_url, server_errors
 
 __all__ = [
     "InitResult",
@@ -225,8 +225,8 @@ def add_teacher(
     email: str | None = None,
 ) -> TeacherLogin:
     """Create the teacher if missing and give it a login role; idempotent."""
-    from sync.crud import TEACHERS
-    from sync.records import Teacher
+    from sync.model.crud import TEACHERS
+    from sync.model.records import Teacher
 
     if not _LOGIN_NAME.match(login):
         raise ValidationError(
@@ -294,7 +294,7 @@ class InitResult:
 
 def init_server(url: str, *, demo: bool = False) -> InitResult:
     """Create or upgrade the central schema and load seed (and demo) data. Idempotent."""
-    from sync.demo import load_demo_central
+    from sync.server.demo import load_demo_central
 
     with _admin_connection(url) as conn:
         cfg = alembic_config(conn)

@@ -6,7 +6,7 @@ table definitions that match the connection's dialect. Statements are built with
 Core, so user input only ever travels as bound parameters.
 
 The repos do not stamp sync bookkeeping or allocate ids themselves: on the local store a
-:class:`~sync.local.WriteTxn` does that before calling them, and on the server the
+:class:`~sync.store.local.WriteTxn` does that before calling them, and on the server the
 triggers do. Integrity errors come back as :class:`~sync.errors.ValidationError` (a CHECK
 or NOT NULL rule) or :class:`~sync.errors.ConflictError` (a uniqueness rule) with a message
 that names the rule in words.
@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from sync.errors import ConflictError, NotFoundError, ValidationError
-from sync.records import (
+from sync.model.records import (
     Assessment,
     Badge,
     Conflict,
@@ -36,8 +36,8 @@ from sync.records import (
     Teacher,
     from_mapping,
 )
-from sync.tables import CENTRAL, LOCAL, Schema
-from sync.vocab import BADGE_LEVEL, CATEGORIES, ENTRY_TYPES, LEVELS
+from sync.model.tables import CENTRAL, LOCAL, Schema
+from sync.model.vocab import BADGE_LEVEL, CATEGORIES, ENTRY_TYPES, LEVELS
 
 __all__ = [
     "ASSESSMENTS",

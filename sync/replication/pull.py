@@ -51,10 +51,10 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy import Connection
 
-from sync.capture import capture_ddl, trigger_names
-from sync.local import LocalStore, sqlite_of
-from sync.storefile import integrity_error
-from sync.wire import INT_ID_TABLES, exchanged_columns, select_list
+from sync.replication.wire import INT_ID_TABLES, exchanged_columns, select_list
+from sync.store.capture import capture_ddl, trigger_names
+from sync.store.local import LocalStore, sqlite_of
+from sync.store.storefile import integrity_error
 
 __all__ = ["PULL_TABLES", "PullReport", "pull"]
 
@@ -69,7 +69,7 @@ PULL_TABLES = (
     "sync_conflicts",
 )
 _STEPS = ("tombstones", *PULL_TABLES, "visibility")
-# Unique rules besides the primary key: (columns, extra condition) as in sync.push.
+# Unique rules besides the primary key: (columns, extra condition) as in sync.replication.push.
 _NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "teacher_corrections": (("assessment_id",), ""),
     "skill_targets": (("student_id", "skill_name"), " AND completed = 0"),
