@@ -2,9 +2,9 @@
 encryption at rest, the passphrase at start-up and signing out — on real SQLite files.
 
 Work on the store file itself ends with the window asking the app to reopen the store
-(:class:`~desktop.context.Reopen`); :func:`reopen` does here what ``run_app`` does: close
-the window and the store, :func:`desktop.app.prepare_store`, :func:`desktop.app.open_context`
-and a fresh window.
+(:class:`~desktop.shell.context.Reopen`); :func:`reopen` does here what ``run_app`` does: close
+the window and the store, :func:`desktop.shell.app.prepare_store`,
+:func:`desktop.shell.app.open_context` and a fresh window.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from desktop.app import open_context, open_context_asking, prepare_store
-from desktop.context import AppContext, Reopen
-from desktop.datadialogs import RestoreDialog
-from desktop.fileops import encrypt_store, sign_out_store
-from desktop.mainwindow import MainWindow
-from desktop.passphrase import KeyNeeded, PassphraseDialog
-from desktop.prefs import Prefs
-from desktop.privacy import PrivacyPage
-from desktop.rosterimport import ImportRosterDialog
+from desktop.classes.rosterimport import ImportRosterDialog
+from desktop.dataio.dialogs import RestoreDialog
+from desktop.settings.fileops import encrypt_store, sign_out_store
+from desktop.settings.passphrase import KeyNeeded, PassphraseDialog
+from desktop.settings.privacy import PrivacyPage
+from desktop.shell.app import open_context, open_context_asking, prepare_store
+from desktop.shell.context import AppContext, Reopen
+from desktop.shell.mainwindow import MainWindow
+from desktop.shell.prefs import Prefs
 from sync import actions
 from sync.errors import ValidationError
 from sync.io.export import EXPORT_TABLES
@@ -303,7 +303,7 @@ def test_encryption_greyed_out_with_the_reason(
     assert not page.encrypt.isEnabled() and not page.encrypt.isChecked()
     assert "no passphrase was chosen" in page.reason.text()
     assert not is_encrypted(w.ctx.store.path)
-    monkeypatch.setattr("desktop.privacy.encryption_available", lambda: False)
+    monkeypatch.setattr("desktop.settings.privacy.encryption_available", lambda: False)
     page = w.open_settings("privacy").privacy
     qtbot.waitUntil(lambda: "sqlcipher3" in page.reason.text())
     assert not page.encrypt.isEnabled()

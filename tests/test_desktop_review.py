@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from desktop.mainwindow import MainWindow
 from desktop.review.data import QueueFilter, find_quote, queue_ids
+from desktop.shell.mainwindow import MainWindow
 from sync import actions
 from sync.model.vocab import LEVELS
 from sync.store.local import LocalStore

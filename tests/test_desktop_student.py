@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from desktop.classview import LevelRole
-from desktop.evidence import ImportEvidenceDialog, NewEvidenceDialog
-from desktop.mainwindow import STUDENT, MainWindow
+from desktop.classes.classview import LevelRole
+from desktop.evidence.panel import ImportEvidenceDialog, NewEvidenceDialog
+from desktop.shell.mainwindow import STUDENT, MainWindow
+from desktop.shell.widgets import set_combo_value
 from desktop.student.targets import AssignTargetDialog
-from desktop.widgets import set_combo_value
 from sync import actions
 from sync.store.local import LocalStore
 from tests.test_desktop_support import (
@@ -301,7 +301,7 @@ def test_assess_now_runs_in_the_background_and_fills_the_queue(
 
 
 def test_calibration_table_reads_teacher_decisions(qtbot: QtBot, window: MainWindow) -> None:
-    from desktop.assessing import CalibrationDialog
+    from desktop.evidence.assessing import CalibrationDialog
 
     w = window
     for _ in range(6):

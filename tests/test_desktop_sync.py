@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from desktop.mainwindow import CONFLICTS, MainWindow
-from desktop.prefs import Prefs
-from desktop.settings import SettingsDialog
-from desktop.syncworker import SyncPhase, SyncStatus, SyncWorker
+from desktop.settings.dialog import SettingsDialog
+from desktop.shell.mainwindow import CONFLICTS, MainWindow
+from desktop.shell.prefs import Prefs
+from desktop.syncui.worker import SyncPhase, SyncStatus, SyncWorker
 from sync import actions
 from sync.replication.retry import Backoff
 from sync.store.local import LocalStore
@@ -243,7 +243,7 @@ def test_sign_in_password_never_reaches_a_file(
     qtbot: QtBot, store: LocalStore, _settings: Path, tmp_path: Path
 ) -> None:
     """A failed sign-in (nothing listens) must not leave the password anywhere on disk."""
-    from desktop.context import AppContext
+    from desktop.shell.context import AppContext
 
     secret = "s3cret-Pass-phrase-42"
     ctx = AppContext.create(store)
@@ -276,8 +276,8 @@ def test_sign_in_password_never_reaches_a_file(
 def test_sync_worker_without_sync_modules_is_local_only(
     qtbot: QtBot, demo_store: LocalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import desktop.syncworker as sw
-    from desktop.context import AppContext
+    import desktop.syncui.worker as sw
+    from desktop.shell.context import AppContext
 
     monkeypatch.setattr(sw, "_engine_available", lambda: False)
     ctx = AppContext.create(demo_store)

@@ -1,7 +1,7 @@
 """AI assessment: evidence in, grounded rubric proposals out, learning from corrections.
 
 This is not a Qt package. It lives inside ``desktop`` because its callers do — the
-``flourish assess`` command (:mod:`desktop.assess.cli`) and the desktop app's "Assess
+``flourish assess`` command (:mod:`desktop.cli.assess`) and the desktop app's "Assess
 now" — and it is neither data layer (``sync`` never talks to the AI endpoint) nor a
 top-level package of its own (the layout allows none). It never imports PySide6: an
 import-linter contract in ``pyproject.toml`` enforces that.

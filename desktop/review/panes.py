@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.review.data import ReviewItem, find_quote
 from desktop.review.model import RowState
-from desktop.theme import highlight_color, level_colors
+from desktop.shell.theme import highlight_color, level_colors
 from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["CorrectionEditor", "EvidencePane", "ProposalPane", "level_chip"]

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import ops
-from desktop.context import AppContext
-from desktop.errors import describe
+from desktop.shell import ops
+from desktop.shell.context import AppContext
+from desktop.shell.errors import describe
+from desktop.shell.widgets import ChoiceModel, combo_value, set_combo_value
 from desktop.student.data import StudentData
-from desktop.widgets import ChoiceModel, combo_value, set_combo_value
 from sync.actions import BadgeSuggestion
 from sync.model.records import Badge
 from sync.model.vocab import BADGE_LEVEL, BADGE_TYPES

@@ -23,8 +23,8 @@ from PySide6.QtCore import QDate, QDateTime, QMargins, Qt, QTime
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
+from desktop.shell.theme import is_dark, level_colors
 from desktop.student.data import HistoryPoint
-from desktop.theme import is_dark, level_colors
 from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["LevelHistoryChart"]

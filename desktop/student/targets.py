@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import ops
-from desktop.context import AppContext
-from desktop.errors import describe
+from desktop.shell import ops
+from desktop.shell.context import AppContext
+from desktop.shell.errors import describe
+from desktop.shell.widgets import ChoiceModel, Column, RowTableModel, combo_value, set_combo_value
 from desktop.student.data import StudentData, TargetRow
-from desktop.widgets import ChoiceModel, Column, RowTableModel, combo_value, set_combo_value
 from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["AssignTargetDialog", "TargetsWidget"]

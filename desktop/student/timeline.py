@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.context import AppContext
 from desktop.review.panes import entry_label
+from desktop.shell.context import AppContext
+from desktop.shell.widgets import ChoiceModel, Column, RowTableModel, combo_value
 from desktop.student.data import EntrySummary, entry_text
-from desktop.widgets import ChoiceModel, Column, RowTableModel, combo_value
 from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["EvidenceTimeline"]

@@ -7,7 +7,7 @@ delay, so a laptop that comes back online catches up without waiting for the nex
 write. After a success it also syncs every ``interval_s`` to bring other laptops' changes.
 
 It reports through plain callbacks (called on the loop's thread; a GUI must hand them over
-to its own thread — ``desktop/syncworker.py`` does that with Qt signals). ``flourish sync
+to its own thread — ``desktop/syncui/worker.py`` does that with Qt signals). ``flourish sync
 --watch`` runs it headless. Thread rules: call :meth:`request`, :meth:`stop` and
 :meth:`status` from any thread; never touch the engine from outside the loop.
 """

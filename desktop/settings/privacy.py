@@ -3,9 +3,9 @@
 * **Encrypt the data on this laptop** turns SQLCipher encryption of the store on or off
   (:func:`sync.store.storefile.encrypt` / :func:`~sync.store.storefile.decrypt`). Both work on a
   *closed* file, so the page asks the window to reopen the store
-  (:class:`~desktop.context.Reopen`): the app closes it, converts it on a worker thread,
+  (:class:`~desktop.shell.context.Reopen`): the app closes it, converts it on a worker thread,
   and opens it again. The key goes to the keyring; without one the teacher chooses a
-  passphrase (:class:`~desktop.passphrase.PassphraseDialog`) that Flourish asks for at each
+  passphrase (:class:`~desktop.settings.passphrase.PassphraseDialog`) that Flourish asks for at each
   start. Greyed out, with the reason, when ``sqlcipher3`` is missing, or when there is no
   keyring and the teacher declined to choose a passphrase.
 * **Sign out and remove this laptop's data…** (:func:`sync.replication.login.sign_out`): after a
@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.context import AppContext, Reopen
-from desktop.fileops import decrypt_store, encrypt_store, sign_out_store
-from desktop.passphrase import PassphraseDialog, encryption_available
-from desktop.tasks import TaskContext
+from desktop.settings.fileops import decrypt_store, encrypt_store, sign_out_store
+from desktop.settings.passphrase import PassphraseDialog, encryption_available
+from desktop.shell.context import AppContext, Reopen
+from desktop.shell.tasks import TaskContext
 
 __all__ = ["PrivacyPage"]
 

@@ -1,13 +1,13 @@
 """The main window: roster on the left; review, class, student and conflicts on the right;
 sync state in the status bar; menus with native shortcuts; remembered geometry.
 
-Every panel reads and writes through the window's :class:`~desktop.context.AppContext`
+Every panel reads and writes through the window's :class:`~desktop.shell.context.AppContext`
 (background tasks, one change bus). Quitting first lets queued writes finish (a write task
 queued behind them reads the sync queue), then warns when changes have not reached the
 server and offers to sync. Work on the store file itself (restore, encryption, sign-out)
 first stops sync and AI assessment and waits until no background work is left
 (:meth:`MainWindow.quiesce`); :meth:`MainWindow.reopen` then hands the app a
-:class:`~desktop.context.Reopen`. GUI thread only.
+:class:`~desktop.shell.context.Reopen`. GUI thread only.
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
-from desktop.assessing import AssessController, CalibrationDialog
-from desktop.classview import ClassPanel
-from desktop.conflicts import ConflictsPanel
-from desktop.context import AppContext, ChangeSet, Reopen
-from desktop.errors import ErrorPresenter
-from desktop.mainparts import JobIndicator, build_menus, shortcuts_html
-from desktop.prefs import Prefs
+from desktop.classes.classview import ClassPanel
+from desktop.classes.roster import RosterPanel
+from desktop.evidence.assessing import AssessController, CalibrationDialog
 from desktop.review.panel import ReviewPanel
-from desktop.roster import RosterPanel
-from desktop.statusbar import SyncStatusWidget
+from desktop.shell.context import AppContext, ChangeSet, Reopen
+from desktop.shell.errors import ErrorPresenter
+from desktop.shell.mainparts import JobIndicator, build_menus, shortcuts_html
+from desktop.shell.prefs import Prefs
+from desktop.shell.statusbar import SyncStatusWidget
+from desktop.shell.tasks import TaskContext
+from desktop.shell.theme import Appearance, apply_appearance
+from desktop.shell.version import version
 from desktop.student.panel import StudentPanel
-from desktop.syncworker import SyncWorker
-from desktop.tasks import TaskContext
-from desktop.theme import Appearance, apply_appearance
-from desktop.version import version
+from desktop.syncui.conflicts import ConflictsPanel
+from desktop.syncui.worker import SyncWorker
 
 __all__ = ["MainWindow"]
 
@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.show_tab(STUDENT)
 
     def review_student(self, student_id: str) -> None:
-        from desktop.widgets import set_combo_value
+        from desktop.shell.widgets import set_combo_value
 
         set_combo_value(self.review.student_box, student_id)
         self.show_tab(REVIEW)
@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         self.prefs.by_document = on
 
     def new_evidence(self, student_id: str | None = None) -> None:
-        from desktop.evidence import NewEvidenceDialog  # dialogs load when first opened
+        from desktop.evidence.panel import NewEvidenceDialog  # dialogs load when first opened
 
         self.dialog = NewEvidenceDialog(
             self.ctx,
@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
 
     def import_evidence(self, student_id: str | None = None) -> None:
         """Import files; the student comes from the file names unless ``student_id``."""
-        from desktop.evidence import ImportEvidenceDialog
+        from desktop.evidence.panel import ImportEvidenceDialog
 
         self.dialog = ImportEvidenceDialog(
             self.ctx, self._students, student_id=student_id, parent=self
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.job(work, done, failed, name="report")
 
     def import_roster(self, paths: list[Path] | None = None) -> Any:
-        from desktop.rosterimport import ImportRosterDialog
+        from desktop.classes.rosterimport import ImportRosterDialog
 
         self.dialog = ImportRosterDialog(self.ctx, paths=paths, parent=self)
         self.dialog.imported.connect(lambda text: self.statusBar().showMessage(text, 15_000))
@@ -225,17 +225,17 @@ class MainWindow(QMainWindow):
         return self.dialog
 
     def export_csv(self, folder: Path | None = None) -> None:
-        from desktop import datadialogs
+        from desktop.dataio import dialogs as datadialogs
 
         datadialogs.export_csv(self, folder)
 
     def back_up(self, path: Path | None = None) -> None:
-        from desktop import datadialogs
+        from desktop.dataio import dialogs as datadialogs
 
         datadialogs.back_up(self, path)
 
     def restore_backup(self, path: Path | None = None) -> Any:
-        from desktop import datadialogs
+        from desktop.dataio import dialogs as datadialogs
 
         return datadialogs.restore(self, path)
 
@@ -249,7 +249,7 @@ class MainWindow(QMainWindow):
         return box
 
     def open_settings(self, tab: str = "server") -> Any:
-        from desktop.settings import SettingsDialog
+        from desktop.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.ctx, self.prefs, tab=tab, parent=self)
         dialog.signed_in.connect(self.signed_in)
@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
         self.reload_profile(then=self.sync.reconfigured)
 
     def reload_profile(self, then: Any = None) -> None:
-        from desktop.context import load_profile
+        from desktop.shell.context import load_profile
 
         store = self.ctx.store
 

@@ -1,7 +1,7 @@
-"""Work on the closed store file: the ``prepare`` steps of a :class:`~desktop.context.Reopen`.
+"""Work on the closed store file: the ``prepare`` steps of a :class:`~desktop.shell.context.Reopen`.
 
 Each factory returns a function that the app runs on a worker thread after it has closed
-the window and the store (:func:`desktop.app.prepare_store`), and that returns a sentence
+the window and the store (:func:`desktop.shell.app.prepare_store`), and that returns a sentence
 for the teacher: :func:`encrypt_store` and :func:`decrypt_store`
 (:mod:`sync.store.storefile`), :func:`sign_out_store`
 (:func:`sync.replication.login.sign_out`). No Qt here.

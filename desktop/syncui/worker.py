@@ -30,8 +30,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop.context import AppContext, ChangeSet
-from desktop.tasks import Task, TaskContext
+from desktop.shell.context import AppContext, ChangeSet
+from desktop.shell.tasks import Task, TaskContext
 from sync.errors import AuthError, ConfigurationError, SchemaVersionError, TransientError
 
 __all__ = ["SyncPhase", "SyncStatus", "SyncWorker", "format_age"]

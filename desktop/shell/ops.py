@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from desktop.context import AppContext
-from desktop.tasks import Task
+from desktop.shell.context import AppContext
+from desktop.shell.tasks import Task
 from sync import actions
 from sync.model.crud import CORRECTIONS
 from sync.model.records import Badge, Correction, DataEntry, SkillTarget

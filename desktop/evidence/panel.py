@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import ops
-from desktop.context import AppContext
-from desktop.errors import describe
 from desktop.review.panes import entry_label
-from desktop.tasks import Task, TaskContext
-from desktop.widgets import ChoiceModel, combo_value, set_combo_value
+from desktop.shell import ops
+from desktop.shell.context import AppContext
+from desktop.shell.errors import describe
+from desktop.shell.tasks import Task, TaskContext
+from desktop.shell.widgets import ChoiceModel, combo_value, set_combo_value
 from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["ImportEvidenceDialog", "NewEvidenceDialog"]

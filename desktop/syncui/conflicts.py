@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.context import AppContext, ChangeSet
-from desktop.ops import run_action
-from desktop.theme import is_dark
-from desktop.widgets import Column, RowTableModel
+from desktop.shell.context import AppContext, ChangeSet
+from desktop.shell.ops import run_action
+from desktop.shell.theme import is_dark
+from desktop.shell.widgets import Column, RowTableModel
 
 __all__ = ["ComparisonModel", "ConflictsPanel"]
 

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.context import AppContext
-from desktop.errors import describe
-from desktop.evidence import _error_label
-from desktop.tasks import Task, TaskContext
-from desktop.widgets import Column, RowTableModel
+from desktop.evidence.panel import _error_label
+from desktop.shell.context import AppContext
+from desktop.shell.errors import describe
+from desktop.shell.tasks import Task, TaskContext
+from desktop.shell.widgets import Column, RowTableModel
 from sync.io.roster import RosterChange, RosterProblem, RosterProblems
 
 __all__ = ["ImportRosterDialog", "describe_change"]

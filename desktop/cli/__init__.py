@@ -29,7 +29,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _version() -> str:
-    from desktop.version import version
+    from desktop.shell.version import version
 
     return version()
 
@@ -65,7 +65,7 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from desktop.app import run_app
+    from desktop.shell.app import run_app
 
     return run_app(data_dir=args.data_dir, demo=False)
 
@@ -88,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             pending = count_pending_reviews(conn)
         print(f"demo store ready at {path}: {students} students, {pending} proposals to review")
         return 0
-    from desktop.app import run_app
+    from desktop.shell.app import run_app
 
     return run_app(data_dir=directory, demo=True, quit_after_paint=args.quit_after_paint)
 
@@ -298,7 +298,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
-    from desktop.assess.cli import cmd_assess  # lazy: the AI client loads only when used
+    from desktop.cli.assess import cmd_assess  # lazy: the AI client loads only when used
 
     return cmd_assess(args)
 
@@ -334,10 +334,10 @@ def _sync_watch(args: argparse.Namespace) -> int:
 
 
 def _data(name: str) -> Handler:
-    """A handler from :mod:`desktop.cli_data` (import, report, export, backups), loaded lazily."""
+    """A handler from :mod:`desktop.cli.data` (import, report, export, backups), loaded lazily."""
 
     def handler(args: argparse.Namespace) -> int:
-        from desktop import cli_data
+        from desktop.cli import data as cli_data
 
         command: Handler = getattr(cli_data, name)
         try:

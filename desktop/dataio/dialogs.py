@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.context import Reopen
-from desktop.errors import describe
-from desktop.evidence import _error_label
-from desktop.tasks import TaskContext
+from desktop.evidence.panel import _error_label
+from desktop.shell.context import Reopen
+from desktop.shell.errors import describe
+from desktop.shell.tasks import TaskContext
 
 if TYPE_CHECKING:
-    from desktop.mainwindow import MainWindow
+    from desktop.shell.mainwindow import MainWindow
 
 __all__ = ["RestoreDialog", "back_up", "default_backup_name", "export_csv", "restore"]
 

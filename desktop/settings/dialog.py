@@ -11,7 +11,7 @@ privacy.
 * **Data folder**: the current profile's folder; open another one or create a new profile.
   The choice is remembered in the UI preferences (a path, not a secret).
 * **Appearance**: follow the system, or force light or dark.
-* **Privacy**: encryption at rest and signing out (:mod:`desktop.privacy`); both ask the
+* **Privacy**: encryption at rest and signing out (:mod:`desktop.settings.privacy`); both ask the
   window to reopen the store (``reopen_requested``).
 
 GUI thread only; reads and writes run on the task runner.
@@ -41,13 +41,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.assessing import assess_available
-from desktop.context import AppContext
-from desktop.errors import describe
-from desktop.prefs import Prefs
-from desktop.privacy import PrivacyPage
-from desktop.tasks import TaskContext
-from desktop.theme import Appearance
+from desktop.evidence.assessing import assess_available
+from desktop.settings.privacy import PrivacyPage
+from desktop.shell.context import AppContext
+from desktop.shell.errors import describe
+from desktop.shell.prefs import Prefs
+from desktop.shell.tasks import TaskContext
+from desktop.shell.theme import Appearance
 
 __all__ = ["SettingsDialog"]
 
@@ -62,7 +62,7 @@ class SettingsDialog(QDialog):
     signed_in = Signal()
     appearance_changed = Signal(object)  # Appearance
     switch_profile = Signal(object)  # Path of a data folder
-    reopen_requested = Signal(object)  # desktop.context.Reopen
+    reopen_requested = Signal(object)  # desktop.shell.context.Reopen
     sync_requested = Signal()
 
     def __init__(

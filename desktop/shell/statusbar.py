@@ -1,6 +1,6 @@
 """The sync part of the status bar: state, progress, pending changes, conflicts.
 
-Renders :class:`desktop.syncworker.SyncStatus`. A 20-second timer only re-renders the
+Renders :class:`desktop.syncui.worker.SyncStatus`. A 20-second timer only re-renders the
 relative times ("synced 3 min ago"); it never reads the database. GUI thread only.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from desktop.syncworker import SyncPhase, SyncStatus
+from desktop.syncui.worker import SyncPhase, SyncStatus
 
 __all__ = ["SyncStatusWidget"]
 

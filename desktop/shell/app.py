@@ -2,13 +2,13 @@
 
 :func:`run_app` is what ``flourish app`` and ``flourish demo`` call. The local store is
 opened (and, for an old file, upgraded) on a worker thread while the event loop keeps
-running; a first run without data asks what to open (:mod:`desktop.firstrun`), and an
+running; a first run without data asks what to open (:mod:`desktop.shell.firstrun`), and an
 encrypted store whose key is not in the keyring asks for its passphrase
-(:mod:`desktop.passphrase`; *Quit* leaves).
+(:mod:`desktop.settings.passphrase`; *Quit* leaves).
 
 A window that needs another store — another data folder chosen in Settings, or the same
 store after a restore, encryption on or off, or a sign-out — emits ``switch_profile`` with
-a :class:`~desktop.context.Reopen`: the app closes the window and the store, runs the
+a :class:`~desktop.shell.context.Reopen`: the app closes the window and the store, runs the
 request's ``prepare`` on the closed file (:func:`prepare_store`, on a worker thread), and
 opens the folder again in a fresh window (every view starts afresh), or shows the first-run
 dialog when the store is gone (after a sign-out).
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sync import paths
 
 if TYPE_CHECKING:
-    from desktop.context import Reopen
+    from desktop.shell.context import Reopen
 
 __all__ = [
     "open_context",
@@ -41,7 +41,7 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     else the platform's user data folder."""
     if data_dir or os.environ.get(paths.DATA_DIR_ENV):
         return paths.data_dir(data_dir)
-    from desktop.prefs import Prefs
+    from desktop.shell.prefs import Prefs
 
     chosen = Prefs().data_dir
     return chosen if chosen is not None else paths.data_dir()
@@ -52,7 +52,7 @@ def _in_background(fn: Callable[[], object]) -> object:
     returns its value or the exception that stopped it (GUI thread)."""
     from PySide6.QtCore import QEventLoop
 
-    from desktop.tasks import TaskContext, TaskRunner
+    from desktop.shell.tasks import TaskContext, TaskRunner
 
     tasks = TaskRunner()
     loop = QEventLoop()
@@ -78,15 +78,15 @@ def _in_background(fn: Callable[[], object]) -> object:
 def open_context(db_path: Path, *, demo: bool = False, key: str | None = None) -> object:
     """Open the store and read its profile on a worker thread, keeping the GUI responsive.
 
-    Returns an :class:`~desktop.context.AppContext`; a :class:`~desktop.passphrase.KeyNeeded`
-    when the store is encrypted and ``key`` (or the keyring) does not open it; or the
-    exception that stopped it.
+    Returns an :class:`~desktop.shell.context.AppContext`; a
+    :class:`~desktop.settings.passphrase.KeyNeeded` when the store is encrypted and ``key``
+    (or the keyring) does not open it; or the exception that stopped it.
     """
     from PySide6.QtCore import QEventLoop
 
-    from desktop.context import AppContext, Profile, load_profile
-    from desktop.passphrase import KeyNeeded, check_key
-    from desktop.tasks import TaskContext, TaskRunner
+    from desktop.settings.passphrase import KeyNeeded, check_key
+    from desktop.shell.context import AppContext, Profile, load_profile
+    from desktop.shell.tasks import TaskContext, TaskRunner
     from sync.store.local import LocalStore
 
     tasks = TaskRunner()
@@ -131,7 +131,7 @@ def open_context_asking(
 ) -> object:
     """:func:`open_context`, asking for the passphrase of an encrypted store whose key is
     not available (again after a wrong one). None when the teacher chose Quit."""
-    from desktop.passphrase import KeyNeeded, PassphraseDialog
+    from desktop.settings.passphrase import KeyNeeded, PassphraseDialog
 
     while True:
         ctx = open_context(db_path, demo=demo, key=key)
@@ -158,7 +158,7 @@ def prepare_store(request: Reopen) -> object:
 
 def _first_run(folder: Path, data_dir: object, prefs: Any) -> tuple[Path, bool, bool] | None:
     """The first-run dialog: (folder, demo, sign in next), or None to quit."""
-    from desktop.firstrun import FirstRunDialog
+    from desktop.shell.firstrun import FirstRunDialog
 
     dialog = FirstRunDialog(folder, paths.data_dir() / "Demo")
     if not dialog.exec() or dialog.choice is None:
@@ -199,11 +199,11 @@ def run_app(
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop.context import AppContext, Reopen
-    from desktop.errors import describe
-    from desktop.mainwindow import MainWindow
-    from desktop.prefs import Prefs
-    from desktop.theme import Appearance, apply_appearance
+    from desktop.shell.context import AppContext, Reopen
+    from desktop.shell.errors import describe
+    from desktop.shell.mainwindow import MainWindow
+    from desktop.shell.prefs import Prefs
+    from desktop.shell.theme import Appearance, apply_appearance
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.context import AppContext, ChangeSet
-from desktop.tasks import Task, TaskContext
-from desktop.widgets import Column, RowTableModel
+from desktop.shell.context import AppContext, ChangeSet
+from desktop.shell.tasks import Task, TaskContext
+from desktop.shell.widgets import Column, RowTableModel
 
 __all__ = ["AssessController", "CalibrationDialog", "assess_available", "count_awaiting"]
 

@@ -14,10 +14,10 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from desktop.review.panel import HINTS
-from desktop.theme import Appearance
+from desktop.shell.theme import Appearance
 
 if TYPE_CHECKING:
-    from desktop.mainwindow import MainWindow
+    from desktop.shell.mainwindow import MainWindow
 
 __all__ = ["JobIndicator", "build_menus", "shortcuts_html"]
 
