@@ -217,3 +217,44 @@ def test_cli_writes_through_the_same_path(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "unknown level 'Great'" in bad.stderr
     with LocalStore.open(tmp_path / "flourish.sqlite3") as store, store.read() as conn:
         assert TARGETS.count(conn) == 1
+
+
+def test_a_decision_is_one_transaction_that_returns_what_undo_needs(
+    demo_store: LocalStore,
+) -> None:
+    """Deciding reads the proposal and the decision it replaces in its own write: one
+    transaction per key press, and ``previous`` is exactly what an undo puts back."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement.strip().split()[0].upper())
+
+    first = actions.decide(demo_store, assessment_id=1, teacher_id=TEACHER)
+    assert first.value.previous is None and first.value.accepted
+    event.listen(demo_store.engine, "before_cursor_execute", seen)
+    try:
+        second = actions.decide(demo_store, assessment_id=1, teacher_id=TEACHER, level=1)
+    finally:
+        event.remove(demo_store.engine, "before_cursor_execute", seen)
+    assert statements.count("BEGIN") == 1, statements
+    assert second.value.previous == first.value.stored
+    assert not second.value.accepted or second.value.stored.original_level == "Emerging"
+    undone = actions.restore_decision(demo_store, assessment_id=1, previous=second.value.previous)
+    assert undone.value is not None
+    assert undone.value.corrected_level == first.value.stored.corrected_level
+
+
+@pytest.mark.parametrize("chosen", [None, "same"])
+def test_the_proposed_level_is_an_acceptance_for_every_caller(
+    demo_store: LocalStore, chosen: str | None
+) -> None:
+    with demo_store.read() as conn:
+        proposed = ASSESSMENTS.require(conn, 2).level
+    level = proposed if chosen == "same" else None
+    result = actions.decide(demo_store, assessment_id=2, teacher_id=TEACHER, level=level)
+    assert result.value.accepted
+    assert actions.is_acceptance(proposed, level)
+    assert result.value.stored.corrected_justification == actions.ACCEPTED_TEXT
+    assert not actions.is_acceptance(proposed, "Advanced" if proposed != "Advanced" else "Emerging")

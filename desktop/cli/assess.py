@@ -5,8 +5,8 @@ run happens on a worker thread so that Ctrl-C cancels it cleanly (entries not fi
 waiting). Exit 0 when every entry taken was assessed; 1 (with the first reason) when some
 are still waiting or failed, or when the settings are unusable.
 
-The store is opened like ``flourish list`` does; this module does not import
-:mod:`desktop.cli` (which can reach Qt), to keep the pipeline Qt-free.
+Imported by :mod:`desktop.cli.main` only when the command runs: the AI client is slow to
+import.
 """
 
 from __future__ import annotations
@@ -24,20 +24,10 @@ from desktop.assess import (
     run_assessment,
     usage_summary,
 )
-from sync import paths
-from sync.errors import FlourishError
+from desktop.cli._common import open_store
 from sync.store.local import LocalStore
 
 __all__ = ["cmd_assess"]
-
-
-def _open_store(args: argparse.Namespace) -> LocalStore:
-    path = paths.local_db_path(args.data_dir)
-    if not path.exists():
-        raise FlourishError(
-            f"no local store at {path}: run 'flourish login' or 'flourish demo' first"
-        )
-    return LocalStore.open(path, create=False)
 
 
 def _print_calibration(store: LocalStore) -> None:
@@ -72,7 +62,7 @@ def _summary(report: RunReport) -> str:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    with _open_store(args) as store:
+    with open_store(args) as store:
         if args.calibration:
             _print_calibration(store)
             return 0

@@ -1,7 +1,6 @@
 """The data in/out commands of ``flourish``: import, report, export, backup and restore.
 
-Kept apart from :mod:`desktop.cli` (which imports this module only when one of these
-commands runs) so the command table stays short. Each handler calls the same data-layer
+Each handler calls the same data-layer
 function the app calls (:mod:`sync.io.roster`, :mod:`sync.io.evidence_import`,
 :mod:`sync.io.export`, :mod:`sync.server.backup`, :mod:`sync.store.localbackup`,
 :func:`desktop.report.render_report`) and prints what happened; errors propagate as
@@ -12,61 +11,21 @@ problem, one per line, under its one-line summary).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from typing import Any
 
-from sync import paths
-from sync.errors import FlourishError
+from desktop.cli._common import UsageError, open_store, parse_date
 
 __all__ = [
-    "BadUsage",
     "cmd_backup",
     "cmd_export",
     "cmd_import",
     "cmd_report",
     "cmd_restore",
-    "cmd_server_backup",
-    "cmd_server_restore",
 ]
 
 _SHOWN = 20  # changes listed one by one before "... and N more"
-
-
-class BadUsage(Exception):
-    """Bad command-line usage; :mod:`desktop.cli` turns it into its UsageError (exit 2).
-
-    (This module does not import :mod:`desktop.cli`: run as ``python -m desktop.cli`` that
-    module is ``__main__``, and a second copy would have a different UsageError class.)
-    """
-
-
-def _open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
-    from sync.store.local import LocalStore
-
-    path = paths.local_db_path(args.data_dir)
-    if not path.exists() and not create:
-        raise FlourishError(
-            f"no local store at {path}: run 'flourish login' or 'flourish demo' first"
-        )
-    return LocalStore.open(path, create=create)
-
-
-def _db_url(args: argparse.Namespace) -> str:
-    url = args.db or os.environ.get("FLOURISH_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not url:
-        raise BadUsage("--db URL is required (or set FLOURISH_DATABASE_URL)")
-    return str(url)
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadUsage(f"{option} must be a date like 2026-10-12, not {value!r}") from exc
 
 
 def _import_roster(args: argparse.Namespace, store: Any) -> int:
@@ -107,7 +66,7 @@ def _import_evidence(args: argparse.Namespace, store: Any) -> int:
     options = {
         "student_id": args.student,
         "entry_type": args.type,
-        "date": _date(args.date, "--date"),
+        "date": parse_date(args.date, "--date"),
     }
     if args.dry_run:
         plan = preview_evidence(store, args.paths, **options)
@@ -132,8 +91,8 @@ def _import_evidence(args: argparse.Namespace, store: Any) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     if args.kind == "roster" and (args.student or args.type or args.date or args.skip_bad):
-        raise BadUsage("--student, --type, --date and --skip-bad are for 'import evidence'")
-    with _open_store(args) as store:
+        raise UsageError("--student, --type, --date and --skip-bad are for 'import evidence'")
+    with open_store(args) as store:
         if args.kind == "roster":
             return _import_roster(args, store)
         return _import_evidence(args, store)
@@ -152,12 +111,12 @@ def _ensure_gui_app() -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    date_from = _date(args.date_from, "--from")
-    date_to = _date(args.date_to, "--to")
+    date_from = parse_date(args.date_from, "--from")
+    date_to = parse_date(args.date_to, "--to")
     app = _ensure_gui_app()
     from desktop.report import render_report
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         pages = render_report(
             store,
             args.student,
@@ -175,32 +134,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from sync.io.export import export_csv
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         result = export_csv(store, args.out)
     print(result.summary())
-    return 0
-
-
-def cmd_server_backup(args: argparse.Namespace) -> int:
-    from sync.server.backup import backup_server
-
-    print(backup_server(_db_url(args), args.out).summary())
-    return 0
-
-
-def cmd_server_restore(args: argparse.Namespace) -> int:
-    from sync.server.backup import restore_server
-
-    if args.jobs < 1:
-        raise BadUsage("--jobs must be 1 or more")
-    print(restore_server(_db_url(args), args.infile, jobs=args.jobs).summary())
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from sync.store.localbackup import backup_local
 
-    with _open_store(args) as store:
+    with open_store(args) as store:
         info = backup_local(store, args.out)
     print(f"backup written to {args.out}: {info.summary()}")
     return 0
@@ -209,7 +152,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from sync.store.localbackup import restore_local
 
-    with _open_store(args, create=True) as store:  # a new laptop may start from a backup
+    with open_store(args, create=True) as store:  # a new laptop may start from a backup
         result = restore_local(store, args.infile, force=args.force)
     print(result.summary())
     return 0

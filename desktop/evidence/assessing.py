@@ -10,7 +10,6 @@ GUI thread only; the functions passed to the task runner run on worker threads.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -29,16 +28,7 @@ from desktop.shell.context import AppContext, ChangeSet
 from desktop.shell.tasks import Task, TaskContext
 from desktop.shell.widgets import Column, RowTableModel
 
-__all__ = ["AssessController", "CalibrationDialog", "assess_available", "count_awaiting"]
-
-
-def assess_available() -> bool:
-    """Whether the AI package ships with this build (found, not imported: importing it
-    loads the OpenAI client, 1.4 s, which waits until the teacher runs an assessment)."""
-    try:
-        return importlib.util.find_spec("desktop.assess") is not None
-    except (ImportError, ValueError):
-        return False
+__all__ = ["AssessController", "CalibrationDialog", "count_awaiting"]
 
 
 def count_awaiting(conn: Any) -> int:
@@ -69,7 +59,6 @@ class AssessController(QObject):
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.available = assess_available()
         self.task: Task[Any] | None = None
         self.awaiting = 0
         self._counting = False
@@ -80,7 +69,7 @@ class AssessController(QObject):
         return self.task is not None
 
     def start(self, *, entry_ids: list[str] | None = None, limit: int | None = None) -> None:
-        if not self.available or self.task is not None:
+        if self.task is not None:
             return
         store = self.ctx.store
 

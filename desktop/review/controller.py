@@ -26,6 +26,7 @@ from desktop.review.data import QueueFilter, ReviewItem, progress_counts
 from desktop.review.model import ReviewQueueModel, RowState, fetch_details
 from desktop.shell import ops
 from desktop.shell.context import ChangeSet
+from sync import actions
 from sync.model.records import Correction
 
 __all__ = ["UNDO_DEPTH", "ReviewController"]
@@ -177,8 +178,8 @@ class ReviewController(QObject):
         if aid is None:
             return
         row = self.model.cached_row(self.row)
-        if row is not None and level == row.level:
-            level = None  # the same level as proposed is an acceptance
+        if row is not None and actions.is_acceptance(row.level, level):
+            level = None
         state = RowState("accepted" if level is None else "corrected", level, saving=True)
         entry = _Undo(aid, self.model.overlay.get(aid), state)
         self.model.set_state(aid, state)

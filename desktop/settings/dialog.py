@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.evidence.assessing import assess_available
 from desktop.settings.privacy import PrivacyPage
 from desktop.shell.context import AppContext
 from desktop.shell.errors import describe
@@ -196,9 +195,6 @@ class SettingsDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(self.ai_status)
         layout.addStretch(1)
-        if not assess_available():
-            page.setEnabled(False)
-            self.ai_status.setText("AI assessment is not part of this version.")
         return page
 
     def do_save_ai(self) -> None:
@@ -302,17 +298,16 @@ class SettingsDialog(QDialog):
                 "login": store.state("login"),
                 "last_sync": store.state("last_sync"),
             }
-            if assess_available():
-                from desktop.assess import load_settings
+            from desktop.assess import load_settings
 
-                s = load_settings(store)
-                values.update(
-                    base_url=s.base_url,
-                    model=s.model,
-                    use_llm=s.use_llm_confidence,
-                    concurrency=s.concurrency,
-                    has_key=bool(s.api_key),
-                )
+            s = load_settings(store)
+            values.update(
+                base_url=s.base_url,
+                model=s.model,
+                use_llm=s.use_llm_confidence,
+                concurrency=s.concurrency,
+                has_key=bool(s.api_key),
+            )
             return values
 
         self.ctx.tasks.job(work, self._loaded, lambda _e: None, name="settings-load")

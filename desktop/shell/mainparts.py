@@ -156,9 +156,7 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     a["sync_now"] = _action(w, "Sync &now", lambda: w.sync.sync_now(), "Ctrl+Shift+S")
     a["sign_in"] = _action(w, "Sign &in to a server…", lambda: w.open_settings("server"))
     a["assess"] = _action(w, "&Assess new evidence with AI", w.assess_now, "Ctrl+Shift+A")
-    a["assess"].setEnabled(w.assess.available)
     a["calibration"] = _action(w, "AI &calibration…", w.show_calibration)
-    a["calibration"].setEnabled(w.assess.available)
     for key in ("sync_now", "sign_in"):
         sync.addAction(a[key])
     sync.addSeparator()

@@ -337,9 +337,6 @@ class MainWindow(QMainWindow):
         apply_appearance(appearance)
 
     def assess_now(self) -> None:
-        if not self.assess.available:
-            self.statusBar().showMessage("AI assessment is not part of this version", 5000)
-            return
         self.assess.start()
 
     def show_calibration(self) -> None:
@@ -365,7 +362,7 @@ class MainWindow(QMainWindow):
 
     def _assess_running(self, running: bool) -> None:
         self.jobs.set_running(running, "Assessing evidence")
-        self.menu_actions["assess"].setEnabled(not running and self.assess.available)
+        self.menu_actions["assess"].setEnabled(not running)
 
     def _awaiting(self, n: int) -> None:
         self.awaiting_label.setText(f"{n} entries await AI assessment" if n else "")

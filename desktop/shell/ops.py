@@ -5,26 +5,22 @@ Each function mirrors one :mod:`sync.actions` function (keyword-only arguments, 
 names); it never touches a widget from the background. Failures go to ``on_error`` when
 given, otherwise to the task runner's ``error`` signal (the one place that shows errors).
 
-Decisions on proposals return a :class:`Decided`: the stored correction and the decision
-that existed before, which is what an undo puts back (:func:`restore_decision`).
+Decisions on proposals return a :class:`sync.actions.Decision`: the stored correction and
+the decision that existed before, which is what an undo puts back (:func:`restore_decision`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from desktop.shell.context import AppContext
 from desktop.shell.tasks import Task
 from sync import actions
-from sync.model.crud import CORRECTIONS
 from sync.model.records import Badge, Correction, DataEntry, SkillTarget
-from sync.store.local import LocalStore
 
 __all__ = [
-    "Decided",
     "add_entry",
     "assign_target",
     "complete_target",
@@ -58,19 +54,6 @@ def run_action(
     return ctx.tasks.write(fn, done, on_error, name=name)
 
 
-@dataclass(frozen=True)
-class Decided:
-    assessment_id: int
-    previous: Correction | None
-    stored: Correction
-
-
-def _existing(store: LocalStore, assessment_id: int) -> Correction | None:
-    with store.read() as conn:
-        rows = CORRECTIONS.list(conn, where={"assessment_id": assessment_id})
-    return rows[0] if rows else None
-
-
 def decide(
     ctx: AppContext,
     *,
@@ -80,41 +63,30 @@ def decide(
     justification: str | None = None,
     source: str = "review",
     remember: Callable[[Correction | None], None] | None = None,
-    on_done: Callable[[Decided], Any] | None = None,
+    on_done: Callable[[actions.Decision], Any] | None = None,
     on_error: OnError = None,
 ) -> Task[Any]:
-    """Accept (``level=None``) or correct a proposal, remembering the previous decision.
+    """Accept (``level=None``) or correct a proposal: one local transaction
+    (:func:`sync.actions.decide`), which returns the decision it replaced.
 
-    Runs on the writer thread, so the previous decision it reads is exactly the one this
-    write replaces (writes apply one at a time, in order). ``remember`` is called **on the
-    writer thread** with that previous decision once the write has committed, so that an
-    undo queued right behind it (same thread, later) can read it; it must only store the
-    value.
+    ``remember`` is called **on the writer thread** with that previous decision once the
+    write has committed, so that an undo queued right behind it (same thread, later) can
+    read it; it must only store the value.
     """
     teacher = ctx.teacher_id or ""
 
-    def work() -> actions.Result[Decided]:
-        previous = _existing(ctx.store, assessment_id)
-        if level is None:
-            result = actions.accept(
-                ctx.store,
-                assessment_id=assessment_id,
-                teacher_id=teacher,
-                justification=justification,
-                notes=notes,
-            )
-        else:
-            result = actions.correct(
-                ctx.store,
-                assessment_id=assessment_id,
-                teacher_id=teacher,
-                level=level,
-                justification=justification,
-                notes=notes,
-            )
+    def work() -> actions.Result[actions.Decision]:
+        result = actions.decide(
+            ctx.store,
+            assessment_id=assessment_id,
+            teacher_id=teacher,
+            level=level,
+            justification=justification,
+            notes=notes,
+        )
         if remember is not None:
-            remember(previous)
-        return actions.Result(Decided(assessment_id, previous, result.value), result.changes)
+            remember(result.value.previous)
+        return result
 
     return run_action(ctx, work, source=source, on_done=on_done, on_error=on_error, name="decide")
 

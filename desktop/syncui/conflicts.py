@@ -9,7 +9,6 @@ writer thread, so the resolution is queued for sync like any other change. GUI t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from html import escape
 from typing import Any
@@ -127,7 +126,6 @@ class ConflictsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("conflictsPanel")
         self.ctx = ctx
-        self.available = _resolver_available()
         self.intro = QLabel(
             "When two changes to the same item meet, the newer one is kept and the other is "
             "listed here. Re-apply yours to make it the newest, or dismiss it."
@@ -175,9 +173,6 @@ class ConflictsPanel(QWidget):
         self.dismiss_button = QPushButton("Dismiss")
         self.reapply_button.clicked.connect(self.reapply)
         self.dismiss_button.clicked.connect(self.dismiss)
-        if not self.available:
-            for b in (self.reapply_button, self.dismiss_button):
-                b.setToolTip("Needs the sync module of this version of Flourish")
         buttons = QHBoxLayout()
         buttons.addWidget(self.reason, 1)
         buttons.addWidget(self.dismiss_button)
@@ -253,7 +248,7 @@ class ConflictsPanel(QWidget):
 
     def _update_buttons(self) -> None:
         row = self.current()
-        open_ = row is not None and row.get("resolution") is None and self.available
+        open_ = row is not None and row.get("resolution") is None
         self.reapply_button.setEnabled(open_)
         self.dismiss_button.setEnabled(open_)
 
@@ -314,11 +309,3 @@ def describe_subject(conn: Any, row: dict[str, Any]) -> str:
     skill = version.get("skill_name")
     parts = [p for p in (name, skill) if p]
     return " · ".join(parts)
-
-
-def _resolver_available() -> bool:
-    """Whether this build has :mod:`sync.actions.conflicts` (found, not imported at start-up)."""
-    try:
-        return importlib.util.find_spec("sync.actions.conflicts") is not None
-    except (ImportError, ValueError):
-        return False

@@ -35,6 +35,7 @@ from sync.store.local import Change, LocalStore
 __all__ = [
     "ACCEPTED_TEXT",
     "MAX_ENTRY_BYTES",
+    "Decision",
     "Result",
     "accept",
     "add_entry",
@@ -43,8 +44,10 @@ __all__ = [
     "clear_decision",
     "complete_target",
     "correct",
+    "decide",
     "delete_target",
     "grant_badge",
+    "is_acceptance",
     "restore_decision",
     "set_example_use",
 ]
@@ -91,29 +94,55 @@ def _clean(value: str | None) -> str | None:
 # -- decisions on AI proposals -----------------------------------------------------------
 
 
-def _decide(
+@dataclass(frozen=True)
+class Decision:
+    """A decision as written: what undo needs (``previous``) and what is stored now."""
+
+    assessment_id: int
+    previous: Correction | None
+    stored: Correction
+
+    @property
+    def accepted(self) -> bool:
+        return is_acceptance(self.stored.original_level, self.stored.corrected_level)
+
+
+def is_acceptance(proposed_level: str, chosen_level: str | None) -> bool:
+    """The one rule: choosing the level the AI proposed (or no level) is an acceptance."""
+    return chosen_level is None or chosen_level == proposed_level
+
+
+def decide(
     store: LocalStore,
     *,
     assessment_id: int,
     teacher_id: str,
-    level: str,
-    justification: str | None,
-    notes: str | None,
-) -> Result[Correction]:
+    level: str | int | None = None,
+    justification: str | None = None,
+    notes: str | None = None,
+) -> Result[Decision]:
+    """Accept (``level=None`` or the proposed level) or correct a proposal.
+
+    One write transaction reads the proposal and the decision it replaces and writes the
+    new one, so ``previous`` is exactly what an undo must put back
+    (:func:`restore_decision`).
+    """
     where = f"assessment {assessment_id}"
+    chosen = None if level is None else _level(level, where)
     with store.write() as txn:
         assessment = ASSESSMENTS.get(txn.conn, assessment_id)
         if assessment is None:
             raise NotFoundError(f"{where}: no such assessment")
+        final_level = assessment.level if chosen is None else chosen
         corrected_justification = _clean(justification)
-        if level == assessment.level and corrected_justification in (
+        if is_acceptance(assessment.level, final_level) and corrected_justification in (
             None,
             assessment.justification,
         ):
             corrected_justification = ACCEPTED_TEXT
         values: dict[str, Any] = {
             "original_level": assessment.level,
-            "corrected_level": level,
+            "corrected_level": final_level,
             "original_justification": assessment.justification,
             "corrected_justification": corrected_justification,
             "teacher_notes": _clean(notes),
@@ -121,11 +150,12 @@ def _decide(
             "corrected_at": _now(),
         }
         existing = CORRECTIONS.list(txn.conn, where={"assessment_id": assessment_id})
-        if existing:
-            stored = txn.update(Correction, existing[0].id, **values)
+        previous = existing[0] if existing else None
+        if previous is not None:
+            stored = txn.update(Correction, previous.id, **values)
         else:
             stored = txn.insert(Correction(assessment_id=assessment_id, **values))
-        return Result(stored, txn.changes)
+        return Result(Decision(assessment_id, previous, stored), txn.changes)
 
 
 def accept(
@@ -137,18 +167,14 @@ def accept(
     notes: str | None = None,
 ) -> Result[Correction]:
     """Record the teacher's agreement with the AI's proposed level."""
-    with store.read() as conn:
-        assessment = ASSESSMENTS.get(conn, assessment_id)
-    if assessment is None:
-        raise NotFoundError(f"assessment {assessment_id}: no such assessment")
-    return _decide(
+    result = decide(
         store,
         assessment_id=assessment_id,
         teacher_id=teacher_id,
-        level=assessment.level,
         justification=justification,
         notes=notes,
     )
+    return Result(result.value.stored, result.changes)
 
 
 def correct(
@@ -161,14 +187,15 @@ def correct(
     notes: str | None = None,
 ) -> Result[Correction]:
     """Record the teacher's level (1-4 or a name) for a proposal; same level = accept."""
-    return _decide(
+    result = decide(
         store,
         assessment_id=assessment_id,
         teacher_id=teacher_id,
-        level=_level(level, f"assessment {assessment_id}"),
+        level=level,
         justification=justification,
         notes=notes,
     )
+    return Result(result.value.stored, result.changes)
 
 
 def clear_decision(store: LocalStore, *, assessment_id: int) -> Result[None]:
