@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from desktop.settings.dialog import SettingsDialog
 from desktop.shell.mainwindow import CONFLICTS, MainWindow
 from desktop.shell.prefs import Prefs
-from desktop.syncui.worker import SyncPhase, SyncStatus, SyncWorker
+from desktop.syncui.worker import SyncState, SyncStatus
 from sync import actions
 from sync.replication.retry import Backoff
 from sync.store.local import LocalStore
@@ -60,14 +60,15 @@ class Ticker:
 def test_starts_without_a_server_and_works_locally(qtbot: QtBot, window: MainWindow) -> None:
     w = window
     ticker = Ticker()
-    qtbot.waitUntil(lambda: w.sync.status.phase is SyncPhase.LOCAL_ONLY)
+    qtbot.waitUntil(lambda: w.sync.status.state is SyncState.LOCAL_ONLY)
     assert w.sync_status.state_label.text() == "Local only (no server)"
     assert w.sync.configured is False
     qtbot.waitUntil(lambda: ticker.ticks >= 5)
     qtbot.keyClick(w.review.table, Qt.Key.Key_A)  # decisions work offline
     assert_status_matches_queue(qtbot, w)
     assert w.sync_status.pending_label.text().startswith("1 change pending (oldest")
-    assert not w.sync.change_timer.isActive()  # nothing to sync with
+    qtbot.wait(300)
+    assert w.sync.loop.attempts == 1  # nothing to sync with: the change started no round
 
 
 def test_unreachable_server_retries_on_a_timer_without_blocking(
@@ -77,15 +78,15 @@ def test_unreachable_server_retries_on_a_timer_without_blocking(
     actions.accept(demo_store, assessment_id=1, teacher_id=TEACHER)
     w = open_window(qtbot, demo_store, start_sync=False)
     try:
-        w.sync.backoff = Backoff(base_s=0.05, cap_s=0.2, jitter=0.2)
+        w.sync.loop.backoff = Backoff(base_s=0.05, cap_s=0.2, jitter=0.2)
         ticker = Ticker()
         w.sync.start()
         # retries come from the timer alone: no local write happens meanwhile
         qtbot.waitUntil(lambda: w.sync.failures >= 3, timeout=20_000)
         assert ticker.ticks >= 3
-        assert w.sync.status.phase is SyncPhase.OFFLINE
+        assert w.sync.status.state is SyncState.OFFLINE
         assert w.sync_status.state_label.text().startswith("Offline")
-        assert w.sync.retry_timer.isActive() or w.sync.running
+        assert w.sync.status.retrying or w.sync.running
         assert w.ctx.store.state("last_error")
         assert_status_matches_queue(qtbot, w)
         assert w.sync_status.pending_count == 1
@@ -99,11 +100,14 @@ def test_a_local_change_schedules_a_sync_soon(
     point_at_closed_port(demo_store, monkeypatch)
     w = open_window(qtbot, demo_store, start_sync=False)
     try:
-        w.sync.configured = True
-        w.sync.change_timer.setInterval(50)
-        qtbot.keyClick(w.review.table, Qt.Key.Key_A)
+        w.sync.loop.backoff = Backoff(base_s=30, cap_s=30, jitter=0)  # no retry meanwhile
+        w.sync.start()
         qtbot.waitUntil(lambda: w.sync.rounds >= 1, timeout=10_000)
-        assert w.sync.status.phase is SyncPhase.OFFLINE
+        assert w.sync.status.state is SyncState.OFFLINE
+        w.sync.after_change_s = 0.05
+        qtbot.keyClick(w.review.table, Qt.Key.Key_A)
+        qtbot.waitUntil(lambda: w.sync.rounds >= 2, timeout=10_000)  # long before 30 s
+        assert w.sync.status.state is SyncState.OFFLINE
     finally:
         close_window(w)
 
@@ -113,7 +117,7 @@ def test_status_texts() -> None:
 
     now = dt.datetime(2026, 10, 1, 12, 0, 0)
     s = SyncStatus(
-        phase=SyncPhase.IDLE,
+        state=SyncState.IDLE,
         pending=3,
         oldest_pending_age_s=125,
         conflicts=2,
@@ -122,9 +126,9 @@ def test_status_texts() -> None:
     )
     assert s.state_text(now) == "Synced 7 min ago"
     assert s.pending_text(now) == "3 changes pending (oldest 2 min)"
-    syncing = SyncStatus(phase=SyncPhase.SYNCING, progress=("push", 2, 5))
+    syncing = SyncStatus(state=SyncState.SYNCING, progress=("push", 2, 5))
     assert syncing.state_text(now) == "Syncing: push 2 of 5…"
-    offline = SyncStatus(phase=SyncPhase.OFFLINE, next_retry_at=now + dt.timedelta(seconds=40))
+    offline = SyncStatus(state=SyncState.OFFLINE, next_retry_at=now + dt.timedelta(seconds=40))
     assert offline.state_text(now) == "Offline, retrying in 40 s"
 
 
@@ -165,7 +169,6 @@ def test_quit_offers_to_sync_and_stays_open_when_it_fails(
     point_at_closed_port(demo_store, monkeypatch)
     w = open_window(qtbot, demo_store, start_sync=False)
     try:
-        w.sync.configured = True
         qtbot.keyClick(w.review.table, Qt.Key.Key_A)
         w.close()
         box = _answer_quit_box(qtbot, w, "Sync now, then quit")
@@ -273,25 +276,6 @@ def test_sign_in_password_never_reaches_a_file(
         prefs._set("server/password", secret)
 
 
-def test_sync_worker_without_sync_modules_is_local_only(
-    qtbot: QtBot, demo_store: LocalStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import desktop.syncui.worker as sw
-    from desktop.shell.context import AppContext
-
-    monkeypatch.setattr(sw, "_engine_available", lambda: False)
-    ctx = AppContext.create(demo_store)
-    worker = SyncWorker(ctx)
-    try:
-        worker.start()
-        qtbot.waitUntil(lambda: ctx.tasks.idle)
-        assert worker.status.phase is SyncPhase.LOCAL_ONLY
-        assert worker.rounds == 0
-    finally:
-        worker.stop()
-        ctx.tasks.shutdown()
-
-
 @pytest.mark.slow
 def test_sign_in_then_review_reaches_the_real_server(
     qtbot: QtBot, pg_url: str, store: LocalStore, monkeypatch: pytest.MonkeyPatch
@@ -310,7 +294,7 @@ def test_sign_in_then_review_reaches_the_real_server(
     monkeypatch.setenv("FLOURISH_PASSWORD", PASSWORD)  # no OS keyring in the test box
     w = open_window(qtbot, store)
     try:
-        qtbot.waitUntil(lambda: w.sync.status.phase is SyncPhase.LOCAL_ONLY)
+        qtbot.waitUntil(lambda: w.sync.status.state is SyncState.LOCAL_ONLY)
         assert w.review.model.rowCount() == 0 and w.roster.model.rowCount() == 0
         dialog = w.open_settings("server")
         dialog.url.setText(server.teacher_url("T001"))
@@ -319,13 +303,13 @@ def test_sign_in_then_review_reaches_the_real_server(
         dialog.sign_in.click()
         qtbot.waitUntil(lambda: "Signed in as T001" in dialog.server_status.text(), timeout=20_000)
         dialog.reject()
-        qtbot.waitUntil(lambda: w.sync.status.phase is SyncPhase.IDLE, timeout=20_000)
+        qtbot.waitUntil(lambda: w.sync.status.state is SyncState.IDLE, timeout=20_000)
         assert w.sync_status.state_label.text() == "Synced just now"
         assert w.ctx.teacher_id == "T001"
         qtbot.waitUntil(lambda: "T001" not in w.windowTitle())  # the pulled teacher's name
         qtbot.waitUntil(lambda: w.roster.model.rowCount() == 2)  # T001's own students
         qtbot.waitUntil(lambda: w.review.model.complete and w.review.model.rowCount() > 0)
-        w.sync.change_timer.setInterval(50)
+        w.sync.after_change_s = 0.05
         rounds = w.sync.rounds
         aid = w.review.model.id_at(w.review.controller.row)
         qtbot.keyClick(w.review.table, Qt.Key.Key_A)
@@ -334,7 +318,7 @@ def test_sign_in_then_review_reaches_the_real_server(
         qtbot.waitUntil(
             lambda: w.sync.rounds > rounds and w.sync_status.pending_count == 0, timeout=20_000
         )
-        assert w.sync.status.phase is SyncPhase.IDLE
+        assert w.sync.status.state is SyncState.IDLE
         assert_status_matches_queue(qtbot, w)
         with engine.begin() as conn:
             corrected = conn.execute(

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sync import actions
 from sync.replication.engine import SyncEngine
 from sync.replication.retry import Backoff
-from sync.replication.worker import SyncLoop, SyncStatus
+from sync.replication.worker import SyncLoop, SyncState, SyncStatus, outcome_of
 from sync.server.central import create_engine_for
 from tests.support.faultproxy import FaultProxy
 from tests.support.laptops import PASSWORD, Laptop, make_server
@@ -61,13 +61,17 @@ def test_offline_laptop_catches_up_on_its_own(
         )
         loop.start()
         assert wait_for(lambda: loop.attempts >= 3)
-        offline = [s for s in statuses if s.state == "offline"]
+        offline = [s for s in statuses if s.state is SyncState.OFFLINE]
         assert offline and offline[-1].pending == 1
-        assert offline[-1].next_attempt_in_s is not None and offline[-1].next_attempt_in_s <= 0.5
-        assert offline[-1].last_error  # "server unreachable" or "connection ... lost"
+        retry_at = offline[-1].next_retry_at
+        assert retry_at is not None and offline[-1].counted_at is not None
+        assert (retry_at - offline[-1].counted_at).total_seconds() <= 0.5
+        assert offline[-1].message  # "server unreachable" or "connection ... lost"
         proxy.go_online()  # no new local write, no request(): the timer alone retries
-        assert wait_for(lambda: loop.status().state == "idle" and loop.status().pending == 0)
-        assert loop.status().last_success is not None
+        assert wait_for(
+            lambda: loop.status().state is SyncState.IDLE and loop.status().pending == 0
+        )
+        assert loop.status().last_sync is not None
         engine = create_engine_for(server.admin_url)
         with engine.connect() as conn:
             n = conn.execute(
@@ -76,7 +80,7 @@ def test_offline_laptop_catches_up_on_its_own(
         engine.dispose()
         assert n == 1
     finally:
-        loop.stop()
+        loop.stop(timeout=10)
         lap.close()
 
 
@@ -91,7 +95,7 @@ def test_a_request_syncs_right_away(pg_url: str, tmp_path: Path) -> None:
     )
     try:
         loop.start()
-        assert wait_for(lambda: loop.status().last_success is not None)
+        assert wait_for(lambda: loop.status().state is SyncState.IDLE)
         actions.add_entry(
             lap.store,
             student_id="S001",
@@ -102,7 +106,7 @@ def test_a_request_syncs_right_away(pg_url: str, tmp_path: Path) -> None:
         loop.request()
         assert wait_for(lambda: loop.attempts == 2 and loop.status().pending == 0)
     finally:
-        loop.stop()
+        loop.stop(timeout=10)
         lap.close()
 
 
@@ -113,8 +117,58 @@ def test_not_configured_waits_quietly(tmp_path: Path) -> None:
         loop = SyncLoop(store)
         loop.start()
         try:
-            assert wait_for(lambda: loop.status().state == "not_configured")
+            assert wait_for(lambda: loop.status().state is SyncState.LOCAL_ONLY and loop.rounds)
             time.sleep(0.3)
             assert loop.attempts == 1  # no busy retrying without a server
         finally:
-            loop.stop()
+            loop.stop(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("error", "state", "retry"),
+    [
+        ("TransientError", SyncState.OFFLINE, True),
+        ("AuthError", SyncState.NEEDS_ATTENTION, False),
+        ("SchemaVersionError", SyncState.NEEDS_ATTENTION, False),
+        ("ConfigurationError", SyncState.NEEDS_ATTENTION, False),
+        ("NotConfigured", SyncState.LOCAL_ONLY, False),
+        ("StoreError", SyncState.NEEDS_ATTENTION, True),
+        ("RuntimeError", SyncState.NEEDS_ATTENTION, True),
+    ],
+)
+def test_one_retry_policy_for_the_app_and_the_command_line(
+    error: str, state: SyncState, retry: bool
+) -> None:
+    """The app's worker and ``flourish sync --watch`` run the same loop, so a rejected
+    sign-in waits for the teacher in both (it used to be retried for ever by one of them)."""
+    import sync.errors
+    import sync.replication.engine
+
+    cls = getattr(sync.errors, error, None) or getattr(sync.replication.engine, error, None)
+    exc = cls("x") if cls is not None else RuntimeError("x")
+    outcome = outcome_of(exc)
+    assert (outcome.state, outcome.retry) == (state, retry)
+
+
+def test_an_auth_error_waits_for_the_teacher(tmp_path: Path) -> None:
+    from sync.errors import AuthError
+    from sync.store.local import LocalStore
+
+    def refused(_store: LocalStore) -> SyncEngine:
+        raise AuthError("password authentication failed")
+
+    with LocalStore.open(tmp_path / "flourish.sqlite3") as store:
+        loop = SyncLoop(store, engine_factory=refused, backoff=Backoff(base_s=0.01, cap_s=0.01))
+        loop.start()
+        try:
+            assert wait_for(lambda: loop.rounds == 1)
+            time.sleep(0.3)
+            assert loop.attempts == 1 and loop.status().state is SyncState.NEEDS_ATTENTION
+            assert loop.status().message.startswith("Sign-in needed")
+            loop.request(force=False)  # a local change does not knock again
+            time.sleep(0.2)
+            assert loop.attempts == 1
+            loop.reconfigured()  # a new sign-in does
+            assert wait_for(lambda: loop.attempts == 2)
+        finally:
+            loop.stop(timeout=10)

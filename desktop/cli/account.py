@@ -69,23 +69,24 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _sync_watch(args: argparse.Namespace) -> int:
-    """Keep syncing: after each change request, every two minutes, and with backoff when
-    the server cannot be reached. Stops on Ctrl+C."""
+    """Keep syncing with the app's loop and retry policy (:mod:`sync.replication.worker`):
+    every three minutes, and with backoff when the server cannot be reached. Prints a line
+    whenever the state or the counts change; stops on Ctrl+C."""
     import time
 
-    from sync.replication.worker import SyncLoop, SyncStatus
+    from sync.replication.worker import SyncLoop, SyncState, SyncStatus
+
+    last: list[str] = []
 
     def show(status: SyncStatus) -> None:
-        if status.state == "syncing":
+        if status.state is SyncState.SYNCING:
             return
-        line = f"{time.strftime('%H:%M:%S')} {status.state}: {status.pending} pending"
+        line = f"{status.state_text()}; {status.pending_text()}"
         if status.conflicts:
-            line += f", {status.conflicts} conflict(s)"
-        if status.last_error and status.state != "idle":
-            line += f" ({status.last_error})"
-        if status.next_attempt_in_s is not None:
-            line += f"; next try in {status.next_attempt_in_s:.0f} s"
-        print(line, flush=True)
+            line += f"; {status.conflicts} conflict(s)"
+        if line != (last[-1] if last else None):
+            last.append(line)
+            print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
 
     with open_store(args) as store:
         loop = SyncLoop(store, on_status=show)

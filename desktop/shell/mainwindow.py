@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
         timer.setInterval(20)
 
         def check() -> None:
-            if self.ctx.tasks.idle:
+            if self.ctx.tasks.idle and self.sync.idle:
                 timer.stop()
                 self._quiesce_timer = None
                 then()
@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
         if pending == 0:
             self.really_close()
             return
-        can_sync = self.sync.available and self.sync.configured is not False
+        can_sync = self.sync.configured is not False
         box = QMessageBox(self)
         box.setObjectName("quitBox")
         box.setIcon(QMessageBox.Icon.Warning)
@@ -475,7 +475,8 @@ class MainWindow(QMainWindow):
         self.close()
 
     def shutdown(self) -> None:
-        """Stop sync and background work; queued writes finish first."""
-        self.sync.stop()
+        """Stop sync and background work; queued writes finish first, and a sync round
+        that is running finishes its current batch."""
+        self.sync.loop.stop(timeout=30.0)
         self.assess.cancel()
         self.ctx.tasks.shutdown(wait=True)

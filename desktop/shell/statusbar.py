@@ -9,16 +9,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from desktop.syncui.worker import SyncPhase, SyncStatus
+from desktop.syncui.worker import SyncState, SyncStatus
 
 __all__ = ["SyncStatusWidget"]
 
 _DOT = {
-    SyncPhase.LOCAL_ONLY: "#7f8c8d",
-    SyncPhase.IDLE: "#2e7d32",
-    SyncPhase.SYNCING: "#1565c0",
-    SyncPhase.OFFLINE: "#ef6c00",
-    SyncPhase.NEEDS_ATTENTION: "#c62828",
+    SyncState.LOCAL_ONLY: "#7f8c8d",
+    SyncState.IDLE: "#2e7d32",
+    SyncState.SYNCING: "#1565c0",
+    SyncState.OFFLINE: "#ef6c00",
+    SyncState.NEEDS_ATTENTION: "#c62828",
 }
 
 
@@ -71,10 +71,10 @@ class SyncStatusWidget(QWidget):
 
     def refresh_text(self) -> None:
         s = self.status
-        self.dot.setStyleSheet(f"color: {_DOT[s.phase]}")
+        self.dot.setStyleSheet(f"color: {_DOT[s.state]}")
         self.state_label.setText(s.state_text())
         self.state_label.setToolTip(s.message or "")
-        if s.phase is SyncPhase.SYNCING:
+        if s.state is SyncState.SYNCING:
             self.progress.show()
             total = s.progress[2] if s.progress else None
             done = s.progress[1] if s.progress else 0
