@@ -200,7 +200,8 @@ def build(kind: Kind) -> Schema:
         md,
         Column("id", String(10), primary_key=True),
         Column("name", String(100), nullable=False),
-        Column("email", String(255)),
+        # Teachers' logins may not read it (column grants), so it never travels.
+        Column("email", String(255), info={"sync": "hidden"}),
         Column("created_at", DateTime, server_default=d.now()),
         *_sync_columns(d),
         UniqueConstraint("email", name="teachers_email_key"),
@@ -297,9 +298,16 @@ def build(kind: Kind) -> Schema:
         Column("source_quote", Text, nullable=False),
         Column("data_point_count", Integer, server_default=text("1")),
         Column("rubric_version", String(10), server_default=text("'1.0'")),
-        Column("corrected", Boolean, server_default=text("FALSE" if d.central else "0")),
+        # Derived from teacher_corrections by the trigger on both sides: never sent.
+        Column(
+            "corrected",
+            Boolean,
+            server_default=text("FALSE" if d.central else "0"),
+            info={"sync": "derived"},
+        ),
         Column("created_at", DateTime, server_default=d.now()),
-        Column("updated_at", DateTime, server_default=d.now()),
+        # Touched by the same triggers: travels with the row, but alone is no change.
+        Column("updated_at", DateTime, server_default=d.now(), info={"sync": "touched"}),
         Column("provenance", d.json(), server_default=text("'{}'")),
         *_sync_columns(d),
         CheckConstraint(

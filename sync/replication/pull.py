@@ -51,6 +51,7 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy import Connection
 
+from sync.model.rules import NATURAL_KEYS, PARENTS, SYNCED_TABLES
 from sync.replication.wire import INT_ID_TABLES, exchanged_columns, select_list
 from sync.store.capture import capture_ddl, trigger_names
 from sync.store.local import LocalStore, sqlite_of
@@ -58,32 +59,8 @@ from sync.store.storefile import integrity_error
 
 __all__ = ["PULL_TABLES", "PullReport", "pull"]
 
-PULL_TABLES = (
-    "teachers",
-    "students",
-    "data_entries",
-    "assessments",
-    "teacher_corrections",
-    "skill_targets",
-    "badges",
-    "sync_conflicts",
-)
+PULL_TABLES = SYNCED_TABLES  # parents first
 _STEPS = ("tombstones", *PULL_TABLES, "visibility")
-# Unique rules besides the primary key: (columns, extra condition) as in sync.replication.push.
-_NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
-    "teacher_corrections": (("assessment_id",), ""),
-    "skill_targets": (("student_id", "skill_name"), " AND completed = 0"),
-    "badges": (("student_id", "skill_name", "level_achieved"), ""),
-}
-# Foreign keys of pulled rows: table -> [(column, parent table)].
-_PARENTS: dict[str, list[tuple[str, str]]] = {
-    "students": [("teacher_id", "teachers")],
-    "data_entries": [("student_id", "students"), ("teacher_id", "teachers")],
-    "assessments": [("data_entry_id", "data_entries"), ("student_id", "students")],
-    "teacher_corrections": [("assessment_id", "assessments"), ("corrected_by", "teachers")],
-    "skill_targets": [("student_id", "students"), ("assigned_by", "teachers")],
-    "badges": [("student_id", "students"), ("granted_by", "teachers")],
-}
 
 Progress = Callable[[str, int, int | None], None]
 # Pages at least this large are applied without the (inert) capture triggers: see _quiet.
@@ -259,14 +236,15 @@ class _Applier:
     def _one(self, table: str, cols: tuple[str, ...], statement: str, row: tuple[Any, ...]) -> None:
         """The careful path: clear natural-key rivals and fetch missing parents first."""
         record = dict(zip(cols, row, strict=True))
-        spec = _NATURAL_KEYS.get(table)
-        if spec and not (table == "skill_targets" and record.get("completed")):
-            columns, extra = spec
+        spec = NATURAL_KEYS.get(table)
+        if spec is not None and spec.key(record) is not None:
+            condition = spec.condition(central=False)
             rivals = self.db.execute(
                 f"SELECT id FROM {table} WHERE "
-                + " AND ".join(f"{c} = ?" for c in columns)
-                + f" AND id <> ?{extra}",
-                (*(record[c] for c in columns), record["id"]),
+                + " AND ".join(f"{c} = ?" for c in spec.columns)
+                + " AND id <> ?"
+                + (f" AND {condition}" if condition else ""),
+                (*(record[c] for c in spec.columns), record["id"]),
             ).fetchall()
             pending = self.pending(table)
             for (rival,) in rivals:
@@ -274,7 +252,7 @@ class _Applier:
                     self.report.skipped_local_newer += 1
                     return  # our newer local row goes to the server first
                 self.db.execute(f"DELETE FROM {table} WHERE id = ?", (rival,))
-        for column, parent in _PARENTS.get(table, []):
+        for column, parent in PARENTS.get(table, []):
             value = record.get(column)
             if (
                 value is not None

@@ -37,6 +37,7 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
+from sync.model.rules import NATURAL_KEYS, owner_path, untracked_columns
 from sync.replication import hlc as hlclock
 from sync.replication.wire import (
     INT_ID_TABLES,
@@ -50,7 +51,6 @@ from sync.replication.wire import (
     settable_columns,
     update_only,
 )
-from sync.store.capture import DERIVED_COLUMNS
 
 __all__ = ["MAX_SKEW_MS", "BatchResult", "OpResult", "apply_batch"]
 
@@ -65,12 +65,6 @@ _AI_FIELDS = (
     "justification",
     "source_quote",
 )
-# table -> (natural key columns, condition on rows that hold the key)
-_NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "teacher_corrections": (("assessment_id",), None),
-    "skill_targets": (("student_id", "skill_name"), "completed = FALSE"),
-    "badges": (("student_id", "skill_name", "level_achieved"), None),
-}
 
 
 @dataclass
@@ -178,21 +172,16 @@ def _tombstones(cur: Any, table: str, pks: list[str]) -> dict[str, tuple[int, in
 
 
 def _natural_key(table: str, row: dict[str, Any]) -> tuple[Any, ...] | None:
-    spec = _NATURAL_KEYS.get(table)
-    if spec is None:
-        return None
-    columns, condition = spec
-    if condition and row.get("completed"):
-        return None  # only active targets hold the key
-    key = tuple(row.get(c) for c in columns)
-    return None if any(v is None for v in key) else key
+    spec = NATURAL_KEYS.get(table)
+    return None if spec is None else spec.key(row)
 
 
 def _rivals(cur: Any, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = {k for r in rows if (k := _natural_key(table, r)) is not None}
     if not keys:
         return []
-    columns, condition = _NATURAL_KEYS[table]
+    spec = NATURAL_KEYS[table]
+    columns, condition = spec.columns, spec.condition(central=True)
     if len(columns) == 1:  # = ANY(array) plans better than a long IN list of rows
         where: sql.Composable = sql.SQL("{} = ANY(%s)").format(sql.Identifier(columns[0]))
         params: tuple[Any, ...] = ([k[0] for k in keys],)
@@ -207,14 +196,21 @@ def _rivals(cur: Any, table: str, rows: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def _student_of(cur: Any, table: str, row: dict[str, Any]) -> str | None:
-    if table == "students":
-        return str(row["id"])
-    if table == "teacher_corrections" and row.get("assessment_id") is not None:
-        cur.execute("SELECT student_id FROM assessments WHERE id = %s", (row["assessment_id"],))
-        found = cur.fetchone()
-        return None if found is None else found[0]
-    value = row.get("student_id")
-    return None if value is None else str(value)
+    """The student a row is about (:func:`sync.model.rules.owner_path`)."""
+    path = owner_path(table)
+    if path is None:
+        return None
+    if path.column is not None:
+        value = row.get(path.column)
+        return None if value is None else str(value)
+    if row.get(path.via or "") is None:
+        return None
+    cur.execute(
+        sql.SQL("SELECT student_id FROM {} WHERE id = %s").format(sql.Identifier(path.parent)),
+        (row[path.via or ""],),
+    )
+    found = cur.fetchone()
+    return None if found is None else found[0]
 
 
 # -- the batch ------------------------------------------------------------------------
@@ -388,7 +384,7 @@ class _Batch:
             )
             if rival is not None:
                 rival_key = (rival["sync_hlc"], rival["sync_origin"])
-                what = _natural_key_words(table)
+                what = NATURAL_KEYS[table].words
                 if op.key <= rival_key:
                     self.lose(
                         op,
@@ -575,7 +571,7 @@ class _Batch:
 
 def _same_content(table: str, server: dict[str, Any], laptop: dict[str, Any]) -> bool:
     """Do two versions of a row say the same, leaving out what the server derives itself?"""
-    derived = DERIVED_COLUMNS.get(table, frozenset())
+    derived = untracked_columns(table)
     return not any(
         _differs(server.get(c), laptop.get(c))
         for c in settable_columns(table)
@@ -592,14 +588,6 @@ def _differs(server: Any, laptop: Any) -> bool:
         except (TypeError, ValueError):
             return True
     return str(server) != str(laptop)
-
-
-def _natural_key_words(table: str) -> str:
-    return {
-        "teacher_corrections": "teacher decisions on one assessment",
-        "skill_targets": "active targets for one student and skill",
-        "badges": "badges for one student, skill and level",
-    }[table]
 
 
 def _runs(ops: list[Op]) -> Iterator[tuple[str, str, list[Op]]]:

@@ -19,6 +19,7 @@ from typing import Any
 from psycopg2.extras import Json
 from sqlalchemy import JSON, Boolean, Date, DateTime, Numeric
 
+from sync.model.rules import derived_columns, hidden_columns
 from sync.model.tables import CENTRAL, LOCAL, SYNCED_TABLES
 
 __all__ = [
@@ -41,10 +42,6 @@ INT_ID_TABLES = frozenset(
     {"assessments", "teacher_corrections", "skill_targets", "badges", "sync_conflicts"}
 )
 _SERVER_ONLY = {"sync_txid", "modified_at"}
-# Columns a teacher's login may not read (column privileges) and so never travel.
-_HIDDEN = {"teachers": {"email"}}
-# Columns the server derives itself and never takes from a laptop.
-_DERIVED = {"assessments": {"corrected"}}
 # Tables where a laptop may only change these columns of existing rows.
 _UPDATE_ONLY = {
     "teachers": {"name"},
@@ -76,7 +73,7 @@ class Op:
 def exchanged_columns(table: str) -> tuple[str, ...]:
     """Columns that travel for ``table`` (both directions), in table order."""
     local = set(LOCAL.table(table).columns.keys())
-    hidden = _HIDDEN.get(table, set())
+    hidden = hidden_columns(table)
     return tuple(
         c
         for c in CENTRAL.table(table).columns.keys()
@@ -126,7 +123,7 @@ def settable_columns(table: str) -> tuple[str, ...]:
     """Columns a push writes (besides ``id``): the row, its HLC stamp and origin."""
     if table in _UPDATE_ONLY:
         return (*sorted(_UPDATE_ONLY[table]), "sync_hlc", "sync_origin")
-    derived = _DERIVED.get(table, set())
+    derived = derived_columns(table)
     return tuple(
         c for c in exchanged_columns(table) if c not in ("id", "sync_version") and c not in derived
     )

@@ -27,21 +27,16 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Table
 
+from sync.model.rules import owner_path, untracked_columns
 from sync.model.tables import LOCAL, SYNCED_TABLES
 
 __all__ = [
-    "DERIVED_COLUMNS",
     "capture_ddl",
     "drop_capture_ddl",
     "requeue_sql",
     "trigger_names",
 ]
 
-# Columns the local store derives itself (the server derives the same): writing them alone
-# is not a change to capture.
-DERIVED_COLUMNS: dict[str, frozenset[str]] = {
-    "assessments": frozenset({"corrected", "updated_at"}),
-}
 _SYNC = frozenset({"sync_hlc", "sync_origin", "sync_version"})
 _GUARD = "(SELECT applying FROM sync_apply_guard WHERE id = 1) = 0"
 _NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
@@ -49,13 +44,13 @@ _KINDS = ("stamp_insert", "stamp_update", "insert", "update", "delete")
 
 
 def _student_expr(table: str, row: str) -> str:
-    if table == "students":
-        return f"{row}.id"
-    if table == "teachers":
+    """SQL for the student a row is about (:func:`sync.model.rules.owner_path`)."""
+    path = owner_path(table)
+    if path is None:
         return "NULL"
-    if table == "teacher_corrections":
-        return f"(SELECT student_id FROM assessments WHERE id = {row}.assessment_id)"
-    return f"{row}.student_id"
+    if path.column is not None:
+        return f"{row}.{path.column}"
+    return f"(SELECT student_id FROM {path.parent} WHERE id = {row}.{path.via})"
 
 
 def _payload(table: Table, row: str = "NEW") -> str:
@@ -110,7 +105,7 @@ def _queue(table_name: str, row: str, op: str, payload: str, stamp: str) -> str:
 def capture_ddl(table_name: str) -> list[str]:
     """CREATE TRIGGER statements for one synced table."""
     t = LOCAL.table(table_name)
-    derived = DERIVED_COLUMNS.get(table_name, frozenset())
+    derived = untracked_columns(table_name)
     data_cols = [c.name for c in t.columns if c.name not in _SYNC and c.name not in derived]
     changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in data_cols)
     refuse = (
