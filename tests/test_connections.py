@@ -57,3 +57,35 @@ def test_urls_are_checked() -> None:
     assert normalise_url("postgres://u@h/db").drivername == "postgresql+psycopg2"
     with pytest.raises(ValidationError, match="must be PostgreSQL"):
         normalise_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize("password", ["plain-ascii-pass", "Pa\u00adss-w\u00f6rd-\u2163"])
+def test_a_teacher_signs_in_with_the_password_add_teacher_set(
+    pg_url: str, pg: PgCluster, password: str
+) -> None:
+    """The verifier is libpq's (SASLprep included): a password with a soft hyphen and a
+    Roman numeral, which SASLprep maps before hashing, still opens a session."""
+    import psycopg2
+
+    from sync.server.admin import add_teacher
+
+    login = add_teacher(pg_url, teacher_id="T001", login="t_saslprep", password=password)
+    try:
+        conn = psycopg2.connect(
+            host="127.0.0.1",
+            port=pg.port,
+            dbname=pg_url.rsplit("/", 1)[1],
+            user=login.login,
+            password=password,
+        )
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=pg.port,
+                dbname=pg_url.rsplit("/", 1)[1],
+                user=login.login,
+                password=password + "x",
+            )
+    finally:
+        pg.admin_execute("DROP OWNED BY t_saslprep; DROP ROLE IF EXISTS t_saslprep")

@@ -11,18 +11,16 @@ laptops never run them.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg2
+import psycopg2.extensions
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -46,7 +44,6 @@ __all__ = [
     "load_seed",
     "migrate",
     "migration_sql",
-    "scram_verifier",
     "sync_sequences",
 ]
 
@@ -193,20 +190,6 @@ def audit(conn: Connection, action: str, **detail: object) -> None:
 _LOGIN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def scram_verifier(password: str, *, iterations: int = 4096) -> str:
-    """A SCRAM-SHA-256 verifier, so the plain password never reaches the server or its log."""
-    salt = os.urandom(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    b64 = base64.b64encode
-    return (
-        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}$"
-        f"{b64(stored_key).decode()}:{b64(server_key).decode()}"
-    )
-
-
 @dataclass(frozen=True)
 class TeacherLogin:
     teacher_id: str
@@ -250,9 +233,14 @@ def add_teacher(
         raw: Any = conn.connection.dbapi_connection
         with raw.cursor() as cur:
             verb = "CREATE" if created_role else "ALTER"
+            # libpq's PQencryptPasswordConn: a SCRAM-SHA-256 verifier made here (SASLprep
+            # included), so the plain password never reaches the server or its log.
+            verifier = psycopg2.extensions.encrypt_password(
+                password, login, raw, "scram-sha-256"
+            )
             cur.execute(
                 psql.SQL(verb + " ROLE {} WITH LOGIN PASSWORD %s").format(psql.Identifier(login)),
-                (scram_verifier(password),),
+                (verifier,),
             )
             cur.execute(psql.SQL("GRANT flourish_teacher TO {}").format(psql.Identifier(login)))
         conn.execute(
