@@ -185,11 +185,11 @@ def _wait(app: object, condition: Callable[[], bool], timeout: float = 15.0) -> 
 def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
-    import desktop.shell.qtfix  # noqa: F401
-    from desktop.shell.context import AppContext
+    import desktop.core.qtfix  # noqa: F401
+    from desktop.core.context import AppContext
+    from desktop.core.prefs import Prefs
+    from desktop.core.theme import Appearance, apply_appearance
     from desktop.shell.mainwindow import CLASS, CONFLICTS, REVIEW, MainWindow
-    from desktop.shell.prefs import Prefs
-    from desktop.shell.theme import Appearance, apply_appearance
     from sync.store.local import LocalStore
 
     app = QApplication.instance() or QApplication(sys.argv)

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from sync.errors import ValidationError
-from sync.server.admin import add_teacher
+from sync.server.admin import add_teacher, load_demo_central
 from sync.server.backup import archive_tables, backup_server, restore_server
 from sync.server.central import create_engine_for
-from sync.server.demo import load_demo_central
 from tests.support.pgcluster import PgCluster
 from tests.test_cli import flourish
 

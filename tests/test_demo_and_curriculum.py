@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sync.model.curriculum import CurriculumError, load_curriculum
+from sync.model.demo import demo_dataset
 from sync.model.queries import count_pending_reviews, student_summaries
 from sync.model.vocab import CATEGORIES, ENTRY_TYPES, LEVELS
-from sync.server.demo import demo_dataset
 from sync.store.local import LocalStore
 
 

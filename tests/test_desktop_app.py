@@ -8,12 +8,12 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from desktop.core.context import AppContext
+from desktop.core.prefs import Prefs
+from desktop.core.theme import Appearance, apply_appearance, is_dark, level_colors
 from desktop.shell.app import resolve_data_dir
-from desktop.shell.context import AppContext
 from desktop.shell.firstrun import FirstRunDialog
 from desktop.shell.mainwindow import MainWindow
-from desktop.shell.prefs import Prefs
-from desktop.shell.theme import Appearance, apply_appearance, is_dark, level_colors
 from sync.model.vocab import LEVELS
 from sync.store.local import LocalStore
 from tests.test_desktop_support import close_window, isolate_settings, open_window

@@ -2,7 +2,7 @@
 encryption at rest, the passphrase at start-up and signing out — on real SQLite files.
 
 Work on the store file itself ends with the window asking the app to reopen the store
-(:class:`~desktop.shell.context.Reopen`); :func:`reopen` does here what ``run_app`` does: close
+(:class:`~desktop.core.context.Reopen`); :func:`reopen` does here what ``run_app`` does: close
 the window and the store, :func:`desktop.shell.app.prepare_store`,
 :func:`desktop.shell.app.open_context` and a fresh window.
 """
@@ -19,14 +19,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop.classes.rosterimport import ImportRosterDialog
+from desktop.core.context import AppContext, Reopen
+from desktop.core.prefs import Prefs
 from desktop.dataio.dialogs import RestoreDialog
 from desktop.settings.fileops import encrypt_store, sign_out_store
 from desktop.settings.passphrase import KeyNeeded, PassphraseDialog
 from desktop.settings.privacy import PrivacyPage
 from desktop.shell.app import open_context, open_context_asking, prepare_store
-from desktop.shell.context import AppContext, Reopen
 from desktop.shell.mainwindow import MainWindow
-from desktop.shell.prefs import Prefs
 from sync import actions
 from sync.errors import ValidationError
 from sync.io.export import EXPORT_TABLES

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from desktop.classes.classview import LevelRole
+from desktop.core.widgets import set_combo_value
 from desktop.evidence.panel import ImportEvidenceDialog, NewEvidenceDialog
 from desktop.shell.mainwindow import STUDENT, MainWindow
-from desktop.shell.widgets import set_combo_value
 from desktop.student.targets import AssignTargetDialog
 from sync import actions
 from sync.store.local import LocalStore

@@ -14,9 +14,9 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from desktop.shell.context import AppContext
+from desktop.core.context import AppContext
+from desktop.core.prefs import SETTINGS_ENV, Prefs
 from desktop.shell.mainwindow import MainWindow
-from desktop.shell.prefs import SETTINGS_ENV, Prefs
 from sync.store.local import LocalStore
 
 TEACHER = "T001"

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from desktop.core.prefs import Prefs
 from desktop.settings.dialog import SettingsDialog
 from desktop.shell.mainwindow import CONFLICTS, MainWindow
-from desktop.shell.prefs import Prefs
 from desktop.syncui.worker import SyncState, SyncStatus
 from sync import actions
 from sync.replication.retry import Backoff
@@ -246,7 +246,7 @@ def test_sign_in_password_never_reaches_a_file(
     qtbot: QtBot, store: LocalStore, _settings: Path, tmp_path: Path
 ) -> None:
     """A failed sign-in (nothing listens) must not leave the password anywhere on disk."""
-    from desktop.shell.context import AppContext
+    from desktop.core.context import AppContext
 
     secret = "s3cret-Pass-phrase-42"
     ctx = AppContext.create(store)
@@ -283,8 +283,8 @@ def test_sign_in_then_review_reaches_the_real_server(
     """First run against PostgreSQL: sign in from Settings, pull, decide, push."""
     from sqlalchemy import text
 
+    from sync.server.admin import load_demo_central
     from sync.server.central import create_engine_for
-    from sync.server.demo import load_demo_central
     from tests.support.laptops import PASSWORD, make_server
 
     engine = create_engine_for(pg_url)

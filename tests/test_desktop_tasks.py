@@ -13,8 +13,8 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
-from desktop.shell import gcguard, qtfix
-from desktop.shell.tasks import Cancelled, TaskContext, TaskRunner
+from desktop.core import gcguard, qtfix
+from desktop.core.tasks import Cancelled, TaskContext, TaskRunner
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sync.model.tables import CENTRAL
 from sync.server.admin import head_revision, init_server, migrate
 from sync.server.central import create_engine_for
-from sync.server.sqlobjects import CENTRAL_OBJECTS, load
+from sync.sqlobjects import CENTRAL_OBJECTS, load
 from tests.support.pgcluster import PgCluster
 
 

@@ -114,7 +114,7 @@ def test_the_shipped_data_holds_what_the_program_reads_at_run_time() -> None:
 
 def test_hidden_imports_name_real_modules() -> None:
     hidden = _spec_list("hiddenimports")
-    assert "psycopg2" in hidden and "alembic.op" in hidden and "sync.server.sqlobjects" in hidden
+    assert "psycopg2" in hidden and "alembic.op" in hidden and "sync.sqlobjects" in hidden
     missing = [m for m in hidden if importlib.util.find_spec(m) is None]
     assert missing == []
 

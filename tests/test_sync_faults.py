@@ -17,9 +17,9 @@ import pytest
 from sync import actions
 from sync.errors import SchemaVersionError, TransientError
 from sync.model.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
-from sync.replication import hlc as hlclock
 from sync.replication.engine import SyncEngine
 from sync.replication.pull import Cancelled
+from sync.store import hlc as hlclock
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
 from tests.support.laptops import PASSWORD, Laptop, Server, load_demo, make_server

@@ -32,8 +32,8 @@ from sync import actions
 from sync.errors import TransientError
 from sync.model.crud import DATA_ENTRIES
 from sync.model.records import DataEntry, Student
-from sync.replication import hlc as hlclock
 from sync.server.central import create_engine_for
+from sync.store import hlc as hlclock
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.laptops import PASSWORD, Laptop, make_server
 from tests.support.pgcluster import PgCluster

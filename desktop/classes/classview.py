@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell.context import AppContext, ChangeSet
-from desktop.shell.theme import level_colors
+from desktop.core.context import AppContext, ChangeSet
+from desktop.core.theme import level_colors
 from sync.model.curriculum import Curriculum
 from sync.model.vocab import LEVEL_RANK, LEVELS
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell.context import AppContext, ChangeSet
+from desktop.core.context import AppContext, ChangeSet
 from sync.model.queries import StudentSummary, student_summaries
 
 __all__ = ["RosterModel", "RosterPanel"]

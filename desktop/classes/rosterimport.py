@@ -34,11 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.evidence.panel import _error_label
-from desktop.shell.context import AppContext
-from desktop.shell.errors import describe
-from desktop.shell.tasks import Task, TaskContext
-from desktop.shell.widgets import Column, RowTableModel
+from desktop.core.context import AppContext
+from desktop.core.errors import describe
+from desktop.core.tasks import Task, TaskContext
+from desktop.core.widgets import Column, RowTableModel, error_label
 from sync.io.roster import RosterChange, RosterProblem, RosterProblems
 
 __all__ = ["ImportRosterDialog", "describe_change"]
@@ -127,7 +126,7 @@ class ImportRosterDialog(QDialog):
         self.notes.setObjectName("rosterNotes")
         self.notes.setWordWrap(True)
         self.notes.hide()
-        self.error = _error_label()
+        self.error = error_label()
         pick = QHBoxLayout()
         pick.addWidget(choose)
         pick.addWidget(folder)

@@ -105,7 +105,7 @@ def _ensure_gui_app() -> Any:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtGui import QGuiApplication
 
-    import desktop.shell.qtfix  # noqa: F401  (PySide6 refcount workaround, before Qt use)
+    import desktop.core.qtfix  # noqa: F401  (PySide6 refcount workaround, before Qt use)
 
     return QGuiApplication.instance() or QGuiApplication(["flourish"])
 

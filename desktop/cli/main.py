@@ -20,7 +20,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _version() -> str:
-    from desktop.shell.version import version
+    from desktop.core.version import version
 
     return version()
 

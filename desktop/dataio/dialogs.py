@@ -7,7 +7,7 @@ status bar shows the job and a notice says what was written.
 Restoring (:class:`RestoreDialog`): the chosen file is inspected first
 (:func:`~sync.store.localbackup.inspect_store_file`) and shown — teacher, date, counts — before
 anything changes. *Restore* stops sync and AI assessment and waits until no background work
-holds the store (:meth:`MainWindow.quiesce`), then :func:`~sync.store.localbackup.restore_local`
+holds the store (:meth:`Host.quiesce`), then :func:`~sync.store.localbackup.restore_local`
 runs on the writer thread (a safety copy of the current data is taken first) and the
 window reopens the store, so every view starts afresh. A refusal
 (:class:`~sync.store.localbackup.RestoreRefused`) is shown with its reason and sync resumes;
@@ -20,8 +20,9 @@ GUI thread only; no file or database access happens here directly.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,20 +32,57 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QVBoxLayout,
+    QWidget,
 )
 
-from desktop.evidence.panel import _error_label
-from desktop.shell.context import Reopen
-from desktop.shell.errors import describe
-from desktop.shell.tasks import TaskContext
+from desktop.core.context import Reopen
+from desktop.core.errors import describe
+from desktop.core.tasks import TaskContext
+from desktop.core.widgets import error_label
 
 if TYPE_CHECKING:
-    from desktop.shell.mainwindow import MainWindow
+    from desktop.core.context import AppContext
+    from desktop.core.errors import ErrorPresenter
+
+
+class JobSlot(Protocol):
+    def set_running(self, running: bool, what: str) -> None: ...
+
+
+class Host(Protocol):
+    """What these dialogs need from the window that opens them (the main window): its
+    context, the status-bar job indicator, the one error presenter, a notice, the slot for
+    an open dialog, and the store-file steps (stop background work, reopen, resume)."""
+
+    dialog: Any
+
+    @property
+    def ctx(self) -> AppContext: ...
+
+    @property
+    def jobs(self) -> JobSlot: ...
+
+    @property
+    def errors(self) -> ErrorPresenter: ...
+
+    def show_notice(self, text: str, title: str = ...) -> Any: ...
+
+    def quiesce(self, then: Callable[[], None]) -> None: ...
+
+    def reopen(self, request: Reopen) -> None: ...
+
+    def resume_sync(self) -> None: ...
+
 
 __all__ = ["RestoreDialog", "back_up", "default_backup_name", "export_csv", "restore"]
 
 
-def _run(window: MainWindow, what: str, work: Any, done: Any, name: str) -> None:
+def _widget(window: Host) -> QWidget:
+    """The host is the main window, a QWidget: the parent of these dialogs."""
+    return cast(QWidget, window)
+
+
+def _run(window: Host, what: str, work: Any, done: Any, name: str) -> None:
     """``work`` on a background job with the status-bar indicator; errors to the one place."""
 
     def finished(value: Any) -> None:
@@ -59,10 +97,12 @@ def _run(window: MainWindow, what: str, work: Any, done: Any, name: str) -> None
     window.ctx.tasks.job(lambda _tc: work(), finished, failed, name=name)
 
 
-def export_csv(window: MainWindow, folder: Path | None = None) -> None:
+def export_csv(window: Host, folder: Path | None = None) -> None:
     """Ask for a folder (unless given); write one CSV per table there."""
     if folder is None:
-        chosen = QFileDialog.getExistingDirectory(window, "Export CSV files into this folder")
+        chosen = QFileDialog.getExistingDirectory(
+            _widget(window), "Export CSV files into this folder"
+        )
         if not chosen:
             return
         folder = Path(chosen)
@@ -87,12 +127,12 @@ def default_backup_name(today: dt.date | None = None) -> str:
     return f"flourish-backup-{(today or dt.date.today()).isoformat()}.sqlite3"
 
 
-def back_up(window: MainWindow, path: Path | None = None) -> None:
+def back_up(window: Host, path: Path | None = None) -> None:
     """Ask where to save (unless given); copy the store there with SQLite's backup API."""
     if path is None:
         suggested = str(Path.home() / default_backup_name())
         chosen, _ = QFileDialog.getSaveFileName(
-            window, "Back up this laptop's data", suggested, "Flourish backup (*.sqlite3)"
+            _widget(window), "Back up this laptop's data", suggested, "Flourish backup (*.sqlite3)"
         )
         if not chosen:
             return
@@ -124,11 +164,11 @@ def _counts(info: Any) -> str:
     )
 
 
-def restore(window: MainWindow, path: Path | None = None) -> RestoreDialog | None:
+def restore(window: Host, path: Path | None = None) -> RestoreDialog | None:
     """Ask for a backup file (unless given) and open :class:`RestoreDialog` on it."""
     if path is None:
         chosen, _ = QFileDialog.getOpenFileName(
-            window,
+            _widget(window),
             "Restore from a backup",
             str(Path.home()),
             "Flourish backup (*.sqlite3);;All files (*)",
@@ -145,8 +185,8 @@ def restore(window: MainWindow, path: Path | None = None) -> RestoreDialog | Non
 class RestoreDialog(QDialog):
     """What the backup holds, then restore it (see the module doc)."""
 
-    def __init__(self, window: MainWindow, path: Path) -> None:
-        super().__init__(window)
+    def __init__(self, window: Host, path: Path) -> None:
+        super().__init__(_widget(window))
         self.setObjectName("restoreDialog")
         self.setWindowTitle("Restore from a backup")
         self.window_ = window
@@ -175,7 +215,7 @@ class RestoreDialog(QDialog):
             "changed on the server since the backup was made."
         )
         self.warning.setWordWrap(True)
-        self.error = _error_label()
+        self.error = error_label()
         self.force = QCheckBox("")
         self.force.setObjectName("restoreForce")
         self.force.hide()

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell.context import AppContext, ChangeSet
-from desktop.shell.tasks import Task, TaskContext
-from desktop.shell.widgets import Column, RowTableModel
+from desktop.core.context import AppContext, ChangeSet
+from desktop.core.tasks import Task, TaskContext
+from desktop.core.widgets import Column, RowTableModel
 
 __all__ = ["AssessController", "CalibrationDialog", "count_awaiting"]
 

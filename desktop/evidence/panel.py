@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import ops
+from desktop.core.context import AppContext
+from desktop.core.errors import describe
+from desktop.core.tasks import Task, TaskContext
+from desktop.core.widgets import ChoiceModel, combo_value, error_label, set_combo_value
 from desktop.review.panes import entry_label
-from desktop.shell import ops
-from desktop.shell.context import AppContext
-from desktop.shell.errors import describe
-from desktop.shell.tasks import Task, TaskContext
-from desktop.shell.widgets import ChoiceModel, combo_value, set_combo_value
 from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["ImportEvidenceDialog", "NewEvidenceDialog"]
@@ -57,15 +57,6 @@ def _form_parts(
     type_box.setModel(ChoiceModel([(entry_label(t), t) for t in ENTRY_TYPES]))
     set_combo_value(type_box, entry_type)
     return student_box, type_box
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("dialogError")
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828")
-    label.hide()
-    return label
 
 
 class NewEvidenceDialog(QDialog):
@@ -93,7 +84,7 @@ class NewEvidenceDialog(QDialog):
         self.text = QPlainTextEdit()
         self.text.setObjectName("evidenceTextEdit")
         self.text.setPlaceholderText("What did you observe? Quote the student where you can.")
-        self.error = _error_label()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Student", self.student_box)
         form.addRow("Type", self.type_box)
@@ -177,7 +168,7 @@ class ImportEvidenceDialog(QDialog):
         folder.clicked.connect(self.choose_folder)
         self.summary = QLabel("Text (.txt, .md) and Word (.docx) files, up to 1 MB each.")
         self.summary.setWordWrap(True)
-        self.error = _error_label()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Student", self.student_box)
         form.addRow("Type", self.type_box)

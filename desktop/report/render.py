@@ -22,11 +22,11 @@ from PySide6.QtCore import QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPageSize, QPainter, QPdfWriter, QPen
 from PySide6.QtSvg import QSvgRenderer
 
-import desktop.shell.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, before any Qt use)
+import desktop.core.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, before any Qt use)
+from desktop.core.theme import level_colors
 from desktop.report.chart import LevelChart
 from desktop.report.data import ReportData, load_report_data
 from desktop.report.layout import Block, Cell, Metrics, Row, Text, paginate
-from desktop.shell.theme import level_colors
 from sync.errors import StoreError, ValidationError
 from sync.model.curriculum import load_curriculum
 from sync.model.vocab import LEVELS

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.core import ops
+from desktop.core.context import ChangeSet
 from desktop.review.data import QueueFilter, ReviewItem, progress_counts
 from desktop.review.model import ReviewQueueModel, RowState, fetch_details
-from desktop.shell import ops
-from desktop.shell.context import ChangeSet
 from sync import actions
 from sync.model.records import Correction
 

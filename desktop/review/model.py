@@ -17,7 +17,7 @@ Decisions made in this session are an overlay (:class:`RowState`) on top of the 
 decided item stays in place (J/K and undo keep working) until the next full reload, which
 keeps decided ids in the queue (``keep``).
 
-GUI thread only; the reads it starts run on :class:`desktop.shell.tasks.TaskRunner`.
+GUI thread only; the reads it starts run on :class:`desktop.core.tasks.TaskRunner`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop.core.context import AppContext
 from desktop.review.data import QueueFilter, QueueRow, ReviewItem, item_details, queue_ids
 from desktop.review.data import queue_rows as fetch_rows
-from desktop.shell.context import AppContext
 from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["PAGE", "ReviewQueueModel", "RowState"]

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.context import AppContext
+from desktop.core.widgets import ChoiceModel, combo_value
 from desktop.review.controller import ReviewController
 from desktop.review.data import BANDS, QueueFilter, ReviewItem
 from desktop.review.model import ReviewQueueModel
 from desktop.review.panes import CorrectionEditor, EvidencePane, ProposalPane
-from desktop.shell.context import AppContext
-from desktop.shell.widgets import ChoiceModel, combo_value
 from sync.model.vocab import LEVELS
 
 __all__ = ["ReviewPanel"]

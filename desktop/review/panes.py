@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.theme import highlight_color, level_colors
 from desktop.review.data import ReviewItem, find_quote
 from desktop.review.model import RowState
-from desktop.shell.theme import highlight_color, level_colors
 from sync.model.vocab import LEVEL_RANK, LEVELS
 
 __all__ = ["CorrectionEditor", "EvidencePane", "ProposalPane", "level_chip"]

@@ -41,12 +41,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.context import AppContext
+from desktop.core.errors import describe
+from desktop.core.prefs import Prefs
+from desktop.core.tasks import TaskContext
+from desktop.core.theme import Appearance
 from desktop.settings.privacy import PrivacyPage
-from desktop.shell.context import AppContext
-from desktop.shell.errors import describe
-from desktop.shell.prefs import Prefs
-from desktop.shell.tasks import TaskContext
-from desktop.shell.theme import Appearance
 
 __all__ = ["SettingsDialog"]
 
@@ -61,7 +61,7 @@ class SettingsDialog(QDialog):
     signed_in = Signal()
     appearance_changed = Signal(object)  # Appearance
     switch_profile = Signal(object)  # Path of a data folder
-    reopen_requested = Signal(object)  # desktop.shell.context.Reopen
+    reopen_requested = Signal(object)  # desktop.core.context.Reopen
     sync_requested = Signal()
 
     def __init__(

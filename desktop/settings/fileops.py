@@ -1,4 +1,4 @@
-"""Work on the closed store file: the ``prepare`` steps of a :class:`~desktop.shell.context.Reopen`.
+"""Work on the closed store file: the ``prepare`` steps of a :class:`~desktop.core.context.Reopen`.
 
 Each factory returns a function that the app runs on a worker thread after it has closed
 the window and the store (:func:`desktop.shell.app.prepare_store`), and that returns a sentence

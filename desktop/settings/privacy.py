@@ -3,7 +3,7 @@
 * **Encrypt the data on this laptop** turns SQLCipher encryption of the store on or off
   (:func:`sync.store.storefile.encrypt` / :func:`~sync.store.storefile.decrypt`). Both work on a
   *closed* file, so the page asks the window to reopen the store
-  (:class:`~desktop.shell.context.Reopen`): the app closes it, converts it on a worker thread,
+  (:class:`~desktop.core.context.Reopen`): the app closes it, converts it on a worker thread,
   and opens it again. The key goes to the keyring; without one the teacher chooses a
   passphrase (:class:`~desktop.settings.passphrase.PassphraseDialog`) that Flourish asks for at each
   start. Greyed out, with the reason, when ``sqlcipher3`` is missing, or when there is no
@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.context import AppContext, Reopen
+from desktop.core.tasks import TaskContext
 from desktop.settings.fileops import decrypt_store, encrypt_store, sign_out_store
 from desktop.settings.passphrase import PassphraseDialog, encryption_available
-from desktop.shell.context import AppContext, Reopen
-from desktop.shell.tasks import TaskContext
 
 __all__ = ["PrivacyPage"]
 

@@ -8,7 +8,7 @@ encrypted store whose key is not in the keyring asks for its passphrase
 
 A window that needs another store — another data folder chosen in Settings, or the same
 store after a restore, encryption on or off, or a sign-out — emits ``switch_profile`` with
-a :class:`~desktop.shell.context.Reopen`: the app closes the window and the store, runs the
+a :class:`~desktop.core.context.Reopen`: the app closes the window and the store, runs the
 request's ``prepare`` on the closed file (:func:`prepare_store`, on a worker thread), and
 opens the folder again in a fresh window (every view starts afresh), or shows the first-run
 dialog when the store is gone (after a sign-out).
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sync import paths
 
 if TYPE_CHECKING:
-    from desktop.shell.context import Reopen
+    from desktop.core.context import Reopen
 
 __all__ = [
     "open_context",
@@ -41,7 +41,7 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     else the platform's user data folder."""
     if data_dir or os.environ.get(paths.DATA_DIR_ENV):
         return paths.data_dir(data_dir)
-    from desktop.shell.prefs import Prefs
+    from desktop.core.prefs import Prefs
 
     chosen = Prefs().data_dir
     return chosen if chosen is not None else paths.data_dir()
@@ -52,7 +52,7 @@ def _in_background(fn: Callable[[], object]) -> object:
     returns its value or the exception that stopped it (GUI thread)."""
     from PySide6.QtCore import QEventLoop
 
-    from desktop.shell.tasks import TaskContext, TaskRunner
+    from desktop.core.tasks import TaskContext, TaskRunner
 
     tasks = TaskRunner()
     loop = QEventLoop()
@@ -78,15 +78,15 @@ def _in_background(fn: Callable[[], object]) -> object:
 def open_context(db_path: Path, *, demo: bool = False, key: str | None = None) -> object:
     """Open the store and read its profile on a worker thread, keeping the GUI responsive.
 
-    Returns an :class:`~desktop.shell.context.AppContext`; a
+    Returns an :class:`~desktop.core.context.AppContext`; a
     :class:`~desktop.settings.passphrase.KeyNeeded` when the store is encrypted and ``key``
     (or the keyring) does not open it; or the exception that stopped it.
     """
     from PySide6.QtCore import QEventLoop
 
+    from desktop.core.context import AppContext, Profile, load_profile
+    from desktop.core.tasks import TaskContext, TaskRunner
     from desktop.settings.passphrase import KeyNeeded, check_key
-    from desktop.shell.context import AppContext, Profile, load_profile
-    from desktop.shell.tasks import TaskContext, TaskRunner
     from sync.store.local import LocalStore
 
     tasks = TaskRunner()
@@ -199,11 +199,11 @@ def run_app(
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop.shell.context import AppContext, Reopen
-    from desktop.shell.errors import describe
+    from desktop.core.context import AppContext, Reopen
+    from desktop.core.errors import describe
+    from desktop.core.prefs import Prefs
+    from desktop.core.theme import Appearance, apply_appearance
     from desktop.shell.mainwindow import MainWindow
-    from desktop.shell.prefs import Prefs
-    from desktop.shell.theme import Appearance, apply_appearance
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)

@@ -13,8 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from desktop.core.theme import Appearance
 from desktop.review.panel import HINTS
-from desktop.shell.theme import Appearance
 
 if TYPE_CHECKING:
     from desktop.shell.mainwindow import MainWindow

@@ -1,13 +1,13 @@
 """The main window: roster on the left; review, class, student and conflicts on the right;
 sync state in the status bar; menus with native shortcuts; remembered geometry.
 
-Every panel reads and writes through the window's :class:`~desktop.shell.context.AppContext`
+Every panel reads and writes through the window's :class:`~desktop.core.context.AppContext`
 (background tasks, one change bus). Quitting first lets queued writes finish (a write task
 queued behind them reads the sync queue), then warns when changes have not reached the
 server and offers to sync. Work on the store file itself (restore, encryption, sign-out)
 first stops sync and AI assessment and waits until no background work is left
 (:meth:`MainWindow.quiesce`); :meth:`MainWindow.reopen` then hands the app a
-:class:`~desktop.shell.context.Reopen`. GUI thread only.
+:class:`~desktop.core.context.Reopen`. GUI thread only.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabW
 
 from desktop.classes.classview import ClassPanel
 from desktop.classes.roster import RosterPanel
+from desktop.core.context import AppContext, ChangeSet, Reopen
+from desktop.core.errors import ErrorPresenter
+from desktop.core.prefs import Prefs
+from desktop.core.tasks import TaskContext
+from desktop.core.theme import Appearance, apply_appearance
+from desktop.core.version import version
 from desktop.evidence.assessing import AssessController, CalibrationDialog
 from desktop.review.panel import ReviewPanel
-from desktop.shell.context import AppContext, ChangeSet, Reopen
-from desktop.shell.errors import ErrorPresenter
 from desktop.shell.mainparts import JobIndicator, build_menus, shortcuts_html
-from desktop.shell.prefs import Prefs
 from desktop.shell.statusbar import SyncStatusWidget
-from desktop.shell.tasks import TaskContext
-from desktop.shell.theme import Appearance, apply_appearance
-from desktop.shell.version import version
 from desktop.student.panel import StudentPanel
 from desktop.syncui.conflicts import ConflictsPanel
 from desktop.syncui.worker import SyncWorker
@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.show_tab(STUDENT)
 
     def review_student(self, student_id: str) -> None:
-        from desktop.shell.widgets import set_combo_value
+        from desktop.core.widgets import set_combo_value
 
         set_combo_value(self.review.student_box, student_id)
         self.show_tab(REVIEW)
@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
         self.reload_profile(then=self.sync.reconfigured)
 
     def reload_profile(self, then: Any = None) -> None:
-        from desktop.shell.context import load_profile
+        from desktop.core.context import load_profile
 
         store = self.ctx.store
 

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell import ops
-from desktop.shell.context import AppContext
-from desktop.shell.errors import describe
-from desktop.shell.widgets import ChoiceModel, combo_value, set_combo_value
+from desktop.core import ops
+from desktop.core.context import AppContext
+from desktop.core.errors import describe
+from desktop.core.widgets import ChoiceModel, combo_value, set_combo_value
 from desktop.student.data import StudentData
 from sync.actions import BadgeSuggestion
 from sync.model.records import Badge

@@ -23,7 +23,7 @@ from PySide6.QtCore import QDate, QDateTime, QMargins, Qt, QTime
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
-from desktop.shell.theme import is_dark, level_colors
+from desktop.core.theme import is_dark, level_colors
 from desktop.student.data import HistoryPoint
 from sync.model.vocab import LEVEL_RANK, LEVELS
 

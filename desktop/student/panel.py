@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell.context import AppContext, ChangeSet
+from desktop.core.context import AppContext, ChangeSet
 from desktop.student.badges import BadgeModel, GrantBadgeDialog, shelf_view
 from desktop.student.chart import LevelHistoryChart
 from desktop.student.data import StudentData, load_student

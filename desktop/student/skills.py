@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from desktop.shell.theme import level_colors
+from desktop.core.theme import level_colors
 from desktop.student.data import SkillState, StudentData
 from sync.model.curriculum import Curriculum
 

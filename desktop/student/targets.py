@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell import ops
-from desktop.shell.context import AppContext
-from desktop.shell.errors import describe
-from desktop.shell.widgets import ChoiceModel, Column, RowTableModel, combo_value, set_combo_value
+from desktop.core import ops
+from desktop.core.context import AppContext
+from desktop.core.errors import describe
+from desktop.core.widgets import ChoiceModel, Column, RowTableModel, combo_value, set_combo_value
 from desktop.student.data import StudentData, TargetRow
 from sync.model.vocab import LEVEL_RANK, LEVELS
 

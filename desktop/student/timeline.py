@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.context import AppContext
+from desktop.core.widgets import ChoiceModel, Column, RowTableModel, combo_value
 from desktop.review.panes import entry_label
-from desktop.shell.context import AppContext
-from desktop.shell.widgets import ChoiceModel, Column, RowTableModel, combo_value
 from desktop.student.data import EntrySummary, entry_text
 from sync.model.vocab import ENTRY_TYPES
 

@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.shell.context import AppContext, ChangeSet
-from desktop.shell.ops import run_action
-from desktop.shell.theme import is_dark
-from desktop.shell.widgets import Column, RowTableModel
+from desktop.core.context import AppContext, ChangeSet
+from desktop.core.ops import run_action
+from desktop.core.theme import is_dark
+from desktop.core.widgets import Column, RowTableModel
 
 __all__ = ["ComparisonModel", "ConflictsPanel"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.shell.context import AppContext, ChangeSet
+from desktop.core.context import AppContext, ChangeSet
 from sync.replication.retry import Backoff
 from sync.replication.worker import SyncLoop, SyncState, SyncStatus, format_age
 

@@ -31,11 +31,11 @@ import psycopg2
 
 from sync.credentials import get_secret, server_key_name
 from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerError
-from sync.replication import hlc as hlclock
 from sync.replication.pull import PullReport, pull
 from sync.replication.push import MAX_SKEW_MS, BatchResult, OpResult, apply_batch
 from sync.replication.wire import BadOp, Op, exchanged_columns, local_value, parse_op, pk_value
 from sync.server.central import describe, display_url, normalise_url
+from sync.store import hlc as hlclock
 from sync.store.local import LocalStore, sqlite_of
 
 __all__ = [

@@ -38,7 +38,6 @@ from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
 from sync.model.rules import NATURAL_KEYS, owner_path, untracked_columns
-from sync.replication import hlc as hlclock
 from sync.replication.wire import (
     INT_ID_TABLES,
     Op,
@@ -51,6 +50,7 @@ from sync.replication.wire import (
     settable_columns,
     update_only,
 )
+from sync.store import hlc as hlclock
 
 __all__ = ["MAX_SKEW_MS", "BatchResult", "OpResult", "apply_batch"]
 

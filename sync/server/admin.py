@@ -29,6 +29,8 @@ from psycopg2 import sql as psql
 from sqlalchemy import Connection, Engine, text
 
 from sync.errors import ValidationError
+from sync.model.demo import load_demo_rows
+from sync.model.seed import load_seed
 from sync.paths import sql_path
 from sync.server.central import create_engine_for, normalise_url, server_errors
 
@@ -41,6 +43,7 @@ __all__ = [
     "current_revision",
     "head_revision",
     "init_server",
+    "load_demo_central",
     "load_seed",
     "migrate",
     "migration_sql",
@@ -134,28 +137,6 @@ def migration_sql(url: str, to: str = "head") -> str:
     return buffer.getvalue()
 
 
-def load_seed(conn: Connection) -> int:
-    """Seed 000's teachers and students; idempotent. Returns rows inserted."""
-    script = sql_path("seed", "seed.sql").read_text(encoding="utf-8")
-    inserted = 0
-    for statement in _statements(script):
-        inserted += conn.exec_driver_sql(statement).rowcount or 0
-    return inserted
-
-
-def _statements(script: str) -> Iterator[str]:
-    pending: list[str] = []
-    for line in script.splitlines():
-        if line.strip().startswith("--") and not pending:
-            continue
-        pending.append(line)
-        if line.rstrip().endswith(";"):
-            statement = "\n".join(pending).strip()
-            pending = []
-            if statement:
-                yield statement
-
-
 _ID_TABLES = ("assessments", "teacher_corrections", "skill_targets", "badges", "sync_conflicts")
 
 
@@ -235,9 +216,7 @@ def add_teacher(
             verb = "CREATE" if created_role else "ALTER"
             # libpq's PQencryptPasswordConn: a SCRAM-SHA-256 verifier made here (SASLprep
             # included), so the plain password never reaches the server or its log.
-            verifier = psycopg2.extensions.encrypt_password(
-                password, login, raw, "scram-sha-256"
-            )
+            verifier = psycopg2.extensions.encrypt_password(password, login, raw, "scram-sha-256")
             cur.execute(
                 psql.SQL(verb + " ROLE {} WITH LOGIN PASSWORD %s").format(psql.Identifier(login)),
                 (verifier,),
@@ -280,10 +259,15 @@ class InitResult:
         return "; ".join(parts)
 
 
+def load_demo_central(conn: Connection) -> int:
+    """Load the demo rows into the central database (inside the caller's transaction)."""
+    added = load_demo_rows(conn)
+    sync_sequences(conn)  # keep the server's own ids ahead of the explicit demo ids
+    return added
+
+
 def init_server(url: str, *, demo: bool = False) -> InitResult:
     """Create or upgrade the central schema and load seed (and demo) data. Idempotent."""
-    from sync.server.demo import load_demo_central
-
     with _admin_connection(url) as conn:
         cfg = alembic_config(conn)
         with conn.begin():

@@ -44,8 +44,8 @@ from sync.model.crud import SYNCED_REPOS, Repo
 from sync.model.ids import allocate_id
 from sync.model.records import R, Record
 from sync.paths import local_db_path, sql_path
-from sync.replication import hlc as hlclock
-from sync.server.sqlobjects import LOCAL_OBJECTS, load
+from sync.sqlobjects import LOCAL_OBJECTS, load
+from sync.store import hlc as hlclock
 from sync.store.capture import all_capture_ddl, drop_capture_ddl
 from sync.store.storefile import PLAIN, Driver, driver_for
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sqlalchemy import text
+
 from sync.errors import StoreError
+from sync.model.demo import DEMO_TEACHER, load_demo_rows
 from sync.paths import LOCAL_DB_NAME
 from sync.store.local import LocalStore
 
@@ -32,10 +35,23 @@ def _remove_store_files(path: Path) -> None:
             candidate.unlink()
 
 
+def load_demo_local(store: LocalStore, *, teacher_id: str = DEMO_TEACHER) -> int:
+    """Fill a local store with the demo dataset and sign it in as ``teacher_id``: the rows
+    arrive as if from the server, so nothing is queued."""
+    with store.apply_remote() as conn:
+        added = load_demo_rows(conn)
+        conn.execute(
+            text("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('teacher_id', :t)"),
+            {"t": teacher_id},
+        )
+        conn.execute(
+            text("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('profile', 'demo')")
+        )
+    return added
+
+
 def create_demo_store(directory: str | os.PathLike[str], *, keep: bool = False) -> Path:
     """Create (or with ``keep``, reuse) the demo store in ``directory``; returns its path."""
-    from sync.server.demo import load_demo_local
-
     folder = Path(directory).expanduser()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / LOCAL_DB_NAME

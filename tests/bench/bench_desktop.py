@@ -183,11 +183,11 @@ def bench_queue(path: Path, *, opens: int, decisions: int) -> dict[str, float]:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    import desktop.shell.qtfix  # noqa: F401
+    import desktop.core.qtfix  # noqa: F401
+    from desktop.core.context import AppContext
+    from desktop.core.prefs import Prefs
     from desktop.review.panel import ReviewPanel
-    from desktop.shell.context import AppContext
     from desktop.shell.mainwindow import MainWindow
-    from desktop.shell.prefs import Prefs
 
     app = QApplication.instance() or QApplication(sys.argv)
     os.environ["FLOURISH_SETTINGS_FILE"] = str(path.parent / "settings.ini")

@@ -34,11 +34,11 @@ from sqlalchemy import create_engine
 
 from sync import actions
 from sync.model.tables import LOCAL
-from sync.replication import hlc as hlclock
 from sync.replication.engine import SyncEngine
 from sync.replication.login import login
 from sync.replication.wire import exchanged_columns, select_list
 from sync.server.admin import add_teacher, migrate
+from sync.store import hlc as hlclock
 from sync.store.local import LocalStore, sqlite_of
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster

@@ -32,8 +32,8 @@ class Server:
 
 def load_demo(admin_url: str) -> None:
     """The demo dataset on the server (as the admin)."""
+    from sync.server.admin import load_demo_central
     from sync.server.central import create_engine_for
-    from sync.server.demo import load_demo_central
 
     engine = create_engine_for(admin_url)
     with engine.begin() as conn:

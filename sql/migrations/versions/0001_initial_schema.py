@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from sync.model.tables import XID8
-from sync.server.sqlobjects import load
+from sync.sqlobjects import load
 
 # Frozen list of the objects this revision creates (creation order).
 OBJECTS = (

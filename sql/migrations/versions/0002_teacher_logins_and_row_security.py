@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from sync.server.sqlobjects import load
+from sync.sqlobjects import load
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from sync.server.sqlobjects import load
+from sync.sqlobjects import load
 
 revision: str = "0003"
 down_revision: str | None = "0002"

@@ -3,7 +3,7 @@
 The collector runs in whichever thread happens to allocate when a threshold is crossed.
 If that is a worker thread and the garbage holds a Python-owned Qt object (a dialog in a
 reference cycle with its callbacks, say), Qt destroys that object on the wrong thread and
-the process crashes. While at least one :class:`~desktop.shell.tasks.TaskRunner` is alive,
+the process crashes. While at least one :class:`~desktop.core.tasks.TaskRunner` is alive,
 automatic collection is off and a timer on the GUI thread collects instead, generation by
 generation when the usual thresholds are crossed. Reference counting (which frees almost
 everything) is unaffected.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from desktop.shell.theme import Appearance
+from desktop.core.theme import Appearance
 
 __all__ = ["SETTINGS_ENV", "Prefs"]
 

@@ -18,7 +18,7 @@ ten thousand leaking calls a second that would take three and a half years). It 
 so when a probe shows the loss, so a fixed PySide6 is left alone. Nothing else changes:
 these three objects are never freed anyway.
 
-Import this module before any other Qt use (``desktop.shell.tasks`` and ``desktop.shell.app`` do).
+Import this module before any other Qt use (``desktop.core.tasks`` and ``desktop.shell.app`` do).
 The write happens with the GIL held at import time.
 """
 

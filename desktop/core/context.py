@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.shell.tasks import TaskRunner
+from desktop.core.tasks import TaskRunner
 from sync.model.curriculum import Curriculum, load_curriculum
 from sync.store.local import Change, LocalStore
 

@@ -15,8 +15,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from desktop.shell.context import AppContext
-from desktop.shell.tasks import Task
+from desktop.core.context import AppContext
+from desktop.core.tasks import Task
 from sync import actions
 from sync.model.records import Badge, Correction, DataEntry, SkillTarget
 

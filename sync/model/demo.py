@@ -1,9 +1,11 @@
 """The demo dataset: seed 000's teachers and students with a term of evidence and AI proposals.
 
 The texts live in ``resources/demo/`` (``dataset.json`` plus one text file per entry). The
-same rows go into a local store (``flourish demo``) or the central database (``flourish
-server init --demo``). Loading is idempotent: rows that already exist are left alone.
-Demo rows arrive as if they came from the server, so a local demo store has nothing queued.
+same rows go into a local store (``flourish demo``, :func:`sync.store.profiles.load_demo_local`)
+or the central database (``flourish server init --demo``,
+:func:`sync.server.admin.load_demo_central`). Loading is idempotent: rows that already exist
+are left alone. Demo rows arrive as if they came from the server, so a local demo store has
+nothing queued.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.errors import ValidationError
 from sync.model.crud import schema_for
 from sync.model.curriculum import load_curriculum
+from sync.model.seed import load_seed
 from sync.paths import resource_path
-from sync.server.admin import load_seed, sync_sequences
-from sync.store.local import LocalStore
 
-__all__ = ["DEMO_TEACHER", "DemoDataset", "demo_dataset", "load_demo_central", "load_demo_local"]
+__all__ = ["DEMO_TEACHER", "DemoDataset", "demo_dataset", "load_demo_rows"]
 
 #: The teacher a demo store is signed in as.
 DEMO_TEACHER = "T001"
@@ -97,31 +98,11 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -
     return max(result.rowcount or 0, 0)
 
 
-def _load_rows(conn: Connection) -> int:
+def load_demo_rows(conn: Connection) -> int:
+    """Seed rows plus the demo entries and proposals, into either store; idempotent."""
     data = demo_dataset()
     schema = schema_for(conn)
     added = load_seed(conn)
     added += _insert_ignore(conn, schema.data_entries, data.entries)
     added += _insert_ignore(conn, schema.assessments, data.assessments)
-    return added
-
-
-def load_demo_central(conn: Connection) -> int:
-    """Load the demo rows into the central database (inside the caller's transaction)."""
-    added = _load_rows(conn)
-    sync_sequences(conn)  # keep the server's own ids ahead of the explicit demo ids
-    return added
-
-
-def load_demo_local(store: LocalStore, *, teacher_id: str = DEMO_TEACHER) -> int:
-    """Fill a local store with the demo dataset and sign it in as ``teacher_id``."""
-    with store.apply_remote() as conn:
-        added = _load_rows(conn)
-        conn.execute(
-            text("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('teacher_id', :t)"),
-            {"t": teacher_id},
-        )
-        conn.execute(
-            text("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('profile', 'demo')")
-        )
     return added

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-import desktop.shell.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, first)
+import desktop.core.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, first)
 from sync.model.vocab import LEVEL_RANK
 
 __all__ = [

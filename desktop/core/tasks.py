@@ -19,7 +19,7 @@ Threading rules (read before using):
   ``on_progress``) always run on the GUI thread.
 * After :meth:`TaskRunner.shutdown` no callback runs any more; pending writes still finish.
 * While a runner is alive, Python's cyclic garbage collector runs on the GUI thread only
-  (:mod:`desktop.shell.gcguard`): a collection on a worker thread could otherwise destroy a Qt
+  (:mod:`desktop.core.gcguard`): a collection on a worker thread could otherwise destroy a Qt
   object that belongs to the GUI thread.
 * A cancelled task still runs ``on_done``/``on_error`` unless the function returned early;
   use :attr:`Task.cancelled` in the callback when the difference matters.
@@ -36,8 +36,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-import desktop.shell.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, first)
-from desktop.shell import gcguard
+import desktop.core.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, first)
+from desktop.core import gcguard
 
 __all__ = ["Cancelled", "Task", "TaskContext", "TaskRunner"]
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QLabel
 
 __all__ = ["ChoiceModel", "Column", "RowTableModel", "combo_value", "set_combo_value"]
 
@@ -124,3 +124,13 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
+
+
+def error_label() -> QLabel:
+    """The red line under a dialog's fields that says what is wrong (hidden until then)."""
+    label = QLabel()
+    label.setObjectName("dialogError")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c62828")
+    label.hide()
+    return label
