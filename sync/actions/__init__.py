@@ -167,14 +167,14 @@ def accept(
     notes: str | None = None,
 ) -> Result[Correction]:
     """Record the teacher's agreement with the AI's proposed level."""
-    result = decide(
+    return correct(
         store,
         assessment_id=assessment_id,
         teacher_id=teacher_id,
+        level=None,
         justification=justification,
         notes=notes,
     )
-    return Result(result.value.stored, result.changes)
 
 
 def correct(
@@ -182,12 +182,13 @@ def correct(
     *,
     assessment_id: int,
     teacher_id: str,
-    level: str | int,
+    level: str | int | None,
     justification: str | None = None,
     notes: str | None = None,
 ) -> Result[Correction]:
-    """Record the teacher's level (1-4 or a name) for a proposal; same level = accept."""
-    result = decide(
+    """Record the teacher's level (1-4 or a name) for a proposal; same level = accept.
+    The stored correction only: :func:`decide` also returns the one it replaced."""
+    decided = decide(
         store,
         assessment_id=assessment_id,
         teacher_id=teacher_id,
@@ -195,7 +196,7 @@ def correct(
         justification=justification,
         notes=notes,
     )
-    return Result(result.value.stored, result.changes)
+    return Result(decided.value.stored, decided.changes)
 
 
 def clear_decision(store: LocalStore, *, assessment_id: int) -> Result[None]:
