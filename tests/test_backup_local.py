@@ -40,7 +40,7 @@ def test_backup_is_a_complete_store_even_while_a_reader_is_open(
     finally:
         reader.rollback()
         reader.close()
-    assert (info.students, info.entries, info.assessments, info.pending) == (4, 32, 125, 0)
+    assert (info.students, info.entries, info.assessments, info.unsent) == (4, 32, 125, 0)
     assert info.teacher_id == "T001" and info.profile == "demo"
     with LocalStore.open(tmp_path / "copy.sqlite3", create=False) as copy:
         assert counts(copy) == counts(demo_store)
@@ -138,3 +138,26 @@ def test_cli_backup_and_restore(demo_store: LocalStore, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     listed = flourish("list", "students", "--json", data_dir=fresh)
     assert listed.returncode == 0 and '"S004"' in listed.stdout
+
+
+def test_pending_quarantined_and_unsent_mean_the_same_everywhere(
+    demo_store: LocalStore, tmp_path: Path
+) -> None:
+    """One change waiting and one held back: status counts them apart, and a backup or a
+    restore counts both as unsent (the backup used to call every queue row "pending")."""
+    from sync.replication.status import queue_status
+
+    backup_local(demo_store, tmp_path / "before.sqlite3")
+    actions.accept(demo_store, assessment_id=1, teacher_id="T001")
+    actions.accept(demo_store, assessment_id=2, teacher_id="T001")
+    with demo_store.write() as txn:
+        txn.conn.exec_driver_sql(
+            "UPDATE sync_operations SET status = 'quarantined', last_error = 'refused' "
+            "WHERE op_id = (SELECT max(op_id) FROM sync_operations)"
+        )
+    status = queue_status(demo_store)
+    assert (status["pending"], status["quarantined"]) == (1, 1)
+    info = backup_local(demo_store, tmp_path / "after.sqlite3")
+    assert info.unsent == 2
+    with pytest.raises(RestoreRefused, match="^2 change"):
+        restore_local(demo_store, tmp_path / "before.sqlite3")

@@ -160,7 +160,7 @@ def back_up(window: Host, path: Path | None = None) -> None:
 def _counts(info: Any) -> str:
     return (
         f"{info.students} students, {info.entries} evidence entries, {info.assessments} "
-        f"assessments and {info.pending} changes not yet synced"
+        f"assessments and {info.unsent} changes not yet synced"
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import text
 
 from sync.paths import local_db_path
-from sync.store.local import LocalStore
+from sync.store.local import LocalStore, sqlite_of
+from sync.store.queue import counts
 
 __all__ = ["local_status", "queue_status", "server_reachable"]
 
@@ -38,27 +38,17 @@ def server_reachable(url: str, login: str | None) -> tuple[bool, str | None]:
 
 
 def queue_status(store: LocalStore) -> dict[str, Any]:
-    """Pending and quarantined changes and the age of the oldest pending one."""
+    """Pending and quarantined changes (:mod:`sync.store.queue`), the age of the oldest
+    pending one, and unresolved conflicts."""
     with store.read() as conn:
-        pending, quarantined, oldest = conn.execute(
-            text(
-                "SELECT COUNT(CASE WHEN status = 'pending' THEN 1 END), "
-                "COUNT(CASE WHEN status = 'quarantined' THEN 1 END), "
-                "MIN(CASE WHEN status = 'pending' THEN created_at END) "
-                "FROM sync_operations"
-            )
-        ).one()
+        queue = counts(sqlite_of(conn))
         conflicts = conn.execute(
             text("SELECT COUNT(*) FROM sync_conflicts WHERE resolution IS NULL")
         ).scalar_one()
-    age = None
-    if oldest:
-        then = dt.datetime.fromisoformat(str(oldest))
-        age = max(0.0, (dt.datetime.now(dt.UTC).replace(tzinfo=None) - then).total_seconds())
     return {
-        "pending": int(pending),
-        "quarantined": int(quarantined),
-        "oldest_pending_age_s": None if age is None else round(age, 1),
+        "pending": queue.pending,
+        "quarantined": queue.quarantined,
+        "oldest_pending_age_s": queue.oldest_pending_age_s,
         "conflicts": int(conflicts),
     }
 

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.errors import StoreError, ValidationError
-from sync.store.local import APPLICATION_ID, LOCAL_SCHEMA_VERSION, LocalStore
+from sync.store.local import APPLICATION_ID, LOCAL_SCHEMA_VERSION, LocalStore, sqlite_of
+from sync.store.queue import counts
 from sync.store.storefile import PLAIN, Driver, is_encrypted
 
 __all__ = [
@@ -64,13 +65,13 @@ class StoreInfo:
     students: int
     entries: int
     assessments: int
-    pending: int
+    unsent: int  # changes not sent yet, pending or held back (sync.store.queue)
 
     def summary(self) -> str:
         who = f"teacher {self.teacher_id}" if self.teacher_id else "no teacher signed in"
         return (
             f"{self.path.name}: {who}, {self.students} students, {self.entries} evidence "
-            f"entries, {self.assessments} assessments, {self.pending} unsynced changes"
+            f"entries, {self.assessments} assessments, {self.unsent} unsynced changes"
         )
 
 
@@ -129,7 +130,7 @@ def inspect_store_file(path: str | os.PathLike[str], *, driver: Driver = PLAIN) 
             students=count("SELECT COUNT(*) FROM students"),
             entries=count("SELECT COUNT(*) FROM data_entries"),
             assessments=count("SELECT COUNT(*) FROM assessments"),
-            pending=count("SELECT COUNT(*) FROM sync_operations"),
+            unsent=counts(db).unsent,
         )
     except ValidationError:
         raise
@@ -184,12 +185,12 @@ def restore_local(
     if info.path.resolve() == store.path.resolve():
         raise ValidationError("that file is the store itself")
     with store.read() as conn:
-        pending = int(conn.exec_driver_sql("SELECT COUNT(*) FROM sync_operations").scalar_one())
+        unsent = counts(sqlite_of(conn)).unsent
     teacher = store.state("teacher_id")
     if not force:
-        if pending:
+        if unsent:
             raise RestoreRefused(
-                f"{pending} change(s) on this laptop are not synced yet and would be lost: "
+                f"{unsent} change(s) on this laptop are not synced yet and would be lost: "
                 "sync first, or restore with --force (a safety copy is kept)"
             )
         if teacher and info.teacher_id and teacher != info.teacher_id:
