@@ -18,8 +18,8 @@ from sync.store.local import LocalStore
 from tests.test_cli import flourish
 
 HEADERS = {
-    "teachers": "id,name,email,created_at",
-    "students": "student_id,name,grade,teacher_id,created_at",
+    "teachers": "id,name,email,created_at,external_source,external_id",
+    "students": "student_id,name,grade,teacher_id,created_at,external_source,external_id",
     "data_entries": "id,student_id,teacher_id,type,date,content,metadata,created_at",
     "assessments": "id,data_entry_id,student_id,skill_name,skill_category,level,"
     "confidence_score,justification,source_quote,data_point_count,rubric_version,corrected,"

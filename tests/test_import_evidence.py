@@ -94,6 +94,14 @@ def make_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None =
             ("S1234", "teacher_observation_note", None, "Lab day"),
         ),
         ("notes/random.txt", (None, None, None, "random")),
+        (  # the documented shape wins over a type word inside the title
+            "S002_observation_2024-05-01_Notes on peer feedback.docx",
+            ("S002", "teacher_observation_note", D(2024, 5, 1), "Notes on peer feedback"),
+        ),
+        (
+            "S002/journal/2024-05-02 Feedback from my parent.txt",
+            ("S002", "reflection_journal", D(2024, 5, 2), "Feedback from my parent"),
+        ),
     ],
 )
 def test_naming_scheme(path: str, expected: tuple[Any, ...]) -> None:
@@ -122,11 +130,11 @@ def test_a_folder_imports_every_file_in_one_transaction(
     )
     (folder / "class" / ".hidden.txt").write_text("not evidence")
     (folder / "class" / "S001" / "~$lock.docx").write_bytes(b"lock")
-    (folder / "class" / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "class" / "scan.tiff").write_bytes(b"II*\x00")
     before = set(entries(demo_store))
     plan = preview_evidence(demo_store, [folder])
     assert set(entries(demo_store)) == before  # the preview wrote nothing
-    assert plan.refused == [] and plan.ignored == [folder / "class" / "scan.pdf"]
+    assert plan.refused == [] and plan.ignored == [folder / "class" / "scan.tiff"]
     result = import_evidence(demo_store, [folder])
     new = {k: v for k, v in entries(demo_store).items() if k not in before}
     assert len(new) == 5 == len(result.entries)
@@ -194,7 +202,7 @@ def _bad_files(folder: Path) -> dict[str, str]:
         "S001_journal_2026-10-02_binary.txt": "binary file (it contains NUL bytes), not text",
         "S001_journal_2026-10-03_empty.txt": "empty file",
         "S001_journal_2026-10-04_blank.md": "empty (no text in it)",
-        "S001_journal_2026-10-08_broken.docx": "not a readable .docx file (PackageNotFoundError)",
+        "S001_journal_2026-10-08_broken.docx": "not a readable .docx file (BadZipFile)",
         "S001_journal_2026-10-09_blank.docx": "empty (no text in it)",
         "S001_journal_2026-10-10_bad utf8.txt": "neither UTF-8 nor Windows-1252 text",
         "S009_journal_2026-10-05.txt": "student S009 is not in this store",
@@ -264,15 +272,19 @@ def test_the_caller_overrides_the_names(demo_store: LocalStore, tmp_path: Path) 
         import_evidence(demo_store, [loose], student_id="S004", entry_type="homework")
 
 
-def test_a_file_named_directly_must_be_txt_md_or_docx(
+def test_a_file_named_directly_must_be_an_evidence_file_type(
     demo_store: LocalStore, tmp_path: Path
 ) -> None:
     pdf = tmp_path / "S001_journal_2026-10-01.pdf"
     pdf.write_bytes(b"%PDF-1.4")
+    odt = tmp_path / "S001_journal_2026-10-02.odt"
+    odt.write_bytes(b"PK")
     with pytest.raises(EvidenceRefused) as caught:
-        import_evidence(demo_store, [pdf, tmp_path / "missing.txt"])
+        import_evidence(demo_store, [pdf, odt, tmp_path / "missing.txt"])
     assert [str(r) for r in caught.value.refusals] == [  # in path order
-        f"{pdf}: not a .txt, .md or .docx file (.pdf)",
+        f"{pdf}: not a readable PDF (PdfStreamError)",
+        f"{odt}: not an evidence file type (.odt); use .txt, .md, .docx, .pdf, .vtt, .srt, "
+        ".csv, .xlsx",
         f"{tmp_path / 'missing.txt'}: no such file or folder",
     ]
 
@@ -310,3 +322,143 @@ def test_cli_imports_lists_and_refuses(demo_store: LocalStore, tmp_path: Path) -
     assert "refused:" in done.stderr and "empty file" in done.stderr
     assert "  DE033  S003  parent_note  2026-10-20  " in done.stdout  # folder's own files first
     assert "  DE034  S001  group_discussion_transcript  2026-10-14  " in done.stdout
+
+
+# -- files from the tools teachers use (tests/fixtures/evidence_tools/make_files.py) --------------
+
+TOOLS = CORPUS.parent / "evidence_tools"
+SCANNED = "S003_reflection_journal_2026-11-03_Scanned.pdf"
+STORED = {  # file -> (student, type, content)
+    "S001_reflection_journal_2026-10-21_Text box only.docx": (
+        "S001", "reflection_journal", "My goal: finish the model bridge by Friday."
+    ),
+    "S002_reflection_journal_2026-10-22_Footnotes A.docx": (
+        "S002", "reflection_journal",
+        "I tried three ways to plan my week.\nThe calendar worked best\n\n"
+        "[1] Because I can see the whole week.",
+    ),
+    "S002_reflection_journal_2026-10-23_Footnotes B.docx": (
+        "S002", "reflection_journal",
+        "I tried three ways to plan my week.\nThe calendar worked best\n\n"
+        "[1] My sister showed me how.",
+    ),
+    "S002_reflection_journal_2026-10-24_Plain.docx": (
+        "S002", "reflection_journal",
+        "I tried three ways to plan my week.\nThe calendar worked best",
+    ),
+    "S001_peer_feedback_2026-10-25_Endnotes.docx": (
+        "S001", "peer_feedback",
+        "Lucas explained the graph clearly\nClarity | 4 of 4\n\n"
+        "[1] He used the class data, not made-up numbers.",
+    ),
+    "S003_teacher_observation_note_2026-10-26_Commented.docx": (
+        "S003", "teacher_observation_note",
+        "Pat asked two questions in the group and waited for answers.",
+    ),
+    "S004_reflection_journal_2026-10-27_Strict.docx": (
+        "S004", "reflection_journal",
+        "Strict files are saved by Word's other format.\n\nBox in a strict file.\n\n"
+        "[1] A footnote in a strict file.",
+    ),
+    "S002_observation_2024-05-01_Notes on peer feedback.docx": (
+        "S002", "teacher_observation_note", "Lucas gave Eva kind and specific feedback."
+    ),
+    "S001_group_discussion_transcript_2026-10-28_Ecosystems.vtt": (
+        "S001", "group_discussion_transcript",
+        "Ana: What eats the deer when the wolves are gone? Maybe nothing.\n"
+        "Ben: Then there are too many deer & they eat the trees.\n"
+        "Sandy (?) purple shirt: I read that the rivers changed.",
+    ),
+    "S002_2026-10-29_Zoom recording.vtt": (
+        "S002", "group_discussion_transcript",
+        "Ms. Rodriguez: Today we share our projects.\n"
+        "Lucas: Ours is about salt and seeds. Salt slowed them down.",
+    ),
+    "S003_discussion_2026-10-29_Teams captions.srt": (
+        "S003", "group_discussion_transcript",
+        "Pat: Can I check my answer with you?\nSam: Sure, read it out. It says forty-two.\n"
+        "Sandy (?) purple shirt: That matches mine.",
+    ),
+    "S004_tutoring_2026-10-30_Otter export.xlsx": (
+        "S004", "peer_tutoring_transcript",
+        "Tutor (Maya): Let's look at question two.\nKai: I think it's a ratio. Three to four.\n"
+        "Tutor (Maya): Why three to four?",
+    ),
+    "S001_presentation_2026-10-31_Panel.csv": (
+        "S001", "project_presentation_transcript",
+        "Eva: Our panel asked: does sleep change test scores?\n"
+        "Judge 1: What did you measure?\nEva: Hours of sleep, and the quiz score the next day.",
+    ),
+    "S002_reflection_journal_2026-11-02_Handout.pdf": (
+        "S002", "reflection_journal", "Photosynthesis handout\nPlants turn light into sugar."
+    ),
+}  # fmt: skip
+
+
+def test_files_from_teachers_tools_keep_every_word_a_reader_sees(demo_store: LocalStore) -> None:
+    before = set(entries(demo_store))
+    with pytest.raises(EvidenceRefused) as caught:
+        import_evidence(demo_store, [TOOLS])
+    assert [(r.path.name, r.reason) for r in caught.value.refusals] == [
+        (
+            SCANNED,
+            "a PDF without a text layer (1 page(s) of images, e.g. a scan): run it through "
+            "OCR, or type the text",
+        )
+    ]
+    assert set(entries(demo_store)) == before
+    result = import_evidence(demo_store, [TOOLS], skip_bad=True)
+    assert len(result.entries) == len(STORED)
+    new = [v for k, v in entries(demo_store).items() if k not in before]
+    stored = {v["metadata"]["source_file"]: (v["student_id"], v["type"], v["content"]) for v in new}
+    assert stored == STORED
+    meta = {v["metadata"]["source_file"]: v["metadata"] for v in new}
+    assert meta["S003_teacher_observation_note_2026-10-26_Commented.docx"]["comments"] == [
+        {"author": "Ms. Rodriguez", "text": "Check if this happens in other groups."}
+    ]
+    assert meta["S004_reflection_journal_2026-10-27_Strict.docx"]["docx_format"] == "strict"
+    assert meta["S002_observation_2024-05-01_Notes on peer feedback.docx"]["title"] == (
+        "Notes on peer feedback"
+    )
+    talk = meta["S001_group_discussion_transcript_2026-10-28_Ecosystems.vtt"]
+    assert (talk["speakers"], talk["turns"], talk["imported_from"]) == (
+        ["Ana", "Ben", "Sandy (?) purple shirt"], 3, "vtt"
+    )  # fmt: skip
+    assert talk["timestamps"] == [
+        ["00:00:01.000", "00:00:07.000"],
+        ["00:00:07.100", "00:00:11.000"],
+        ["00:01:02.000", "00:01:05.000"],
+    ]
+    zoom = meta["S002_2026-10-29_Zoom recording.vtt"]
+    assert zoom["type_from"] == "recording (no type in its name)"
+    assert (zoom["speakers"], zoom["turns"]) == (["Ms. Rodriguez", "Lucas"], 2)
+    sheet = meta["S004_tutoring_2026-10-30_Otter export.xlsx"]
+    assert (sheet["speakers"], sheet["turns"]) == (["Tutor (Maya)", "Kai"], 3)
+    assert sheet["timestamps"][0] == ["00:00:03", ""]
+    assert meta["S002_reflection_journal_2026-11-02_Handout.pdf"]["pages"] == 1
+    # the same files again: every one is already there
+    again = preview_evidence(demo_store, [TOOLS])
+    assert again.files == [] and len(again.refused) == len(STORED) + 1
+
+
+def test_a_speaker_label_with_a_note_in_it_is_still_a_turn(
+    demo_store: LocalStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "S001_discussion_2026-10-05_Groups.txt"
+    path.write_text("Sandy (?) purple shirt: I think so.\nMia: Me too.\n", encoding="utf-8")
+    result = import_evidence(demo_store, [path])
+    stored = entries(demo_store)[str(result.entries[0].id)]["metadata"]
+    assert (stored["speakers"], stored["turns"]) == (["Sandy (?) purple shirt", "Mia"], 2)
+
+
+def test_a_spreadsheet_without_speaker_and_text_columns_is_refused(
+    demo_store: LocalStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "S001_discussion_2026-10-05_Marks.csv"
+    path.write_text("student,score\nEva,7\n", encoding="utf-8")
+    with pytest.raises(EvidenceRefused) as caught:
+        import_evidence(demo_store, [path])
+    assert caught.value.refusals[0].reason == (
+        "not a transcript table: the first row needs a speaker column and a text column "
+        "(such as speaker, utterance); found: student, score"
+    )

@@ -28,13 +28,27 @@ __all__ = [
 _SHOWN = 20  # changes listed one by one before "... and N more"
 
 
+def _selection(args: argparse.Namespace) -> Any:
+    from sync.io.roster import Selection
+
+    if args.classes is not None and args.teacher is None:
+        raise UsageError("--classes needs --teacher (the teacher whose class they join)")
+    classes = None
+    if args.classes is not None:
+        classes = tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    return Selection(teacher=args.teacher, classes=classes)
+
+
 def _import_roster(args: argparse.Namespace, store: Any) -> int:
     from sync.io.roster import import_roster, preview_roster
 
-    preview = preview_roster(store, args.paths)
+    selection = _selection(args)
+    preview = preview_roster(store, args.paths, selection=selection)
     print(preview.summary())
     for note in preview.notes:
         print(f"  {note}")
+    for teacher, source, external in preview.teacher_links:
+        print(f"  {teacher} is {source} {external} from now on")
     changes = [c for c in preview.changes if c.kind != "unchanged"]
     for change in changes[:_SHOWN]:
         row = change.row
@@ -55,7 +69,7 @@ def _import_roster(args: argparse.Namespace, store: Any) -> int:
     if args.dry_run:
         print("dry run: nothing was imported")
         return 0
-    result = import_roster(store, args.paths)
+    result = import_roster(store, args.paths, selection=selection)
     print(result.summary())
     return 0
 
@@ -92,6 +106,8 @@ def _import_evidence(args: argparse.Namespace, store: Any) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     if args.kind == "roster" and (args.student or args.type or args.date or args.skip_bad):
         raise UsageError("--student, --type, --date and --skip-bad are for 'import evidence'")
+    if args.kind == "evidence" and (args.teacher or args.classes):
+        raise UsageError("--teacher and --classes are for 'import roster'")
     with open_store(args) as store:
         if args.kind == "roster":
             return _import_roster(args, store)

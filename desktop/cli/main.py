@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", metavar="TYPE", help="evidence: the entry type")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="evidence: the date")
     p.add_argument("--skip-bad", action="store_true", help="evidence: import the good files")
+    p.add_argument("--teacher", metavar="T001", help="roster: the chosen classes join T001's")
+    p.add_argument(
+        "--classes", metavar="ID[,ID...]", help="roster: the classes to import (with --teacher)"
+    )
     p = add("assess", cmd_assess, "AI assessment of evidence awaiting it")
     p.add_argument("--limit", type=int, metavar="N")
     p.add_argument("--calibration", action="store_true")

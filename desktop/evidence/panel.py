@@ -41,9 +41,12 @@ from desktop.core.errors import describe
 from desktop.core.tasks import Task, TaskContext
 from desktop.core.widgets import ChoiceModel, combo_value, error_label, set_combo_value
 from desktop.review.panes import entry_label
+from sync.io.evidencetext import EVIDENCE_SUFFIXES
 from sync.model.vocab import ENTRY_TYPES
 
 __all__ = ["ImportEvidenceDialog", "NewEvidenceDialog"]
+
+EVIDENCE_FILTER = f"Evidence ({' '.join('*' + s for s in EVIDENCE_SUFFIXES)});;All files (*)"
 
 
 def _form_parts(
@@ -166,7 +169,10 @@ class ImportEvidenceDialog(QDialog):
         choose.clicked.connect(self.choose_files)
         folder = QPushButton("Choose a folder…")
         folder.clicked.connect(self.choose_folder)
-        self.summary = QLabel("Text (.txt, .md) and Word (.docx) files, up to 1 MB each.")
+        self.summary = QLabel(
+            "Text (.txt, .md), Word (.docx) and PDF files; recordings' transcripts "
+            "(.vtt, .srt) and transcript tables (.csv, .xlsx)."
+        )
         self.summary.setWordWrap(True)
         self.error = error_label()
         form = QFormLayout()
@@ -200,9 +206,7 @@ class ImportEvidenceDialog(QDialog):
         self.preview()
 
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(
-            self, "Evidence files", "", "Evidence (*.txt *.md *.docx);;All files (*)"
-        )
+        names, _ = QFileDialog.getOpenFileNames(self, "Evidence files", "", EVIDENCE_FILTER)
         if names:
             self.paths = [Path(n) for n in names]
             self.preview()
@@ -245,7 +249,7 @@ class ImportEvidenceDialog(QDialog):
             for f in plan.files
         ]
         lines += [f"✗ {r.path.name}: {r.reason}" for r in plan.refused]
-        lines += [f"– {p.name}: not a .txt, .md or .docx file" for p in plan.ignored]
+        lines += [f"– {p.name}: not an evidence file type" for p in plan.ignored]
         self.file_lines.setStringList(lines)
         self.summary.setText(plan.summary())
         self._update_ok()

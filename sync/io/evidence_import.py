@@ -1,5 +1,10 @@
-"""Evidence import: ``.txt``, ``.md`` and ``.docx`` files (and folders of them) become
-data entries, all in one transaction of the local store.
+"""Evidence import: files teachers have (and folders of them) become data entries, all in
+one transaction of the local store.
+
+**What is read** (:mod:`sync.io.evidencetext`): ``.txt``, ``.md``, Word ``.docx`` (body,
+tables, text boxes, footnotes, endnotes; comments kept apart in the metadata; Strict Open
+XML too), text-based ``.pdf``, and transcripts from recording tools — WebVTT ``.vtt``,
+SubRip ``.srt``, and ``.csv``/``.xlsx`` tables of speaker and utterance columns.
 
 **Which student, which type, which date** comes from the file's path (``README.md``,
 "Data in and out", shows it to teachers), or from the caller (``--student``, ``--type``,
@@ -9,26 +14,29 @@ data entries, all in one transaction of the local store.
   ``S001/reflection_journal/2026-10-12 My goals.docx``;
 * one name: ``S001_reflection_journal_2026-10-12[_title].txt``.
 
-The file name is read first, then its folders from the innermost out. A student id is an
-``S`` and three or more digits; the entry type is one of the seven seed types (spaces or
-hyphens for underscores are fine) or a short word for one — ``journal``/``reflection``,
-``observation``, ``parent``, ``feedback``, ``discussion``, ``tutoring``, ``presentation``
-(a plural ``s`` too); the date is ``YYYY-MM-DD``, else the file's modification date.
-What is left of the file name is the title (else a Markdown file's first heading, else
-the file name).
+These documented shapes are read first and win: a type word inside the title stays part
+of the title. Other names are searched: the file name first, then its folders from the
+innermost out. A student id is an ``S`` and three or more digits; the entry type is one
+of the seven seed types (spaces or hyphens for underscores are fine) or a short word for
+one — ``journal``/``reflection``, ``observation``, ``parent``, ``feedback``,
+``discussion``, ``tutoring``, ``presentation`` (a plural ``s`` too); the date is
+``YYYY-MM-DD``, else the file's modification date. What is left of the file name is the
+title (else a Markdown file's first heading, else the file name). A recording or
+transcript table whose path names no type is a ``group_discussion_transcript``.
 
 **Metadata** (JSON ``metadata`` of the entry): ``source_file`` (the name), ``title``,
-``imported_from`` (``txt``/``md``/``docx``), ``date_from`` (``name`` or ``file date``),
-and for the three transcript types ``speakers`` (in order of first appearance) and
-``turns`` (the number of ``Name: text`` lines).
+``imported_from`` (the file type), ``date_from`` (``name`` or ``file date``), for the
+three transcript types ``speakers`` (in order of first appearance) and ``turns``, and
+what the file adds: ``timestamps`` (``[start, end]`` per turn of a recording),
+``comments`` (a Word file's reviewers' remarks), ``pages`` (a PDF's).
 
-**Refused**, with the reason per file: larger than 1 MB, binary (NUL bytes, not
-decodable), empty, an unknown student, no student or type in the path, a file type other
-than these three (given by name), text already imported for that student. The rule is
+**Refused**, with the reason per file: too large, binary or not decodable, empty, a PDF
+without a text layer, an unknown student, no student or type in the path, a file type
+other than these (given by name), text already imported for that student. The rule is
 *all or nothing*: one refused file means nothing is imported, unless ``skip_bad`` is set,
 which imports the good files in one transaction and lists the refused. Inside folders,
 hidden files, Office lock files (``~$…``) and other file types are passed over (listed
-as ignored), so a stray PDF does not block a folder.
+as ignored).
 """
 
 from __future__ import annotations
@@ -43,9 +51,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from sync.actions import MAX_ENTRY_BYTES
 from sync.errors import ValidationError
-from sync.io.roster import decode_text
+from sync.io.evidencetext import EVIDENCE_SUFFIXES, TRANSCRIPT_SUFFIXES, read_evidence, speakers
 from sync.model.crud import STUDENTS
 from sync.model.records import DataEntry
 from sync.model.vocab import ENTRY_TYPES
@@ -67,7 +74,6 @@ __all__ = [
     "read_text",
 ]
 
-EVIDENCE_SUFFIXES = (".txt", ".md", ".docx")
 _ALIASES = {
     "journal": "reflection_journal",
     "reflection": "reflection_journal",
@@ -82,8 +88,12 @@ _SEP = r"(?:^|(?<=[_\s.\-]))"
 _END = r"(?=$|[_\s.\-])"
 _STUDENT = re.compile(_SEP + r"([Ss][0-9]{3,})" + _END)
 _DATE = re.compile(_SEP + r"([0-9]{4}-[0-9]{2}-[0-9]{2})" + _END)
-_SPEAKER = re.compile(r"^\s*([A-Z][\w.' \-]{0,40}?)\s*:\s+\S")
-_NOT_SPEAKERS = {"date", "time", "title", "topic", "note", "notes", "subject", "class", "unit"}
+_DOC_NAME = re.compile(
+    r"^([Ss][0-9]{3,})[_\s\-]+(.+?)[_\s\-]+([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[_\s\-]+(.*))?$"
+)
+_DOC_STEM = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[_\s\-]+(.*))?$")
+#: The type of a recording or transcript table whose path names none.
+RECORDING_TYPE = "group_discussion_transcript"
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ class EvidencePlan:
         if self.refused:
             parts.append(f"{len(self.refused)} refused")
         if self.ignored:
-            parts.append(f"{len(self.ignored)} ignored (not .txt, .md or .docx)")
+            parts.append(f"{len(self.ignored)} ignored (not an evidence file type)")
         return ", ".join(parts)
 
 
@@ -188,8 +198,37 @@ class NameInfo:
     bad_date: str | None = None  # looked like YYYY-MM-DD but is no date (2026-02-30)
 
 
+def _documented(relative: PurePath) -> NameInfo | None:
+    """The two documented shapes, read strictly (so a word in the title stays title)."""
+    m = _DOC_NAME.match(relative.stem)
+    if m:
+        student, kind, day, title = m.groups()
+    else:
+        m = _DOC_STEM.match(relative.stem)
+        folders = relative.parent.parts
+        if not m or len(folders) < 2 or not _STUDENT.fullmatch(folders[-2]):
+            return None
+        student, kind, (day, title) = folders[-2], folders[-1], m.groups()
+    entry_type = parse_entry_type(kind)
+    if entry_type is None:
+        return None
+    try:
+        date, bad = dt.date.fromisoformat(day), None
+    except ValueError:
+        date, bad = None, day
+    title = re.sub(r"[\s_]+", " ", title or "").strip(" -_.")
+    return NameInfo(student.upper(), entry_type, date, title, bad)
+
+
 def parse_name(relative: PurePath) -> NameInfo:
-    """Read the naming scheme from a path relative to the imported folder."""
+    """Read the naming scheme from a path relative to the imported folder.
+
+    The documented shapes (``S001_type_YYYY-MM-DD_title``, ``S001/type/YYYY-MM-DD title``)
+    are read first and win; otherwise the student, type and date are looked for anywhere
+    in the name and its folders."""
+    documented = _documented(relative)
+    if documented is not None:
+        return documented
     parts = [relative.stem, *reversed(relative.parent.parts)]
     student = entry_type = bad_date = None
     date: dt.date | None = None
@@ -224,55 +263,8 @@ def parse_name(relative: PurePath) -> NameInfo:
 
 
 def read_text(path: Path) -> str:
-    """The text of a .txt, .md or .docx file; ValueError says why it cannot be used."""
-    size = path.stat().st_size
-    if size > MAX_ENTRY_BYTES:
-        raise ValueError(f"larger than 1 MB ({size / 1_000_000:.1f} MB)")
-    if size == 0:
-        raise ValueError("empty file")
-    suffix = path.suffix.lower()
-    if suffix == ".docx":
-        text = _docx_text(path)
-    elif suffix in (".txt", ".md"):
-        text, _encoding = decode_text(path.read_bytes())
-    else:
-        raise ValueError(f"not a .txt, .md or .docx file ({suffix or 'no extension'})")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
-        raise ValueError("empty (no text in it)")
-    if len(text.encode("utf-8")) > MAX_ENTRY_BYTES:
-        raise ValueError("its text is larger than 1 MB")
-    return text
-
-
-def _docx_text(path: Path) -> str:
-    import docx
-    from docx.table import Table
-
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises zip, XML and package errors alike
-        raise ValueError(f"not a readable .docx file ({type(exc).__name__})") from exc
-    lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            for row in block.rows:
-                cells = list(dict.fromkeys(c.text.strip() for c in row.cells))
-                lines.append(" | ".join(c for c in cells if c))
-        else:
-            lines.append(block.text)
-    return "\n".join(lines)
-
-
-def _speakers(text: str) -> tuple[list[str], int]:
-    names: dict[str, None] = {}
-    turns = 0
-    for line in text.splitlines():
-        m = _SPEAKER.match(line)
-        if m and m.group(1).strip().lower() not in _NOT_SPEAKERS:
-            names[m.group(1).strip()] = None
-            turns += 1
-    return list(names), turns
+    """The text of an evidence file; ValueError says why it cannot be used."""
+    return read_evidence(path).text
 
 
 def _md_title(text: str) -> str | None:
@@ -330,6 +322,8 @@ def plan_evidence(
         if student is None:
             plan.refused.append(Refusal(path, "no student id (S001) in its name or folders"))
             continue
+        recording = kind is None and path.suffix.lower() in TRANSCRIPT_SUFFIXES
+        kind = RECORDING_TYPE if recording else kind
         if kind is None:
             plan.refused.append(Refusal(path, "no entry type in its name or folders"))
             continue
@@ -337,10 +331,11 @@ def plan_evidence(
             plan.refused.append(Refusal(path, f"student {student} is not in this store"))
             continue
         try:
-            content = read_text(path)
+            got = read_evidence(path)
         except (ValueError, OSError) as exc:
             plan.refused.append(Refusal(path, str(exc)))
             continue
+        content = got.text
         metadata: dict[str, Any] = {
             "source_file": path.name,
             "title": name.title
@@ -348,9 +343,14 @@ def plan_evidence(
             or path.stem,
             "imported_from": path.suffix.lower().lstrip("."),
             "date_from": "chosen" if date else ("name" if name.date else "file date"),
+            **got.metadata,
         }
-        if kind.endswith("_transcript"):
-            metadata["speakers"], metadata["turns"] = _speakers(content)
+        if recording:
+            metadata["type_from"] = "recording (no type in its name)"
+        if got.turns is not None:
+            metadata["speakers"], metadata["turns"] = got.turns
+        elif kind.endswith("_transcript"):
+            metadata["speakers"], metadata["turns"] = speakers(content)
         if when is None:
             when = dt.date.fromtimestamp(path.stat().st_mtime)
         plan.files.append(EvidenceFile(path, student, kind, when, content, metadata))
@@ -429,7 +429,7 @@ def import_evidence(
         if plan.refused and not skip_bad:
             raise EvidenceRefused(plan.refused)
         if not plan.files:
-            raise ValidationError("no evidence files to import (.txt, .md or .docx)")
+            raise ValidationError(f"no evidence files to import ({', '.join(EVIDENCE_SUFFIXES)})")
         signed_in = txn.conn.exec_driver_sql(
             "SELECT value FROM sync_state WHERE key = 'teacher_id'"
         ).scalar()

@@ -1,20 +1,29 @@
 """Roster import: a class list in, through the sync capture path, all or nothing.
 
-Two shapes are read (``README.md``, "Data in and out", documents both for teachers):
+Four shapes are read (``README.md``, "Data in and out", documents them for teachers):
 
 * **Simple CSV** with the header ``student_id,name,grade,teacher_id`` (any order, any case;
-  ``id`` is accepted for ``student_id``, so the ``students.csv`` of ``flourish export``
-  reads back; other columns are ignored).
-* **OneRoster 1.1** ``users.csv`` + ``enrollments.csv`` + ``classes.csv`` (a folder holding
-  them, or the three files given together): :mod:`sync.io.oneroster` has the mapping.
+  ``id`` is accepted for ``student_id``; ``external_source`` and ``external_id`` are read
+  when present, so the ``students.csv`` of ``flourish export`` reads back; other columns
+  are ignored). A ``student_id`` of Flourish's shape (``S001``) is the Flourish id; any
+  other (``738733110``, ``mmichel.jones``) is the school system's id — external source
+  ``sis`` — and the student gets a Flourish id.
+* **OneRoster 1.1 / 1.2** (:mod:`sync.io.oneroster`) and **Clever** (:mod:`sync.io.clever`):
+  a folder holding the files, or the files given together; :mod:`sync.io.schoolroster`
+  decides which classes and students come in and says why the others do not.
 
-Text may be UTF-8 with or without a BOM, else Windows-1252; CRLF or LF; quoted fields may
-hold commas (``"Smith, Ann"``); a header without commas but with semicolons is read as
-semicolon-separated (Excel in many locales). Every row is checked — id ``S`` + at least
-three digits (at most 10 characters), a name, grade 6-8, the teacher known to this store
-(and, on a laptop signed in to a server, the signed-in teacher: the server accepts no
-other), no id twice — and **every** problem is reported with its file and line in one
-:class:`RosterProblems`. A file with any problem imports nothing.
+The shared reading helpers are in :mod:`sync.io.rosterfiles`. Every row is checked — a name,
+grade 6-8, the teacher known to this store (and, on a laptop signed in to a server, the
+signed-in teacher: the server accepts no other), no id or external id twice — and
+**every** problem is reported with its file and line in one :class:`RosterProblems`. A
+file with any problem imports nothing.
+
+**Who is who.** A student in the file is the store's student with the same external id
+(source and id), else the one with the file's Flourish id; otherwise a new student, with
+the file's Flourish id when it has a free one, else a fresh one
+(:func:`sync.model.ids.student_ids`).
+So re-importing an export changes nothing, and an export with one student moved to
+another class updates exactly that student.
 
 :func:`preview_roster` says what would change (added, updated, unchanged) without
 writing; :func:`import_roster` re-plans inside one ``BEGIN IMMEDIATE`` transaction of the
@@ -24,10 +33,8 @@ store's capture triggers. Students missing from the file are left alone (never d
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,73 +42,37 @@ from typing import Literal
 
 from sqlalchemy import Connection, bindparam, insert, update
 
-from sync.errors import ValidationError
+from sync.io.rosterfiles import RosterProblem, RosterProblems, decode_text
+from sync.io.schoolroster import ClassChoice, KnownTeacher, Selection, resolve
+from sync.io.simpleroster import ROSTER_HEADER, SIMPLE, RosterRow, check_teachers, read_simple
 from sync.model.crud import STUDENTS, TEACHERS, integrity_errors
-from sync.model.records import Student
+from sync.model.ids import student_ids
+from sync.model.records import Student, Teacher
 from sync.model.tables import LOCAL
 from sync.store.local import Change, LocalStore, WriteTxn
 
 __all__ = [
     "ROSTER_HEADER",
+    "ClassChoice",
     "RosterChange",
     "RosterImport",
     "RosterPreview",
     "RosterProblem",
     "RosterProblems",
+    "RosterRead",
     "RosterRow",
-    "check_student",
+    "Selection",
     "decode_text",
     "import_roster",
     "preview_roster",
     "read_roster",
 ]
 
-ROSTER_HEADER = ("student_id", "name", "grade", "teacher_id")
-_ALIASES = {"id": "student_id"}
-_STUDENT_ID = re.compile(r"^S[0-9]{3,}$")
-MAX_NAME = 100
+#: No choice: each class goes to the teacher the file names.
+EVERY_CLASS = Selection()
 
 
-@dataclass(frozen=True, order=True)
-class RosterProblem:
-    """One thing wrong with a roster file; ``line`` is 1-based (None: the file itself)."""
-
-    file: str
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}, line {self.line}"
-        return f"{where}: {self.message}"
-
-
-class RosterProblems(ValidationError):
-    """The roster was refused; :attr:`problems` lists every problem (nothing was written)."""
-
-    def __init__(self, problems: Sequence[RosterProblem]) -> None:
-        self.problems = list(problems)
-        files = sorted({p.file for p in self.problems})
-        head = (
-            f"{', '.join(files)}: {len(self.problems)} problem"
-            f"{'s' if len(self.problems) != 1 else ''}; nothing was imported"
-        )
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One student as read from a file (already checked on its own)."""
-
-    file: str
-    line: int
-    student_id: str
-    name: str
-    grade: int
-    teacher_id: str
-
-
-#: A row read from a file and whether its own fields passed the checks.
-_Candidate = tuple[RosterRow, bool]
+_COMPARED = ("name", "grade", "teacher_id", "external_source", "external_id")
 
 
 @dataclass(frozen=True)
@@ -114,19 +85,39 @@ class RosterChange:
     def changed_fields(self) -> tuple[str, ...]:
         if self.before is None:
             return ()
-        now = {"name": self.row.name, "grade": self.row.grade, "teacher_id": self.row.teacher_id}
-        return tuple(k for k, v in now.items() if getattr(self.before, k) != v)
+        return tuple(
+            k
+            for k in _COMPARED
+            if getattr(self.before, k) != getattr(self.row, k)
+            and not (k.startswith("external") and self.row.external_id is None)
+        )
+
+
+@dataclass(frozen=True)
+class RosterRead:
+    """What the files hold for this store (no store needed to read them)."""
+
+    format: str  # "Roster CSV", "OneRoster 1.1", "OneRoster 1.2", "Clever"
+    rows: list[RosterRow]
+    encodings: dict[str, str]
+    notes: list[str]
+    classes: list[ClassChoice] = field(default_factory=list)
+    teacher_links: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class RosterPreview:
     """What an import of these files would do (nothing written)."""
 
-    format: Literal["simple", "oneroster"]
+    format: str
     files: tuple[str, ...]
     encodings: dict[str, str]
     changes: tuple[RosterChange, ...]
     notes: tuple[str, ...] = ()
+    #: Every class of a school export, imported or skipped with its reason.
+    classes: tuple[ClassChoice, ...] = ()
+    #: (teacher, source, external id) recorded on a teacher who chose a file's classes.
+    teacher_links: tuple[tuple[str, str, str], ...] = ()
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -146,7 +137,7 @@ class RosterPreview:
     def summary(self) -> str:
         files = ", ".join(f"{f} ({self.encodings.get(f, '?')})" for f in self.files)
         return (
-            f"{files}: {len(self.changes)} students; {self.added} to add, "
+            f"{self.format}: {files}: {len(self.changes)} students; {self.added} to add, "
             f"{self.updated} to update, {self.unchanged} unchanged"
         )
 
@@ -162,209 +153,84 @@ class RosterImport:
         return f"imported: {p.added} added, {p.updated} updated, {p.unchanged} unchanged{queued}"
 
 
-# -- reading -------------------------------------------------------------------------------
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode file bytes: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252.
-
-    Returns (text, encoding name); ValueError says why the bytes are not text.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"not valid UTF-16 text ({exc.reason})") from exc
-    if b"\x00" in data:
-        raise ValueError("binary file (it contains NUL bytes), not text")
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "UTF-8 with BOM"
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"starts like UTF-8 but is not valid UTF-8 ({exc.reason})") from exc
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError as exc:
-        raise ValueError("neither UTF-8 nor Windows-1252 text") from exc
-
-
-@dataclass
-class _Table:
-    """A decoded CSV file: normalised header and (line, fields) rows."""
-
-    name: str
-    encoding: str
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
-
-
-def _norm(column: str) -> str:
-    return re.sub(r"[\s\-]+", "_", column.strip().lower())
-
-
-def _read_table(path: Path, problems: list[RosterProblem]) -> _Table | None:
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        problems.append(RosterProblem(name, None, f"no such file: {path}"))
-        return None
-    except OSError as exc:
-        problems.append(RosterProblem(name, None, f"cannot read the file ({exc.strerror})"))
-        return None
-    try:
-        text, encoding = decode_text(data)
-    except ValueError as exc:
-        problems.append(RosterProblem(name, None, str(exc)))
-        return None
-    first = text.split("\n", 1)[0]
-    delimiter = ","
-    if "," not in first and ";" in first:
-        delimiter = ";"
-    elif "," not in first and "\t" in first:
-        delimiter = "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    last = 0
-    try:
-        for fields in reader:
-            line, last = last + 1, reader.line_num
-            if not any(f.strip() for f in fields):
-                continue  # blank line (or only separators)
-            if header is None:
-                header = [_norm(f) for f in fields]
-                seen = [h for i, h in enumerate(header) if h and h in header[:i]]
-                for dup in dict.fromkeys(seen):
-                    problems.append(RosterProblem(name, line, f"column {dup!r} appears twice"))
-                continue
-            rows.append((line, fields))
-    except csv.Error as exc:
-        problems.append(RosterProblem(name, reader.line_num, f"not readable as CSV ({exc})"))
-        return None
-    if header is None:
-        problems.append(RosterProblem(name, None, "the file is empty"))
-        return None
-    return _Table(name, encoding, header, rows)
-
-
-def _columns(table: _Table, wanted: Sequence[str], problems: list[RosterProblem]) -> bool:
-    missing = [c for c in wanted if c not in table.header]
-    if missing:
-        problems.append(
-            RosterProblem(
-                table.name,
-                1,
-                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(the header needs {','.join(wanted)})",
-            )
-        )
-    return not missing
-
-
-def check_student(
-    file: str, line: int, student_id: str, name: str, grade: str, problems: list[RosterProblem]
-) -> int | None:
-    """Check one student's own fields; returns the grade when every field is fine."""
-    ok = True
-
-    def bad(message: str) -> None:
-        nonlocal ok
-        ok = False
-        problems.append(RosterProblem(file, line, message))
-
-    if not student_id:
-        bad("student id is empty")
-    elif not _STUDENT_ID.match(student_id) or len(student_id) > 10:
-        bad(
-            f"student id {student_id!r} must look like S001 "
-            "(an S and at least three digits, at most 10 characters)"
-        )
-    if not name:
-        bad("name is empty")
-    elif len(name) > MAX_NAME:
-        bad(f"name is longer than {MAX_NAME} characters")
-    value: int | None = None
-    try:
-        value = int(grade)
-    except ValueError:
-        pass
-    if value is None or not 6 <= value <= 8:
-        bad(f"grade {grade!r} must be 6, 7 or 8" if grade else "grade is empty")
-    return value if ok else None
-
-
-def _read_simple(path: Path, problems: list[RosterProblem]) -> tuple[list[_Candidate], str]:
-    table = _read_table(path, problems)
-    if table is None:
-        return [], "?"
-    table.header = [_ALIASES.get(h, h) for h in table.header]
-    if not _columns(table, ROSTER_HEADER, problems):
-        return [], table.encoding
-    index = {c: table.header.index(c) for c in ROSTER_HEADER}
-    out: list[_Candidate] = []
-    for line, fields in table.rows:
-        if len(fields) != len(table.header):
-            problems.append(
-                RosterProblem(
-                    table.name,
-                    line,
-                    f"{len(fields)} fields, but the header has {len(table.header)} "
-                    "(a comma inside a value needs quotes)",
-                )
-            )
-            continue
-        sid, name, grade, teacher = (fields[index[c]].strip() for c in ROSTER_HEADER)
-        before = len(problems)
-        value = check_student(table.name, line, sid, name, grade, problems)
-        if not teacher:
-            problems.append(RosterProblem(table.name, line, "teacher id is empty"))
-        row = RosterRow(table.name, line, sid, name, value or 0, teacher)
-        out.append((row, len(problems) == before))
-    if not table.rows:
-        problems.append(RosterProblem(table.name, None, "no students in the file"))
-    return out, table.encoding
+# -- every format --------------------------------------------------------------------------
 
 
 def read_roster(
     paths: Sequence[str | os.PathLike[str]],
     *,
-    teachers: frozenset[str] | None = None,
+    teachers: Sequence[KnownTeacher] = (),
     own_teacher: str | None = None,
-) -> tuple[Literal["simple", "oneroster"], list[RosterRow], dict[str, str], list[str]]:
-    """Read and check roster files (no store needed): (format, rows, encodings, notes).
-
-    ``teachers`` (ids known to the store) and ``own_teacher`` (the signed-in teacher, on a
-    laptop connected to a server) add the teacher checks. Raises :class:`RosterProblems`.
+    selection: Selection = EVERY_CLASS,
+) -> RosterRead:
+    """Read and check roster files against the store's ``teachers``; raises
+    :class:`RosterProblems`. ``own_teacher`` is the signed-in teacher on a laptop
+    connected to a server; ``selection`` the teacher's choice of a school export's classes.
     """
+    from sync.io.clever import is_clever, read_clever
     from sync.io.oneroster import is_oneroster, read_oneroster
 
     files = [Path(p) for p in paths]
     problems: list[RosterProblem] = []
-    notes: list[str] = []
     if not files:
         raise RosterProblems([RosterProblem("(no file)", None, "no roster file given")])
-    candidates: list[_Candidate] = []
-    if is_oneroster(files):
-        fmt: Literal["simple", "oneroster"] = "oneroster"
-        candidates, encodings, notes = read_oneroster(files, problems, teachers, own_teacher)
-    else:
-        fmt = "simple"
-        encodings = {}
-        for path in files:
-            got, encodings[path.name] = _read_simple(path, problems)
-            candidates += got
-        _check_teachers(candidates, teachers, own_teacher, problems)
-    _check_duplicates(candidates, problems)
-    rows = [row for row, ok in candidates if ok]
+    for path in files:
+        if path.is_dir() and not (is_clever([path]) or is_oneroster([path])):
+            problems.append(
+                RosterProblem(
+                    path.name,
+                    None,
+                    "not a roster folder: it holds neither OneRoster files (users.csv, "
+                    "enrollments.csv, classes.csv) nor Clever files (students.csv, "
+                    "teachers.csv, sections.csv, enrollments.csv)",
+                )
+            )
     if problems:
-        names = list(encodings) if fmt == "oneroster" else [f.name for f in files]
+        raise RosterProblems(problems)
+    school = None
+    if is_clever(files) or is_oneroster(files):
+        reader = read_clever if is_clever(files) else read_oneroster
+        school = reader(files, problems)
+    if school is not None:
+        resolved = resolve(school, list(teachers), own_teacher, selection, problems)
+        rows = [
+            RosterRow(r.file, r.line, r.flourish_id, r.name, r.grade, r.teacher_id,
+                      school.source, r.external_id)
+            for r in resolved.rows
+        ]  # fmt: skip
+        read = RosterRead(
+            school.format,
+            rows,
+            school.encodings,
+            resolved.notes,
+            resolved.classes,
+            [(t, school.source, ext) for t, ext in resolved.teacher_links],
+        )
+    elif is_clever(files) or is_oneroster(files):
+        read = RosterRead("OneRoster", [], {}, [])
+    else:
+        encodings = {}
+        rows = []
+        for path in files:
+            got, encodings[path.name] = read_simple(path, problems)
+            rows += got
+        notes = []
+        if selection.classes is not None:
+            problems.append(
+                RosterProblem("--classes", None, "classes are chosen in OneRoster and Clever sets")
+            )
+        if selection.teacher is not None:
+            others = [r for r in rows if r.teacher_id != selection.teacher]
+            rows = [r for r in rows if r.teacher_id == selection.teacher]
+            if others:
+                notes.append(f"skipped {len(others)} student(s) of other teachers")
+        problems += check_teachers(rows, teachers, own_teacher)
+        read = RosterRead(SIMPLE, rows, encodings, notes)
+    _check_duplicates(read.rows, problems)
+    if problems:
+        names = list(read.encodings) or [f.name for f in files]
         raise RosterProblems(sorted(problems, key=_order(names)))
-    return fmt, rows, encodings, notes
+    return read
 
 
 def _order(names: list[str]) -> Callable[[RosterProblem], tuple[int, int]]:
@@ -377,101 +243,154 @@ def _order(names: list[str]) -> Callable[[RosterProblem], tuple[int, int]]:
     return key
 
 
-def _check_teachers(
-    candidates: list[_Candidate],
-    teachers: frozenset[str] | None,
-    own: str | None,
-    problems: list[RosterProblem],
-) -> None:
-    if teachers is None:
-        return
-    for row, _ok in candidates:
-        if not row.teacher_id:
-            continue
-        if row.teacher_id not in teachers:
-            known = ", ".join(sorted(teachers)) or "none"
-            problems.append(
-                RosterProblem(
-                    row.file,
-                    row.line,
-                    f"teacher {row.teacher_id!r} is not known to this store (known: {known})",
+def _check_duplicates(rows: list[RosterRow], problems: list[RosterProblem]) -> None:
+    first: dict[tuple[str, str, str], RosterRow] = {}
+    for row in rows:
+        keys: list[tuple[str, str, str]] = []
+        if row.student_id:
+            keys.append(("student id", "", row.student_id))
+        if row.external_id:
+            keys.append(("external id", row.external_source or "", row.external_id))
+        for what, source, value in keys:
+            seen = first.setdefault((what, source, value), row)
+            if seen is not row:
+                where = f"line {seen.line}" + ("" if seen.file == row.file else f" of {seen.file}")
+                problems.append(
+                    RosterProblem(
+                        row.file, row.line, f"{what} {value} appears twice (first on {where})"
+                    )
                 )
-            )
-        elif own is not None and row.teacher_id != own:
-            problems.append(
-                RosterProblem(
-                    row.file,
-                    row.line,
-                    f"teacher {row.teacher_id} is not the teacher signed in on this laptop "
-                    f"({own}); the server accepts only your own students",
-                )
-            )
-
-
-def _check_duplicates(candidates: list[_Candidate], problems: list[RosterProblem]) -> None:
-    first: dict[str, RosterRow] = {}
-    for row, _ok in candidates:
-        if not row.student_id:
-            continue
-        seen = first.setdefault(row.student_id, row)
-        if seen is not row:
-            where = f"line {seen.line}" + ("" if seen.file == row.file else f" of {seen.file}")
-            problems.append(
-                RosterProblem(
-                    row.file,
-                    row.line,
-                    f"student id {row.student_id} appears twice (first on {where})",
-                )
-            )
 
 
 # -- planning and writing --------------------------------------------------------------------
 
 
-def _context(conn: Connection) -> tuple[frozenset[str], str | None]:
-    teachers = frozenset(t.id for t in TEACHERS.list(conn))
+def _context(conn: Connection) -> tuple[list[KnownTeacher], str | None]:
+    teachers = [
+        KnownTeacher(t.id, t.email, t.external_source, t.external_id) for t in TEACHERS.list(conn)
+    ]
     state = {str(k): str(v) for k, v in conn.exec_driver_sql("SELECT key, value FROM sync_state")}
     own = state.get("teacher_id") if state.get("server_url") else None
     return teachers, own
 
 
-def _plan(conn: Connection, paths: Sequence[str | os.PathLike[str]]) -> RosterPreview:
+def _plan(
+    conn: Connection,
+    paths: Sequence[str | os.PathLike[str]],
+    selection: Selection,
+    device_no: int,
+) -> RosterPreview:
     teachers, own = _context(conn)
-    fmt, rows, encodings, notes = read_roster(paths, teachers=teachers, own_teacher=own)
-    existing = {s.id: s for s in STUDENTS.list(conn)}
-    changes = []
-    for row in rows:
-        before = existing.get(row.student_id)
+    if own is not None and selection.teacher not in (None, own):
+        raise RosterProblems(
+            [
+                RosterProblem(
+                    "--teacher",
+                    None,
+                    f"{selection.teacher} is not the teacher signed in on this laptop ({own})",
+                )
+            ]
+        )
+    read = read_roster(paths, teachers=teachers, own_teacher=own, selection=selection)
+    existing = STUDENTS.list(conn)
+    by_id = {s.id: s for s in existing}
+    by_external: dict[tuple[str | None, str | None], Student] = {
+        (s.external_source, s.external_id): s for s in existing if s.external_id
+    }
+    taken = set(by_id) | {r.student_id for r in read.rows if r.student_id}
+    fresh = student_ids(conn, device_no, taken)
+    changes: list[RosterChange] = []
+    problems: list[RosterProblem] = []
+    matched: dict[str, RosterRow] = {}
+    for row in read.rows:
+        before = by_external.get((row.external_source, row.external_id))
+        if before is None and row.student_id:
+            before = by_id.get(row.student_id)
+            if (
+                before is not None
+                and row.external_id
+                and before.external_id
+                and before.external_source == row.external_source
+            ):
+                problems.append(
+                    RosterProblem(
+                        row.file,
+                        row.line,
+                        f"student {before.id} is {before.external_source} "
+                        f"{before.external_id} on this laptop, not {row.external_id}",
+                    )
+                )
+                continue
         if before is None:
+            if not row.student_id:
+                row = dataclasses.replace(row, student_id=next(fresh))
             changes.append(RosterChange("add", row))
-        elif (before.name, before.grade, before.teacher_id) == (
-            row.name,
-            row.grade,
-            row.teacher_id,
-        ):
-            changes.append(RosterChange("unchanged", row, before))
-        else:
-            changes.append(RosterChange("update", row, before))
+            continue
+        if before.id in matched:
+            problems.append(
+                RosterProblem(
+                    row.file,
+                    row.line,
+                    f"the same student as line {matched[before.id].line} ({before.id})",
+                )
+            )
+            continue
+        matched[before.id] = row
+        row = dataclasses.replace(row, student_id=before.id)
+        change = RosterChange("update", row, before)
+        changes.append(change if change.changed_fields else RosterChange("unchanged", row, before))
+    if problems:
+        raise RosterProblems(problems)
     return RosterPreview(
-        format=fmt,
-        files=tuple(encodings),
-        encodings=encodings,
+        format=read.format,
+        files=tuple(read.encodings),
+        encodings=read.encodings,
         changes=tuple(changes),
-        notes=tuple(notes),
+        notes=tuple(read.notes),
+        classes=tuple(read.classes),
+        teacher_links=tuple(_links(teachers, read.teacher_links)),
     )
 
 
-def preview_roster(store: LocalStore, paths: Sequence[str | os.PathLike[str]]) -> RosterPreview:
+def _links(
+    teachers: list[KnownTeacher], links: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """Links worth recording: the teacher has no id of that source, and no one has this one."""
+    out = []
+    for teacher, source, external in links:
+        mine = next(t for t in teachers if t.id == teacher)
+        if mine.external_source == source and mine.external_id:
+            continue
+        if any(t.external_source == source and t.external_id == external for t in teachers):
+            continue
+        out.append((teacher, source, external))
+    return out
+
+
+def preview_roster(
+    store: LocalStore,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    selection: Selection = EVERY_CLASS,
+) -> RosterPreview:
     """What importing ``paths`` would change; raises :class:`RosterProblems`. Writes nothing."""
+    device_no = store.device_no
     with store.read() as conn:
-        return _plan(conn, paths)
+        return _plan(conn, paths, selection, device_no)
 
 
-def import_roster(store: LocalStore, paths: Sequence[str | os.PathLike[str]]) -> RosterImport:
+def import_roster(
+    store: LocalStore,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    selection: Selection = EVERY_CLASS,
+) -> RosterImport:
     """Import ``paths`` in one transaction (re-checked inside it); all or nothing."""
     with store.write() as txn:
-        preview = _plan(txn.conn, paths)
+        preview = _plan(txn.conn, paths, selection, txn.device_no)
         _write(txn, preview)
+        for teacher, source, external in preview.teacher_links:
+            txn.update(Teacher, teacher, external_source=source, external_id=external)
         return RosterImport(preview, list(txn.changes))
 
 
@@ -484,7 +403,7 @@ def _write(txn: WriteTxn, preview: RosterPreview) -> None:
     eight or more that one ``insert`` round trip per row needs.
     """
     adds = [c.row for c in preview.changes if c.kind == "add"]
-    updates = [c.row for c in preview.changes if c.kind == "update"]
+    updates = [c for c in preview.changes if c.kind == "update"]
     if not adds and not updates:
         return
     t = LOCAL.students
@@ -500,6 +419,8 @@ def _write(txn: WriteTxn, preview: RosterPreview) -> None:
                         "name": r.name,
                         "grade": r.grade,
                         "teacher_id": r.teacher_id,
+                        "external_source": r.external_source,
+                        "external_id": r.external_id,
                         "sync_hlc": next(stamps),
                         "sync_origin": origin,
                         "sync_version": 0,
@@ -515,23 +436,32 @@ def _write(txn: WriteTxn, preview: RosterPreview) -> None:
                     name=bindparam("v_name"),
                     grade=bindparam("v_grade"),
                     teacher_id=bindparam("v_teacher"),
+                    external_source=bindparam("v_source"),
+                    external_id=bindparam("v_external"),
                     sync_hlc=bindparam("v_hlc"),
                     sync_origin=bindparam("v_origin"),
                 ),
                 [
                     {
-                        "pk": r.student_id,
-                        "v_name": r.name,
-                        "v_grade": r.grade,
-                        "v_teacher": r.teacher_id,
+                        "pk": c.row.student_id,
+                        "v_name": c.row.name,
+                        "v_grade": c.row.grade,
+                        "v_teacher": c.row.teacher_id,
+                        # a file without external ids keeps the ones the store has
+                        "v_source": c.row.external_source or _before(c, "external_source"),
+                        "v_external": c.row.external_id or _before(c, "external_id"),
                         "v_hlc": next(stamps),
                         "v_origin": origin,
                     }
-                    for r in updates
+                    for c in updates
                 ],
             )
     txn.changes += [Change("students", r.student_id, "insert") for r in adds]
-    txn.changes += [Change("students", r.student_id, "update") for r in updates]
+    txn.changes += [Change("students", c.row.student_id, "update") for c in updates]
+
+
+def _before(change: RosterChange, name: str) -> str | None:
+    return None if change.before is None else getattr(change.before, name)
 
 
 def _stamps(txn: WriteTxn, n: int) -> range:

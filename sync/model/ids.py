@@ -15,12 +15,14 @@ registers with a server for the first time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import Connection
 
 from sync.errors import StoreError
 from sync.model.tables import ID_RANGE
 
-__all__ = ["ID_RANGE", "allocate_id", "device_of", "format_entry_id"]
+__all__ = ["ID_RANGE", "allocate_id", "device_of", "format_entry_id", "student_ids"]
 
 _TEXT_ID_TABLES = {"data_entries": "DE"}
 _NATURAL_KEY_TABLES = {"teachers", "students"}
@@ -74,3 +76,35 @@ def allocate_id(conn: Connection, table: str, device_no: int) -> int | str:
         raise StoreError(f"{table}: this device has used up its id range")
     prefix = _TEXT_ID_TABLES.get(table)
     return format_entry_id(number, device_no) if prefix else number
+
+
+def student_ids(conn: Connection, device_no: int, taken: set[str]) -> Iterator[str]:
+    """Fresh Flourish student ids for students a roster import adds (none in ``taken``).
+
+    Students are keyed by school-style ids (``S`` and three or more digits, at most 10
+    characters), not numbers, so they get their own scheme: an unregistered store
+    continues its highest id (``S005`` after ``S004``); a registered device ``D`` uses
+    ``S<D><five digits>`` (``S300001`` on device 3), which no other device can mint.
+    """
+    digits = [
+        str(r[0])[1:]
+        for r in conn.exec_driver_sql("SELECT id FROM students WHERE id GLOB 'S[0-9]*'")
+        if str(r[0])[1:].isdigit()
+    ]
+    prefix = "" if device_no == 0 else str(device_no)
+    width = 3 if device_no == 0 else 5
+    if device_no == 0:
+        n = max((int(d) for d in digits), default=0)
+    else:
+        own = len(prefix) + width
+        n = max(
+            (int(d[len(prefix) :]) for d in digits if len(d) == own and d.startswith(prefix)),
+            default=0,
+        )
+    while True:
+        n += 1
+        candidate = f"S{prefix}{n:0{width}d}"
+        if len(candidate) > 10 or (prefix and n >= 10**width):
+            raise StoreError("students: this device has used up its student ids")
+        if candidate not in taken:
+            yield candidate

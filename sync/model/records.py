@@ -58,6 +58,8 @@ class Teacher(Record):
     name: str
     email: str | None = None
     created_at: dt.datetime | None = None
+    external_source: str | None = None
+    external_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,6 +71,8 @@ class Student(Record):
     grade: int
     teacher_id: str | None = None
     created_at: dt.datetime | None = None
+    external_source: str | None = None
+    external_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

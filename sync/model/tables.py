@@ -167,6 +167,21 @@ def _sync_index(name: str, d: _Dialect) -> list[Index]:
     return []
 
 
+def _external_id(table: str) -> list[Column[object] | Index]:
+    """The id a school's own system gives the row (central migration 0006, local schema v3).
+
+    ``external_source`` names the system (``oneroster``, ``clever``, ``sis``) and
+    ``external_id`` is that system's id for the person (a OneRoster ``identifier`` or
+    ``sourcedId``, a Clever ``sis_id``): a number, a UUID or a user name, unique per source.
+    Appended after the sync columns, where adding columns to an existing table puts them.
+    """
+    return [
+        Column("external_source", String(40)),
+        Column("external_id", String(255)),
+        Index(f"ux_{table}_external", "external_source", "external_id", unique=True),
+    ]
+
+
 @dataclass(frozen=True)
 class Schema:
     """The tables of one store, by name."""
@@ -208,6 +223,7 @@ def build(kind: Kind) -> Schema:
         CheckConstraint(d.digits_id("id", "T"), name="chk_teacher_id"),
         CheckConstraint(d.email("email"), name="chk_email_format"),
         *_sync_index("teachers", d),
+        *_external_id("teachers"),
     )
 
     students = Table(
@@ -227,6 +243,7 @@ def build(kind: Kind) -> Schema:
         CheckConstraint("grade BETWEEN 6 AND 8", name="chk_grade_range"),
         Index("idx_students_teacher", "teacher_id"),
         *_sync_index("students", d),
+        *_external_id("students"),
     )
 
     if d.central:

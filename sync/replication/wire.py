@@ -44,7 +44,7 @@ INT_ID_TABLES = frozenset(
 _SERVER_ONLY = {"sync_txid", "modified_at"}
 # Tables where a laptop may only change these columns of existing rows.
 _UPDATE_ONLY = {
-    "teachers": {"name"},
+    "teachers": {"name", "external_source", "external_id"},
     "sync_conflicts": {"resolution", "resolved_at"},
 }
 

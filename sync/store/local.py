@@ -63,7 +63,7 @@ def sqlite_of(conn: Connection) -> sqlite3.Connection:
 
 
 APPLICATION_ID = 0x464C5253  # "FLRS": marks a file as a Flourish store
-LOCAL_SCHEMA_VERSION = 2
+LOCAL_SCHEMA_VERSION = 3
 # Write-ahead log pages (4 KiB) allowed to build up while server rows are applied, and
 # SQLite's default for everything else.
 _APPLY_CHECKPOINT_PAGES = 16384
@@ -111,9 +111,13 @@ def _migration_v2(db: sqlite3.Connection) -> None:
     _run_script(db, sql_path("local", "schema_v2.sql").read_text(encoding="utf-8"))
 
 
+def _migration_v3(db: sqlite3.Connection) -> None:
+    _run_script(db, sql_path("local", "schema_v3.sql").read_text(encoding="utf-8"))
+
+
 # version -> step that brings a file from version-1 to version. Steps are frozen: a new
 # schema change is a new step, never an edit of an old one.
-_MIGRATIONS = {1: _migration_v1, 2: _migration_v2}
+_MIGRATIONS = {1: _migration_v1, 2: _migration_v2, 3: _migration_v3}
 assert max(_MIGRATIONS) == LOCAL_SCHEMA_VERSION
 
 _STATE_DEFAULTS = {"device_no": "0", "hlc": "0", "clock_offset_ms": "0"}

@@ -5,8 +5,11 @@
 -- corrected flag (triggers set those).
 GRANT USAGE ON SCHEMA public TO flourish_teacher;
 GRANT SELECT (id, name, created_at, sync_hlc, sync_origin, sync_version, sync_txid,
-              modified_at) ON teachers TO flourish_teacher;
-GRANT UPDATE (name, sync_hlc, sync_origin) ON teachers TO flourish_teacher;
+              modified_at, external_source, external_id) ON teachers TO flourish_teacher;
+-- A teacher may name their own row's id in the school's system (policies/teachers: only
+-- their own row may change); the roster import records it when the teacher picks classes.
+GRANT UPDATE (name, external_source, external_id, sync_hlc, sync_origin) ON teachers
+    TO flourish_teacher;
 DO $$
 DECLARE
     t text;
