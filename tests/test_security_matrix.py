@@ -255,6 +255,8 @@ OTHER = "S003"  # T002's
         ("UPDATE teachers SET name = 'Ms. R.' WHERE id = 'T001'", 1),
         ("UPDATE teachers SET name = 'Hacked' WHERE id = 'T002'", 0),
         ("UPDATE teachers SET email = 'x@y.edu' WHERE id = 'T001'", DENIED),
+        ("UPDATE teachers SET external_source = 'sis', external_id = '42' WHERE id = 'T001'", 1),
+        ("UPDATE teachers SET external_source = 'sis', external_id = '43' WHERE id = 'T002'", 0),
         ("INSERT INTO teachers (id, name) VALUES ('T099', 'Fake')", DENIED),
         # bookkeeping
         ("UPDATE sync_conflicts SET resolution = 'dismissed' WHERE teacher_id = 'T002'", 0),
