@@ -32,6 +32,7 @@ POLICIES = (
     "policies/sync_visibility",
     "policies/sync_devices",
     "policies/sync_events",
+    "policies/evidence_shares",
     "policies/staff",
 )
 
@@ -50,11 +51,17 @@ CENTRAL_OBJECTS = (
     "functions/audit_append_only",
     "functions/own_student_ids",
     "functions/sync_register_device",
+    "functions/owns_entry",
+    "functions/shared_entry_ids",
+    "functions/guard_teacher_write",
+    "functions/guard_teacher_delete",
+    "functions/evidence_share_stamp",
     "triggers/trigger_mark_corrected",
     "triggers/trigger_unmark_corrected",
     "triggers/trigger_student_visibility",
     "triggers/sync_triggers",
     "triggers/audit_append_only",
+    "triggers/guard_triggers",
     "views/latest_assessments",
     "views/student_progress_summary",
     "views/effective_levels",
@@ -65,6 +72,7 @@ CENTRAL_OBJECTS = (
     "grants/flourish_teacher",
     "grants/flourish_admin",
     "grants/flourish_auditor",
+    "grants/evidence_shares",
     *POLICIES,
     "grants/ownership",
 )

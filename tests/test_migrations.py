@@ -190,3 +190,14 @@ def test_init_by_a_createrole_login_that_is_not_superuser(pg: PgCluster) -> None
     finally:
         pg.drop_database("it_deploy_db")
         pg.admin_execute("DROP ROLE IF EXISTS it_deploy_t1")
+
+
+def test_downgrade_of_0005_restores_0004_exactly(pg: PgCluster, empty_pg_url: str) -> None:
+    """Replaced objects come back from sql/objects/_history as 0004 had them (a function's
+    SECURITY DEFINER and search_path, the old data_entries policy)."""
+    migrate(empty_pg_url, "0004")
+    at_0004 = schema_dump(pg, empty_pg_url)
+    migrate(empty_pg_url, "0005")
+    assert schema_dump(pg, empty_pg_url) != at_0004
+    migrate(empty_pg_url, "0004")
+    assert schema_dump(pg, empty_pg_url) == at_0004

@@ -644,6 +644,33 @@ def _sync_tables(md: MetaData, d: _Dialect) -> Table:
             Column("detail", postgresql.JSONB(), nullable=False, server_default=text("'{}'")),
             Index("ix_audit_log_at", "at"),
         )
+        # Shared evidence (migration 0005): "this entry may support proposals for that
+        # student", granted by the entry's owner or IT; the only way another teacher
+        # reads an entry (policies/data_entries) or rests an assessment on it.
+        Table(
+            "evidence_shares",
+            md,
+            Column(
+                "data_entry_id",
+                String(20),
+                ForeignKey("data_entries.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            Column(
+                "student_id",
+                String(10),
+                ForeignKey("students.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            Column("granted_by", String(10), ForeignKey("teachers.id", ondelete="SET NULL")),
+            Column(
+                "granted_at",
+                DateTime(timezone=True),
+                nullable=False,
+                server_default=text("now()"),
+            ),
+            Index("ix_evidence_shares_student", "student_id"),
+        )
         Table(
             "flourish_meta",
             md,

@@ -147,6 +147,11 @@ class SyncEngine:
         login = store.state("login")
         if not url or not login:
             raise NotConfigured("this laptop is not signed in to a server: run 'flourish login'")
+        from sync.replication.login import clean_url
+
+        if clean_url(url, login) != url:  # a password kept by an older version: drop it
+            url = clean_url(url, login)
+            store.set_state({"server_url": url})
         if password is None:
             host = urlsplit(url).hostname or ""
             password = get_secret(server_key_name(login, host), env="FLOURISH_PASSWORD")

@@ -40,8 +40,15 @@ class LoginResult:
 
 
 def clean_url(server_url: str, user: str) -> str:
-    """The server URL with ``user`` as login and no password (safe to store)."""
-    parsed = normalise_url(server_url).set(username=user, password=None)
+    """The server URL with ``user`` as login and no password (safe to store and show).
+
+    A password in the URL (``user:secret@host`` or ``?password=secret``) is dropped: the
+    password travels separately and is kept in the keyring or nowhere."""
+    parsed = normalise_url(server_url)
+    # URL.set(password=None) would keep the password (None means "unchanged" there)
+    parsed = parsed._replace(username=user, password=None).difference_update_query(
+        [key for key in parsed.query if key.lower() in ("password", "user")]
+    )
     rendered = parsed.render_as_string(hide_password=False)
     return rendered.replace("postgresql+psycopg2://", "postgresql://", 1)
 

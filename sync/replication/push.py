@@ -37,6 +37,7 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
+from sync.model.ids import device_of
 from sync.model.rules import NATURAL_KEYS, owner_path, untracked_columns
 from sync.replication.wire import (
     INT_ID_TABLES,
@@ -350,10 +351,8 @@ class _Batch:
                         op.key,
                     )
             else:
-                if update_only(table):
-                    self.results[op.op_id] = OpResult(
-                        op.op_id, "rejected", f"{table}: this row cannot be created from a laptop"
-                    )
+                if update_only(table):  # the row is another teacher's, or none at all
+                    self.results[op.op_id] = OpResult(op.op_id, "rejected", _not_allowed(op))
                     continue
                 tomb = tombs.get(op.pk)
                 if tomb is not None and op.key <= tomb:
@@ -473,9 +472,7 @@ class _Batch:
         for op in ops:
             version, stamp = versions.get(op.pk, (None, None))
             if version is None:
-                self.results[op.op_id] = OpResult(
-                    op.op_id, "rejected", f"{table} {op.pk}: the row is not visible to this login"
-                )
+                self.results[op.op_id] = OpResult(op.op_id, "rejected", _not_allowed(op))
             else:
                 self.results[op.op_id] = OpResult(op.op_id, "applied", version=version, hlc=stamp)
 
@@ -491,14 +488,33 @@ class _Batch:
         self.cur.execute("SELECT set_config('flourish.delete_stamp', '', true)")
         return deleted
 
+    def _gone(self, table: str, ops: list[Op]) -> set[str]:
+        """Of ``ops`` (rows this login cannot see), those known to be gone for it."""
+        if not ops:
+            return set()
+        gone = set(_tombstones(self.cur, table, [op.pk for op in ops]))
+        if table not in ("teachers", "students"):  # ids a laptop mints
+            self.cur.execute("SELECT device_no FROM sync_devices")  # this teacher's laptops
+            own = {int(r[0]) for r in self.cur.fetchall()}
+            gone |= {op.pk for op in ops if device_of(pk_value(table, op.pk)) in own}
+        return gone
+
     def deletes(self, table: str, ops: list[Op]) -> None:
         state: dict[str, dict[str, Any] | None] = dict(
             _existing(self.cur, table, [pk_value(table, op.pk) for op in ops])
         )
+        known_gone = self._gone(table, [op for op in ops if state.get(op.pk) is None])
         for op in ops:
             current = state.get(op.pk)
             if current is None:
-                self.results[op.op_id] = OpResult(op.op_id, "applied")
+                # Already deleted (a tombstone addressed to this teacher), or a row only
+                # this teacher's laptops could have made that never reached the server:
+                # applied. Anything else may be another teacher's row: not allowed.
+                self.results[op.op_id] = (
+                    OpResult(op.op_id, "applied")
+                    if op.pk in known_gone
+                    else OpResult(op.op_id, "rejected", _not_allowed(op))
+                )
                 continue
             if update_only(table):
                 self.results[op.op_id] = OpResult(
@@ -602,15 +618,28 @@ def _runs(ops: list[Op]) -> Iterator[tuple[str, str, list[Op]]]:
         yield current[0].table, current[0].kind, current
 
 
-def _reason(exc: psycopg2.Error) -> str:
+def _not_allowed(op: Op) -> str:
+    """The one answer for a change refused because it touches a row, an id or evidence
+    that is not this teacher's — whether that row exists or not, and whatever the database
+    said (a hidden row, a taken id, a missing parent), so that nothing about other
+    teachers' rows can be read from it."""
+    return f"not allowed for this teacher: {op.table} {op.pk} (a row, id or evidence not its own)"
+
+
+# SQLSTATEs that can reveal another teacher's row: insufficient_privilege (row level
+# security, the guard triggers), unique_violation (a taken id) and foreign_key_violation.
+_HIDDEN_ROW_CODES = {"42501", "23505", "23503"}
+
+
+def _reason(exc: psycopg2.Error, op: Op) -> str:
     from sync.model.crud import RULES
 
     text = (exc.pgerror or str(exc)).strip().splitlines()[0].removeprefix("ERROR:").strip()
     constraint = getattr(exc.diag, "constraint_name", None)
-    if constraint and constraint in RULES:
+    if constraint and constraint in RULES:  # a rule on the teacher's own rows
         return f"{RULES[constraint]} ({constraint})"
-    if "row-level security" in text or "permission denied" in text:
-        return f"not allowed for this teacher: {text}"
+    if exc.pgcode in _HIDDEN_ROW_CODES or "row-level security" in text:
+        return _not_allowed(op)
     return text
 
 
@@ -653,7 +682,7 @@ def apply_batch(cur: Any, device_no: int, ops: list[Op], *, client_now_ms: int) 
                 except psycopg2.Error as exc:
                     cur.execute("ROLLBACK TO SAVEPOINT one")
                     batch.conflicts = []
-                    batch.results[op.op_id] = OpResult(op.op_id, "rejected", _reason(exc))
+                    batch.results[op.op_id] = OpResult(op.op_id, "rejected", _reason(exc, op))
     if events:
         execute_values(
             cur,

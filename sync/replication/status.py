@@ -53,6 +53,13 @@ def queue_status(store: LocalStore) -> dict[str, Any]:
     }
 
 
+def _shown_url(url: str | None, login: str | None) -> str | None:
+    """The server URL without any password (an older version stored it as given)."""
+    from sync.replication.login import clean_url
+
+    return clean_url(url, login) if url and login else url
+
+
 def local_status(data_dir: str | None, *, check_server: bool = True) -> dict[str, Any]:
     path = local_db_path(data_dir)
     if not path.exists():
@@ -77,7 +84,7 @@ def local_status(data_dir: str | None, *, check_server: bool = True) -> dict[str
             {
                 "last_sync": store.state("last_sync"),
                 "last_error": store.state("last_error"),
-                "server": store.state("server_url"),
+                "server": _shown_url(store.state("server_url"), store.state("login")),
                 "server_reachable": None,
                 "server_problem": None,
                 "teacher_id": store.state("teacher_id"),

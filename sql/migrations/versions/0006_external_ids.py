@@ -9,7 +9,7 @@ lists the table's columns when it is applied, so it is applied again here) and r
 on teachers, where only the teacher's own row may change (``policies/teachers``).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sync.sqlobjects import load
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

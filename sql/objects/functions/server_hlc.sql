@@ -2,8 +2,10 @@
 -- The server's own hybrid-logical-clock reading: wall clock milliseconds << 16.
 -- Used when a row is written on the server without a client stamp (psql, admin tools,
 -- the corrected-flag trigger), so server-side changes take part in timestamp-wins.
+-- The search_path is pinned (pg_temp last) like every function a trigger or a teacher calls.
 CREATE OR REPLACE FUNCTION server_hlc() RETURNS bigint
 LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT (floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) << 16
+    SELECT (floor(extract(epoch FROM pg_catalog.clock_timestamp()) * 1000)::bigint) << 16
 $$;

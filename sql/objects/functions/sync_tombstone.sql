@@ -5,11 +5,13 @@
 -- gone: the student's own tombstone then carries the deletion, cascading on the laptop).
 -- A pushed delete passes its own stamp in the transaction-local setting
 -- flourish.delete_stamp ('<hlc>:<device_no>'); otherwise the server's clock stamps it.
+-- A row deleted with its student (a cascade: the student is already gone) is addressed to
+-- the teacher of the student's own tombstone, written just before in this transaction.
 -- SECURITY DEFINER: teachers cannot write tombstones directly, only by deleting rows.
 CREATE OR REPLACE FUNCTION sync_tombstone()
 RETURNS TRIGGER
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
     old_row jsonb := to_jsonb(OLD);
@@ -35,6 +37,10 @@ BEGIN
             sid := old_row ->> 'student_id';
         END IF;
         SELECT s.teacher_id INTO tid FROM public.students s WHERE s.id = sid;
+        IF tid IS NULL AND sid IS NOT NULL THEN
+            SELECT t.teacher_id INTO tid FROM public.sync_tombstones t
+            WHERE t.table_name = 'students' AND t.row_pk = sid;
+        END IF;
     END IF;
     IF stamp IS NOT NULL THEN
         hlc := split_part(stamp, ':', 1)::bigint;
