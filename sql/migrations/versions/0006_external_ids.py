@@ -30,6 +30,9 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ("teachers", "students")
 # Re-created here; its earlier text is kept under objects/_history/0003/.
 GRANTS = "grants/flourish_teacher"
+# Its drop revokes the teacher role's rights on every table, so the grants kept in files of
+# their own (0005's evidence_shares) are given again after it, both ways.
+OWN_GRANTS = ("grants/evidence_shares",)
 
 
 def upgrade() -> None:
@@ -41,6 +44,8 @@ def upgrade() -> None:
         )
     op.execute(load(GRANTS, as_of="0003").drop)
     op.execute(load(GRANTS, as_of=revision).create)
+    for name in OWN_GRANTS:
+        op.execute(load(name, as_of="0005").create)
 
 
 def downgrade() -> None:
@@ -50,3 +55,5 @@ def downgrade() -> None:
         op.drop_column(table, "external_id")
         op.drop_column(table, "external_source")
     op.execute(load(GRANTS, as_of="0003").create)
+    for name in OWN_GRANTS:
+        op.execute(load(name, as_of="0005").create)
