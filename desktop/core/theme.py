@@ -26,6 +26,7 @@ __all__ = [
     "Appearance",
     "apply_appearance",
     "badge_color",
+    "contrast_ratio",
     "dark_palette",
     "highlight_color",
     "is_dark",
@@ -63,6 +64,19 @@ def level_colors(level: str) -> tuple[QColor, QColor]:
 
 def badge_color(kind: str) -> QColor:
     return QColor(_BADGE.get(kind, "#888888"))
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2.1 contrast ratio of two opaque colours (1 to 21)."""
+
+    def lum(c: QColor) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
