@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
+from desktop.core.theme import contrast_ratio
+from desktop.core.widgets import combo_value
 from desktop.review.data import QueueFilter, queue_ids
 from desktop.shell.mainwindow import MainWindow
-from desktop.shell.theme import contrast_ratio
-from desktop.shell.widgets import combo_value
 from sync.store.local import LocalStore
 from tests.test_desktop_support import (
     close_window,

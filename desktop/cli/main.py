@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from desktop.cli import account, app, data, server, teaching
+from desktop.cli import account, app, data, server, students, teaching
 from desktop.cli._common import UsageError
 from sync import paths
 from sync.errors import FlourishError
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("skill", metavar="SKILL")
     p.add_argument("--type", required=True, choices=["bronze", "silver", "gold"])
 
+    p = add("add-student", students.cmd_add_student, "add one student (id assigned if not given)")
+    students.add_arguments(p)
     p = add("import", data.cmd_import, "import a roster CSV or evidence files")
     p.add_argument("kind", choices=["roster", "evidence"])
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -122,6 +122,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.server_status)
         layout.addWidget(note)
         layout.addStretch(1)
+        if self.ctx.is_demo:  # a demo is never signed in: say where signing in happens
+            from desktop.shell.setupsteps import DEMO_SIGN_IN
+
+            for w in (self.url, self.login_edit, self.password, self.sign_in):
+                w.setEnabled(False)
+            self.server_status.setText(DEMO_SIGN_IN)
         return page
 
     def do_sign_in(self) -> None:

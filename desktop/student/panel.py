@@ -46,6 +46,7 @@ class StudentPanel(QWidget):
     add_evidence_requested = Signal(str)
     import_evidence_requested = Signal(str)
     report_requested = Signal(str)
+    assess_requested = Signal(str, str)  # entry id, student id
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -125,6 +126,9 @@ class StudentPanel(QWidget):
         self.timeline.import_requested.connect(
             lambda: self.student_id and self.import_evidence_requested.emit(self.student_id)
         )
+        self.timeline.assess_requested.connect(
+            lambda entry: self.student_id and self.assess_requested.emit(entry, self.student_id)
+        )
         self.targets = TargetsWidget(ctx)
         self.targets.assign_requested.connect(lambda: self.open_assign_target())
         self.tabs = QTabWidget()
@@ -174,6 +178,17 @@ class StudentPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._loading = False
+        from sync.errors import NotFoundError
+
+        if isinstance(exc, NotFoundError):  # the student was removed: nobody to show
+            self.student_id = None
+            self.data = None
+            self.title.setText("Choose a student on the left")
+            self.subtitle.setText("")
+            for b in (self.review_button, self.target_button, self.badge_button):
+                b.setEnabled(False)
+            self.report_button.setEnabled(False)
+            return
         self.ctx.tasks.error.emit(exc)
 
     def _loaded(self, data: StudentData) -> None:
