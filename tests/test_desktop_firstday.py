@@ -161,3 +161,38 @@ def test_missing_ai_key_is_a_setup_step_with_a_way_to_settings(
         w.dialog.reject()
     finally:
         close_window(w)
+
+
+def test_progress_report_asks_period_and_name_and_warns_about_unreviewed_levels(
+    qtbot: QtBot, demo_store: LocalStore, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    from desktop.student.reportdialog import ReportDialog
+
+    w = open_window(qtbot, demo_store)
+    try:
+        w.open_student("S001")
+        qtbot.waitUntil(lambda: w.student.report_button.isEnabled())
+        qtbot.mouseClick(w.student.report_button, Left)
+        dialog = w.dialog
+        assert isinstance(dialog, ReportDialog) and dialog.isVisible()
+        qtbot.waitUntil(lambda: dialog.counts is not None)
+        shown, unreviewed, _first = dialog.counts  # type: ignore[misc]
+        assert unreviewed > 0
+        assert dialog.warning.isVisible()
+        assert dialog.warning.text().startswith(
+            f"⚠ {unreviewed} of {shown} levels are AI proposals you have not reviewed."
+        )
+        out = tmp_path / "named report.pdf"
+        dialog.path.setText(str(out))
+        dialog.include_name.setChecked(True)
+        dialog.whole.setChecked(False)
+        _save(qtbot, dialog)  # type: ignore[arg-type]
+        qtbot.waitUntil(out.exists, timeout=20_000)
+        wait_idle(qtbot, w)
+        text = " ".join(p.extract_text() for p in PdfReader(str(out)).pages)
+        assert "Eva" in text  # the name, as asked
+        assert "to" in text and dialog.date_to.date().toString("yyyy") in text
+    finally:
+        close_window(w)

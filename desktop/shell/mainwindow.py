@@ -196,25 +196,34 @@ class MainWindow(QMainWindow, FirstDayActions):
         )
         self.dialog.open()
 
-    def export_report(self, student_id: str) -> None:
-        """Ask where to save the student's progress report, then write it in the background."""
-        from PySide6.QtWidgets import QFileDialog
+    def export_report(self, student_id: str) -> Any:
+        """Ask for the period, the name and the file, then write the report in the background."""
+        from desktop.student.reportdialog import ReportDialog
 
-        suggested = str(Path.home() / f"{student_id}-progress-report.pdf")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save progress report", suggested, "PDF (*.pdf)"
+        dialog = ReportDialog(self.ctx, student_id, parent=self)
+        dialog.requested.connect(
+            lambda r: self.write_report(
+                r.student_id,
+                r.path,
+                include_name=r.include_name,
+                date_from=r.date_from,
+                date_to=r.date_to,
+            )
         )
-        if path:
-            self.write_report(student_id, Path(path))
+        dialog.review_requested.connect(self.review_student)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
-    def write_report(self, student_id: str, path: Path) -> None:
-        """Render the PDF (desktop.report) on a background job; the status bar says when."""
+    def write_report(self, student_id: str, path: Path, **options: Any) -> None:
+        """Render the PDF (desktop.report) on a background job; the status bar says when.
+        ``options``: ``include_name``, ``date_from``, ``date_to`` of :func:`render_report`."""
         store = self.ctx.store
 
         def work(_tc: TaskContext) -> int:
             from desktop.report import render_report
 
-            return int(render_report(store, student_id, path))
+            return int(render_report(store, student_id, path, **options))
 
         def done(pages: int) -> None:
             self.jobs.set_running(False, "")

@@ -157,9 +157,10 @@ class GrantBadgeDialog(QDialog):
         self.error.setStyleSheet("color: #c62828")
         self.error.hide()
         intro = QLabel(
-            "Earned by the current levels, not granted yet (click one):"
+            "Earned by levels you confirmed, not granted yet (click one):"
             if data.suggestions
-            else "No badge is waiting: every level reached has its badge."
+            else "No badge is waiting. Badges are suggested from levels you have confirmed; "
+            "AI proposals you have not reviewed earn none."
         )
         form = QFormLayout()
         form.addRow("Skill", self.skill_box)

@@ -8,6 +8,7 @@ when a student is shown and again when a change touches their rows. GUI thread o
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.context import AppContext, ChangeSet
+from desktop.core.marks import UNREVIEWED_LEGEND
 from desktop.student.badges import BadgeModel, GrantBadgeDialog, shelf_view
 from desktop.student.chart import LevelHistoryChart
 from desktop.student.data import StudentData, load_student
@@ -204,6 +206,7 @@ class StudentPanel(QWidget):
         self.subtitle.setText(
             f"Grade {data.grade} · {data.id} · evidence in {reviewed} of {len(data.skills)} "
             f"skills · {data.pending} proposals to review"
+            + (f" · {UNREVIEWED_LEGEND}" if any(not k.reviewed for k in data.skills) else "")
         )
         for b in (self.review_button, self.target_button, self.badge_button, self.report_button):
             b.setEnabled(True)
@@ -211,7 +214,13 @@ class StudentPanel(QWidget):
         self.badges.set_items(data.badges)
         self.shelf_label.setText(f"Badges ({len(data.badges)})")
         n = len(data.suggestions)
-        self.suggest_label.setText(f'<a href="grant">{n} earned, not granted yet…</a>' if n else "")
+        link = self.palette().color(QPalette.ColorRole.Link).name()  # the theme's, also dark
+        self.suggest_label.setText(
+            f'<a href="grant" style="color:{link}">{n} earned by confirmed levels, not '
+            "granted yet…</a>"
+            if n
+            else ""
+        )
         self.skills.set_student(data)
         self.tree.expandAll()
         self.timeline.set_entries(data.entries)
