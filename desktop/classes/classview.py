@@ -220,6 +220,7 @@ class ClassPanel(QWidget):
         self.model = HeatMapModel(ctx.curriculum)
         self.view = QTableView()
         self.view.setObjectName("heatMap")
+        self.view.setAccessibleName("Class heat map: students by skills")
         self.view.setModel(self.model)
         self.view.setHorizontalHeader(RotatedHeader(self.view))
         self.view.setItemDelegate(HeatMapDelegate(self.model, self.view))

@@ -141,7 +141,7 @@ class RosterDelegate(QStyledItemDelegate):
         if not pending:
             sub += " · all reviewed"
         painter.setPen(
-            pal.color(QPalette.ColorGroup.Disabled, role) if not selected else pal.color(role)
+            pal.color(QPalette.ColorRole.PlaceholderText) if not selected else pal.color(role)
         )
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, sub)
         painter.restore()

@@ -171,6 +171,7 @@ class CalibrationDialog(QDialog):
             ]
         )
         view = QTableView()
+        view.setAccessibleName("Decisions per skill and confidence band")
         view.setModel(self.model)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.verticalHeader().hide()

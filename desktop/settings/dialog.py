@@ -108,11 +108,11 @@ class SettingsDialog(QDialog):
         form.addRow("Login", self.login_edit)
         form.addRow("Password", self.password)
         note = QLabel(
-            "The password is kept in your system's keyring (never in Flourish's files). "
+            "The password is kept in your system's keyring when it has one, never in "
+            "Flourish's files; without one it is not saved. "
             "Without a server Flourish works fully on this laptop."
         )
         note.setWordWrap(True)
-        note.setEnabled(False)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         row = QHBoxLayout()
@@ -255,7 +255,6 @@ class SettingsDialog(QDialog):
             "folder creates a new profile there."
         )
         note.setWordWrap(True)
-        note.setEnabled(False)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addWidget(other)

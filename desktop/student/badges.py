@@ -112,7 +112,12 @@ def shelf_view(
     view.setWrapping(False)
     view.setIconSize(QSize(icon, icon))
     fm = view.fontMetrics()
-    view.setGridSize(QSize(max(icon + 16, fm.averageCharWidth() * 16), icon + fm.height() * 2 + 8))
+    # wide enough for the longest word of a skill name ("Prioritization", "Flexibility"):
+    # names wrap between words, never inside one
+    word = max(
+        fm.horizontalAdvance(w) for w in ("Prioritization", "Decision-Making", "Flexibility")
+    )
+    view.setGridSize(QSize(max(icon + 16, word + 16), icon + fm.height() * 2 + 8))
     view.setWordWrap(True)
     view.setMovement(QListView.Movement.Static)
     view.setResizeMode(QListView.ResizeMode.Adjust)
@@ -154,7 +159,7 @@ class GrantBadgeDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("dialogError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet("color: palette(bright-text)")  # readable red, both palettes
         self.error.hide()
         intro = QLabel(
             "Earned by levels you confirmed, not granted yet (click one):"

@@ -90,7 +90,7 @@ class EvidenceTimeline(QWidget):
             [
                 Column("Date", lambda e: e.date),
                 Column("Type", lambda e: entry_label(e.type)),
-                Column("Title", lambda e: e.title),
+                Column("Title", lambda e: e.title, tooltip=lambda e: e.title),
                 Column("AI", lambda e: e.status, tooltip=lambda e: e.status),
             ]
         )
@@ -115,8 +115,10 @@ class EvidenceTimeline(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.text)
-        split.setStretchFactor(0, 1)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        rows = self.view.verticalHeader().defaultSectionSize()
+        split.setSizes([rows * 7, rows * 5])  # about six entries in view at 1280x720
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
