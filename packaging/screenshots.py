@@ -107,7 +107,9 @@ def elided(root: object) -> list[str]:
                         continue
                     if not w.viewport().rect().intersects(rect):
                         continue
-                    if fm.horizontalAdvance(text) + 4 <= rect.width():
+                    wraps = callable(getattr(w, "wordWrap", None)) and w.wordWrap()
+                    words = text.split() if wraps else [text]  # wrapped: each word must fit
+                    if max(fm.horizontalAdvance(word) for word in words) + 4 <= rect.width():
                         continue
                     stretched = isinstance(w, QTableView) and (
                         w.horizontalHeader().sectionResizeMode(col)

@@ -144,7 +144,7 @@ class StudentPanel(QWidget):
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
         line = self.fontMetrics().height()
-        right.setSizes([line * 11, line * 26])  # the evidence list gets the room (1280x720)
+        right.setSizes([line * 14, line * 22])  # the evidence list gets the room (1280x720)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("studentSplitter")
         self.splitter.addWidget(self.tree)
