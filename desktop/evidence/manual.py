@@ -31,6 +31,7 @@ from desktop.core.context import AppContext
 from desktop.core.errors import describe
 from desktop.core.ops import run_action
 from desktop.core.widgets import ChoiceModel, combo_value, set_combo_value
+from sync.errors import NotFoundError
 from sync.model.vocab import LEVELS
 
 __all__ = ["ManualAssessDialog"]
@@ -116,15 +117,18 @@ class ManualAssessDialog(QDialog):
         self._load()
 
     def _load(self) -> None:
-        from desktop.student.data import entry_text
-
         store, entry = self.ctx.store, self.entry_id
 
-        def work() -> tuple[str, dict[str, object]]:
+        def work() -> str:
             with store.read() as conn:
-                return entry_text(conn, entry)
+                row = conn.exec_driver_sql(
+                    "SELECT content FROM data_entries WHERE id = ?", (entry,)
+                ).first()
+            if row is None:
+                raise NotFoundError(f"evidence {entry}: not in this store")
+            return str(row[0])
 
-        self.ctx.tasks.read(work, lambda r: self.text.setPlainText(r[0]), self._fail)
+        self.ctx.tasks.read(work, self.text.setPlainText, self._fail)
 
     def _selection_changed(self) -> None:
         selected = self.text.textCursor().selectedText().replace("\u2029", "\n").strip()

@@ -123,11 +123,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(note)
         layout.addStretch(1)
         if self.ctx.is_demo:  # a demo is never signed in: say where signing in happens
-            from desktop.shell.setupsteps import DEMO_SIGN_IN
-
             for w in (self.url, self.login_edit, self.password, self.sign_in):
                 w.setEnabled(False)
-            self.server_status.setText(DEMO_SIGN_IN)
+            self.server_status.setText(
+                "This is the demo class: its changes stay in the demo and are never sent. "
+                "To work with your school's server, start Flourish without “demo” (or open "
+                "your own data folder in the Data folder tab) and sign in there; the demo is "
+                "left as it is."
+            )
         return page
 
     def do_sign_in(self) -> None:

@@ -4,7 +4,7 @@
   Settings ▸ AI; meanwhile the teacher can assess evidence themselves.
 * :func:`quit_wording` — what the quit question says about unsent changes, by kind of
   store: a demo, a laptop that works without a server, a signed-in laptop.
-* :data:`DEMO_SIGN_IN` — what "Sign in…" says on a demo store.
+(What "Sign in…" says on a demo store lives with the sign-in form, in the settings.)
 
 GUI thread only.
 """
@@ -13,13 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-__all__ = ["DEMO_SIGN_IN", "QuitWording", "ai_setup_box", "quit_wording"]
-
-DEMO_SIGN_IN = (
-    "This is the demo class: its changes stay in the demo and are never sent. To work "
-    "with your school's server, start Flourish without “demo” (or open your own data "
-    "folder in the Data folder tab) and sign in there; the demo is left as it is."
-)
+__all__ = ["QuitWording", "ai_setup_box", "quit_wording"]
 
 
 def ai_setup_box(parent: QWidget, reason: str) -> tuple[QMessageBox, QPushButton]:

@@ -1,6 +1,6 @@
 """Students added, edited and removed by hand (the first day without a roster file).
 
-Same rules as a roster import (:func:`sync.io.roster.check_student`): an id ``S`` and at
+Same rules as a roster import (:mod:`sync.model.studentfields`): an id ``S`` and at
 least three digits, a name, grade 6, 7 or 8, a teacher this laptop knows — on a laptop
 signed in to a server, only the signed-in teacher. Without an id the next free ``S``
 number on this laptop is assigned (``S001`` on an empty laptop); a school's own ids are
@@ -16,9 +16,9 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from sync.errors import ConflictError, NotFoundError, ValidationError
-from sync.io.roster import RosterProblem, check_student
 from sync.model.crud import STUDENTS, TEACHERS
 from sync.model.records import Student
+from sync.model.studentfields import student_problems
 from sync.store.local import LocalStore
 
 from . import Result
@@ -38,12 +38,11 @@ def next_student_id(conn: Connection) -> str:
 def _check(
     student_id: str, name: str, grade: int | str, *, where: str | None = None
 ) -> tuple[str, int]:
-    problems: list[RosterProblem] = []
     clean = " ".join(name.split())
-    value = check_student("", 0, student_id, clean, str(grade).strip(), problems)
+    problems, value = student_problems(student_id, clean, str(grade).strip())
     if value is None:
         where = where or f"student {student_id}"
-        raise ValidationError(f"{where}: " + "; ".join(p.message for p in problems))
+        raise ValidationError(f"{where}: " + "; ".join(problems))
     return clean, value
 
 
