@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from desktop.shell.mainwindow import CLASS, CONFLICTS, REVIEW, STUDENT, MainWindow
-from desktop.shell.theme import (
+from desktop.core.theme import (
     Appearance,
     apply_appearance,
     contrast_ratio,
@@ -33,6 +32,7 @@ from desktop.shell.theme import (
     level_colors,
     light_palette,
 )
+from desktop.shell.mainwindow import CLASS, CONFLICTS, REVIEW, STUDENT, MainWindow
 from sync.model.vocab import LEVELS
 from sync.store.local import LocalStore
 from tests.test_desktop_support import close_window, isolate_settings, open_window, wait_idle
