@@ -259,6 +259,7 @@ class ClassPanel(QWidget):
         row.addWidget(none)
         row.addWidget(QLabel("no evidence yet"))
         mark = QLabel(UNREVIEWED_LEGEND)
+        mark.setWordWrap(True)  # wraps rather than widen the window on a small screen
         row.addWidget(mark)
         row.addStretch(1)
         return row
