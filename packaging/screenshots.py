@@ -11,8 +11,14 @@ conflict pulled from "another laptop" — opens the real main window and saves:
     class.png       the class heat map
     student.png     the student view with the level-history chart
     conflicts.png   the conflicts panel, both versions side by side
+    dialog-*.png    every dialog: settings (each tab), new evidence, import evidence,
+                    import roster, add student, assess yourself, progress report, assign
+                    target, grant badge, AI calibration, keyboard shortcuts
 
-Dark variants get a ``-dark`` suffix. Window shots are WIDTHxHEIGHT (default 1400x900).
+Dark variants get a ``-dark`` suffix. Window shots are WIDTHxHEIGHT (default 1280x720, the
+smallest laptop screen Flourish is laid out for). Text cut short on screen (an ellipsis
+where the full text would fit, a label or button narrower than its text) is printed as a
+warning; :func:`elided` is what the test suite checks.
 """
 
 from __future__ import annotations
@@ -30,6 +36,93 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SHOTS = ("main", "review", "class", "student", "conflicts")
+DIALOGS = (
+    "settings-server",
+    "settings-ai",
+    "settings-profile",
+    "settings-appearance",
+    "settings-privacy",
+    "new-evidence",
+    "import-evidence",
+    "import-roster",
+    "add-student",
+    "assess-yourself",
+    "progress-report",
+    "assign-target",
+    "grant-badge",
+    "calibration",
+    "shortcuts",
+)
+
+
+def elided(root: object) -> list[str]:
+    """Text under ``root`` (a visible widget) that is cut short on screen."""
+    from PySide6.QtCore import QModelIndex, Qt
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QDialog,
+        QHeaderView,
+        QLabel,
+        QTabBar,
+        QTableView,
+        QWidget,
+    )
+
+    assert isinstance(root, QWidget)
+    found: list[str] = []
+    for w in [root, *root.findChildren(QWidget)]:
+        if not w.isVisible() or w.objectName().startswith("qt_"):
+            continue
+        fm = w.fontMetrics()
+        if isinstance(w, QLabel) and not w.wordWrap() and w.text() and w.pixmap().isNull():
+            text = w.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+            if w.textFormat() != Qt.TextFormat.PlainText and "<" in text:
+                continue  # rich text lays itself out
+            if fm.horizontalAdvance(text) > w.contentsRect().width() + 1:
+                found.append(f"label {text!r} ({w.width()} px)")
+        elif isinstance(w, QAbstractButton) and w.text():
+            if w.sizeHint().width() > w.width() + 1:
+                found.append(f"button {w.text()!r} ({w.width()} of {w.sizeHint().width()} px)")
+        elif isinstance(w, QTabBar):
+            for i in range(w.count()):
+                if w.tabRect(i).width() + 1 < w.tabSizeHint(i).width():
+                    found.append(f"tab {w.tabText(i)!r}")
+        elif isinstance(w, QAbstractItemView) and not isinstance(w, QHeaderView):
+            model = w.model()
+            if model is None:
+                continue
+            top = QModelIndex()
+            try:
+                columns = model.columnCount(top)
+            except (TypeError, RuntimeError):  # a list model keeps columnCount private
+                columns = 1
+            for row in range(min(model.rowCount(top), 40)):
+                for col in range(columns):
+                    index = model.index(row, col)
+                    text = index.data(Qt.ItemDataRole.DisplayRole)
+                    rect = w.visualRect(index)
+                    if not isinstance(text, str) or not text or rect.isEmpty():
+                        continue
+                    if not w.viewport().rect().intersects(rect):
+                        continue
+                    wraps = callable(getattr(w, "wordWrap", None)) and w.wordWrap()
+                    words = text.split() if wraps else [text]  # wrapped: each word must fit
+                    if max(fm.horizontalAdvance(word) for word in words) + 4 <= rect.width():
+                        continue
+                    stretched = isinstance(w, QTableView) and (
+                        w.horizontalHeader().sectionResizeMode(col)
+                        == QHeaderView.ResizeMode.Stretch
+                    )
+                    if stretched and index.data(Qt.ItemDataRole.ToolTipRole) == text:
+                        continue  # the column takes what is left; the whole text on hover
+                    found.append(f"cell {text!r} in {w.objectName() or type(w).__name__}")
+        if isinstance(w, QDialog) and w.windowTitle():
+            title = QFontMetrics(w.font()).horizontalAdvance(w.windowTitle())
+            if title + 160 > w.width():  # a window manager's title bar keeps ~160 px
+                found.append(f"dialog title {w.windowTitle()!r} ({w.width()} px)")
+    return found
 
 
 def _prepare_store(folder: Path) -> Path:
@@ -182,6 +275,29 @@ def _wait(app: object, condition: Callable[[], bool], timeout: float = 15.0) -> 
         time.sleep(0.01)
 
 
+def open_dialog(window: object, name: str) -> object:
+    """Open one of :data:`DIALOGS` on ``window`` (a MainWindow) and return it."""
+    from desktop.shell.mainwindow import MainWindow
+
+    assert isinstance(window, MainWindow)
+    w = window
+    if name.startswith("settings-"):
+        return w.open_settings(name.removeprefix("settings-"))
+    openers = {
+        "new-evidence": lambda: (w.new_evidence("S001"), w.dialog)[1],
+        "import-evidence": lambda: (w.import_evidence("S001"), w.dialog)[1],
+        "import-roster": lambda: w.import_roster(),
+        "add-student": lambda: w.add_student(),
+        "assess-yourself": lambda: w.assess_yourself("DE001", "S001"),
+        "progress-report": lambda: w.export_report("S001"),
+        "assign-target": lambda: w.student.open_assign_target(),
+        "grant-badge": lambda: w.student.open_grant_badge(),
+        "calibration": lambda: (w.show_calibration(), w.dialog)[1],
+        "shortcuts": lambda: (w.show_shortcuts(), w.dialog)[1],
+    }
+    return openers[name]()
+
+
 def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
@@ -233,6 +349,17 @@ def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
             _wait(app, lambda: window.conflicts.model.rowCount() > 0 and idle.idle)
             shot("conflicts")
             window.show_tab(REVIEW)
+            _wait(app, lambda: idle.idle)
+            for name in DIALOGS:
+                dialog = open_dialog(window, name)
+                _wait(app, lambda d=dialog: d.isVisible() and idle.idle)
+                path = out / f"dialog-{name}{suffix}.png"
+                dialog.grab().save(str(path))
+                saved.append(path)
+                for problem in elided(dialog):
+                    print(f"warning: {path.name}: {problem}", file=sys.stderr)
+                dialog.close()
+                _wait(app, lambda: idle.idle)
         finally:
             window.really_close()
             window.shutdown()
@@ -245,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="screenshots", help="output folder")
     parser.add_argument("--theme", choices=("light", "dark", "both"), default="both")
-    parser.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     out = Path(args.out)

@@ -38,20 +38,37 @@ def llm_key_name(base_url: str | None) -> str:
     return f"openai:{base_url or 'default'}"
 
 
-def keyring_available() -> bool:
-    """True when a real keyring backend (not the 'fail' or 'null' one) is configured."""
-    backend = keyring.get_keyring()
+_NOT_A_KEYRING = ("fail", "null", "plaintext", "file", "keyrings.alt", "uncrypted")
+
+
+def _is_os_keyring(backend: object) -> bool:
     name = f"{type(backend).__module__}.{type(backend).__name__}".lower()
-    return not ("fail" in name or "null" in name or getattr(backend, "priority", 1) <= 0)
+    if any(word in name for word in _NOT_A_KEYRING):
+        return False  # a file in the home folder (keyrings.alt) is not the system keyring
+    if getattr(backend, "priority", 1) <= 0:
+        return False
+    chained = getattr(backend, "backends", None)  # keyring's ChainerBackend
+    if chained is not None:
+        ordered = sorted(chained, key=lambda b: getattr(b, "priority", 0), reverse=True)
+        return bool(ordered) and _is_os_keyring(ordered[0])
+    return True
+
+
+def keyring_available() -> bool:
+    """True when the configured keyring backend is the operating system's keyring: never
+    the 'fail' or 'null' backends, nor a file or plaintext one (keyrings.alt), which
+    would write the secret base64-encoded into the home folder."""
+    return _is_os_keyring(keyring.get_keyring())
 
 
 def get_secret(key: str, *, env: str | None = None) -> str | None:
     """The secret from the keyring, else from environment variable ``env``, else None."""
+    value = None
     try:
-        value = keyring.get_password(SERVICE, key)
+        if keyring_available():
+            value = keyring.get_password(SERVICE, key)
     except (KeyringError, NoKeyringError) as exc:
         log.info("keyring unavailable for %s: %s", key, type(exc).__name__)
-        value = None
     if value:
         return value
     if env and os.environ.get(env):

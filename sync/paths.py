@@ -78,8 +78,23 @@ def data_dir(override: str | os.PathLike[str] | None = None, *, create: bool = T
     else:
         path = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
     if create:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            from sync.errors import StoreError
+
+            raise StoreError(folder_problem(path, exc)) from exc
     return path.resolve()
+
+
+def folder_problem(folder: Path, exc: BaseException) -> str:
+    """One line naming the data folder that cannot be used and the fix."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return (
+        f"the data folder {folder} cannot be used ({reason}): Flourish must be able to "
+        "create and write files there. Choose another folder (--data-dir, "
+        "FLOURISH_DATA_DIR, or the app's offer) or give yourself write access to it"
+    )
 
 
 def local_db_path(directory: str | os.PathLike[str] | None = None) -> Path:

@@ -145,6 +145,16 @@ def test_unknown_skill_lists_the_skills(demo_store: LocalStore) -> None:
 
 def test_badges_and_suggestions(demo_store: LocalStore) -> None:
     with demo_store.read() as conn:
+        assert actions.badge_suggestions(conn, student_id="S004") == []  # nothing confirmed
+        ids = [
+            int(r[0])
+            for r in conn.exec_driver_sql(
+                "SELECT id FROM assessments WHERE student_id = 'S004' AND level != 'Emerging'"
+            )
+        ]
+    for aid in ids[:3]:
+        actions.accept(demo_store, assessment_id=aid, teacher_id=TEACHER)
+    with demo_store.read() as conn:
         before = actions.badge_suggestions(conn, student_id="S004")
     assert before and all(s.student_id == "S004" for s in before)
     first = before[0]

@@ -116,9 +116,16 @@ def test_grant_suggested_badge_then_rule_blocks_a_duplicate(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     w, store = window, window.ctx.store
+    with store.read() as conn:
+        aid = conn.exec_driver_sql(
+            "SELECT id FROM assessments WHERE student_id = 'S001' AND level != 'Emerging'"
+        ).scalar()
+    actions.accept(store, assessment_id=int(aid), teacher_id=TEACHER)
     show_student(qtbot, w, "S001")
+    qtbot.waitUntil(lambda: w.student.data is not None and bool(w.student.data.suggestions))
     data = w.student.data
     assert data is not None and data.suggestions
+    assert "earned by confirmed levels" in w.student.suggest_label.text()
     first = data.suggestions[0]
     dialog = w.student.open_grant_badge()
     assert dialog is not None

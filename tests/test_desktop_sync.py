@@ -141,42 +141,93 @@ def _answer_quit_box(qtbot: QtBot, w: MainWindow, button: str) -> QMessageBox:
     return box
 
 
+def _signed_in_before(store: LocalStore) -> None:
+    """A laptop that was signed in to a server and is signed out now (no password)."""
+    store.set_state(
+        {"server_url": "postgresql://teacher1@127.0.0.1:1/flourish", "profile": "server"}
+    )
+
+
 def test_quit_with_unsent_changes_warns_and_offers_to_sign_in(
+    qtbot: QtBot, demo_store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLOURISH_PASSWORD", raising=False)
+    _signed_in_before(demo_store)
+    w = open_window(qtbot, demo_store)
+    try:
+        qtbot.waitUntil(lambda: w.sync.configured is False)
+        qtbot.keyClick(w.review.table, Qt.Key.Key_A)
+        qtbot.keyClick(w.review.table, Qt.Key.Key_A)
+        w.close()  # checked behind the queued writes
+        box = _answer_quit_box(qtbot, w, "Cancel")
+        assert box.text() == "2 changes have not reached the server yet."
+        assert "signed out of its server" in box.informativeText()
+        assert w.isVisible()
+        w.close()
+        _answer_quit_box(qtbot, w, "Sign in…")
+        qtbot.waitUntil(lambda: isinstance(w.dialog, SettingsDialog) and w.dialog.isVisible())
+        assert w.isVisible()
+        w.dialog.reject()
+        w.close()
+        _answer_quit_box(qtbot, w, "Quit anyway")
+        qtbot.waitUntil(lambda: not w.isVisible())
+        assert len(pending_ops(w.ctx.store)) == 2  # nothing lost: still queued
+    finally:
+        close_window(w)
+
+
+@pytest.mark.parametrize("kind", ["demo", "local"])
+def test_demo_and_local_only_stores_quit_without_a_server_question(
+    qtbot: QtBot, demo_store: LocalStore, kind: str
+) -> None:
+    """No server to reach: nothing is "not sent yet", everything is on this laptop."""
+    if kind == "local":
+        demo_store.set_state({"profile": "local"})
+    w = open_window(qtbot, demo_store)
+    try:
+        assert w.ctx.is_demo is (kind == "demo")
+        qtbot.keyClick(w.review.table, Qt.Key.Key_A)
+        w.close()
+        qtbot.waitUntil(lambda: not w.isVisible())
+        assert w.quit_box is None
+        assert len(pending_ops(demo_store)) == 1  # kept: sent if this laptop ever signs in
+    finally:
+        close_window(w)
+
+
+def test_sign_in_on_the_demo_says_where_signing_in_happens(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    w = window
-    qtbot.keyClick(w.review.table, Qt.Key.Key_A)
-    qtbot.keyClick(w.review.table, Qt.Key.Key_A)
-    w.close()  # checked behind the queued writes
-    box = _answer_quit_box(qtbot, w, "Cancel")
-    assert box.text() == "2 changes have not reached the server yet."
-    assert "not signed in" in box.informativeText()
-    assert w.isVisible()
-    w.close()
-    _answer_quit_box(qtbot, w, "Sign in…")
-    qtbot.waitUntil(lambda: isinstance(w.dialog, SettingsDialog) and w.dialog.isVisible())
-    assert w.isVisible()
-    w.dialog.reject()
-    w.close()
-    _answer_quit_box(qtbot, w, "Quit anyway")
-    qtbot.waitUntil(lambda: not w.isVisible())
-    assert len(pending_ops(w.ctx.store)) == 2  # nothing lost: still queued
+    window.menu_actions["sign_in"].trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, SettingsDialog)
+    assert "This is the demo class" in dialog.server_status.text()
+    assert not dialog.sign_in.isEnabled() and not dialog.url.isEnabled()
+    dialog.reject()
 
 
-def test_quit_offers_to_sync_and_stays_open_when_it_fails(
+def test_sync_now_then_quit_while_offline_keeps_the_changes_and_quits(
     qtbot: QtBot, demo_store: LocalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_at_closed_port(demo_store, monkeypatch)
+    demo_store.set_state({"profile": "server"})
     w = open_window(qtbot, demo_store, start_sync=False)
     try:
         qtbot.keyClick(w.review.table, Qt.Key.Key_A)
         w.close()
         box = _answer_quit_box(qtbot, w, "Sync now, then quit")
         assert "Sync now before quitting?" in box.informativeText()
-        qtbot.waitUntil(lambda: w.errors.last is not None, timeout=15_000)
-        assert "Could not sync" in w.errors.last[1]  # type: ignore[index]
-        assert w.isVisible()
-        assert_status_matches_queue(qtbot, w)
+        qtbot.waitUntil(
+            lambda: w.quit_box is not None and w.quit_box.objectName() == "offlineQuitBox",
+            timeout=15_000,
+        )
+        offline = w.quit_box
+        assert offline.text() == "The server could not be reached, so nothing was sent this time."
+        assert "safe on this laptop" in offline.informativeText()
+        assert w.errors.last is None  # not an error
+        offline.accept()
+        qtbot.waitUntil(lambda: not w.isVisible())
+        assert len(pending_ops(demo_store)) == 1
     finally:
         close_window(w)
 

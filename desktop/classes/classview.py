@@ -19,13 +19,13 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    QPoint,
     QRect,
+    QRectF,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QPainter, QPalette, QPen, QPolygon
+from PySide6.QtGui import QBrush, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.context import AppContext, ChangeSet
+from desktop.core.marks import UNREVIEWED, UNREVIEWED_LEGEND, draw_unreviewed_corner
 from desktop.core.theme import level_colors
 from sync.model.curriculum import Curriculum
 from sync.model.vocab import LEVEL_RANK, LEVELS
@@ -127,10 +128,12 @@ class HeatMapModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if cell is None:
                 return f"{name} · {skill}: no evidence yet"
-            how = "reviewed by you" if cell[1] else "AI proposal, not reviewed yet"
+            how = "reviewed by you" if cell[1] else UNREVIEWED
             return f"{name} · {skill}: {cell[0]} ({how})"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{name}, {skill}, {cell[0] if cell else 'no evidence'}"
+            if not cell:
+                return f"{name}, {skill}, no evidence"
+            return f"{name}, {skill}, {cell[0]}" + ("" if cell[1] else f", {UNREVIEWED}")
         return None
 
 
@@ -159,16 +162,7 @@ class HeatMapDelegate(QStyledItemDelegate):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(index.data()))
             if not index.data(ReviewedRole):
                 size = max(5, rect.height() // 4)
-                corner = QPolygon(
-                    [
-                        QPoint(rect.right() - size, rect.top()),
-                        QPoint(rect.right(), rect.top()),
-                        QPoint(rect.right(), rect.top() + size),
-                    ]
-                )
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(fg)
-                painter.drawPolygon(corner)
+                draw_unreviewed_corner(painter, QRectF(rect), fg, size)
         if self.heat.first_of_category(index.column()) and index.column() > 0:
             painter.setPen(QPen(pal.color(QPalette.ColorRole.WindowText), 2))
             painter.drawLine(option.rect.topLeft(), option.rect.bottomLeft())
@@ -226,6 +220,7 @@ class ClassPanel(QWidget):
         self.model = HeatMapModel(ctx.curriculum)
         self.view = QTableView()
         self.view.setObjectName("heatMap")
+        self.view.setAccessibleName("Class heat map: students by skills")
         self.view.setModel(self.model)
         self.view.setHorizontalHeader(RotatedHeader(self.view))
         self.view.setItemDelegate(HeatMapDelegate(self.model, self.view))
@@ -263,7 +258,8 @@ class ClassPanel(QWidget):
         none.setStyleSheet("border: 1px dashed palette(mid);")
         row.addWidget(none)
         row.addWidget(QLabel("no evidence yet"))
-        mark = QLabel("◥ not reviewed yet")
+        mark = QLabel(UNREVIEWED_LEGEND)
+        mark.setWordWrap(True)  # wraps rather than widen the window on a small screen
         row.addWidget(mark)
         row.addStretch(1)
         return row

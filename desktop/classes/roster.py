@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     QSortFilterProxyModel,
@@ -24,6 +25,8 @@ from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
+    QMenu,
+    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -138,7 +141,7 @@ class RosterDelegate(QStyledItemDelegate):
         if not pending:
             sub += " · all reviewed"
         painter.setPen(
-            pal.color(QPalette.ColorGroup.Disabled, role) if not selected else pal.color(role)
+            pal.color(QPalette.ColorRole.PlaceholderText) if not selected else pal.color(role)
         )
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, sub)
         painter.restore()
@@ -149,6 +152,9 @@ class RosterPanel(QWidget):
 
     student_selected = Signal(str)
     students_loaded = Signal(list)
+    add_requested = Signal()
+    edit_requested = Signal(str)
+    remove_requested = Signal(str)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,10 +174,20 @@ class RosterPanel(QWidget):
         self.view.setUniformItemSizes(True)
         self.view.clicked.connect(self._clicked)
         self.view.activated.connect(self._clicked)
+        self.search.setAccessibleName("Find a student")
+        self.view.setAccessibleName("Students")
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        self.menu: QMenu | None = None
+        self.add_button = QPushButton("Add student…")
+        self.add_button.setObjectName("addStudentButton")
+        self.add_button.setToolTip("Add a student by hand (File ▸ Import roster… adds a class)")
+        self.add_button.clicked.connect(self.add_requested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.add_button)
         self._loading = False
         self._dirty = False
         ctx.bus.changed.connect(self._changes)
@@ -220,6 +236,24 @@ class RosterPanel(QWidget):
         self.view.setCurrentIndex(index)
         if notify:
             self.student_selected.emit(student_id)
+
+    def _menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        sid = str(index.data(StudentRole))
+        menu = QMenu(self)
+        menu.setObjectName("rosterMenu")
+        menu.addAction("Edit student…", lambda: self.edit_requested.emit(sid))
+        menu.addAction("Remove student…", lambda: self.remove_requested.emit(sid))
+        menu.addSeparator()
+        menu.addAction("Add student…", self.add_requested.emit)
+        self.menu = menu
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def summary(self, student_id: str) -> StudentSummary | None:
+        row = self.model.row_of(student_id)
+        return None if row is None else self.model.students[row]
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.isValid():

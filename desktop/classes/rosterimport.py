@@ -208,6 +208,7 @@ class ImportRosterDialog(QDialog):
         panel.addWidget(self.class_help)
         self.class_panel.hide()
         self.change_view = _table(self.changes, "rosterChanges")
+        self.change_view.setAccessibleName("Students to add or update")
         self.problem_view = _table(self.problems, "rosterProblems")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.change_view)

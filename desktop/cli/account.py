@@ -23,13 +23,21 @@ __all__ = [
 def cmd_login(args: argparse.Namespace) -> int:
     from sync.replication.login import login
 
-    with open_store(args, create=True) as store:
-        result = login(
-            store,
-            server_url=args.server,
-            user=args.user,
-            password=password(f"password for {args.user}: "),
-        )
+    path = paths.local_db_path(args.data_dir)
+    new_store = not path.exists()
+    try:
+        with open_store(args, create=True) as store:
+            result = login(
+                store,
+                server_url=args.server,
+                user=args.user,
+                password=password(f"password for {args.user}: "),
+            )
+    except BaseException:
+        if new_store:  # a failed first sign-in leaves no data file behind
+            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
     where = (
         "password kept in the system keyring"
         if result.password_stored
@@ -102,6 +110,11 @@ def _sync_watch(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from sync.replication.status import local_status
 
+    if not paths.local_db_path(args.data_dir).exists():
+        raise FlourishError(
+            f"there is no Flourish data in {paths.data_dir(args.data_dir)} "
+            "(run 'flourish login' or 'flourish demo', or give --data-dir)"
+        )
     status = local_status(args.data_dir)
     if args.json:
         print_json(status)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from desktop.cli._common import UsageError, open_store, parse_date
+from sync.errors import FlourishError
 
 __all__ = [
     "cmd_backup",
@@ -37,6 +39,16 @@ def _selection(args: argparse.Namespace) -> Any:
     if args.classes is not None:
         classes = tuple(c.strip() for c in args.classes.split(",") if c.strip())
     return Selection(teacher=args.teacher, classes=classes)
+
+
+def _out_file(value: str, what: str) -> Path:
+    """An output file whose folder exists (nothing is created on the way)."""
+    out = Path(value).expanduser()
+    if not out.parent.is_dir():
+        raise FlourishError(
+            f"cannot write the {what} to {out}: the folder {out.parent} does not exist"
+        )
+    return out
 
 
 def _import_roster(args: argparse.Namespace, store: Any) -> int:
@@ -129,6 +141,7 @@ def _ensure_gui_app() -> Any:
 def cmd_report(args: argparse.Namespace) -> int:
     date_from = parse_date(args.date_from, "--from")
     date_to = parse_date(args.date_to, "--to")
+    _out_file(args.out, "report")
     app = _ensure_gui_app()
     from desktop.report import render_report
 
@@ -159,6 +172,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from sync.store.localbackup import backup_local
 
+    _out_file(args.out, "backup")
     with open_store(args) as store:
         info = backup_local(store, args.out)
     print(f"backup written to {args.out}: {info.summary()}")

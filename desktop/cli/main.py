@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from desktop.cli import account, app, data, server, teaching
+from desktop.cli import account, app, data, server, students, teaching
 from desktop.cli._common import UsageError
 from sync import paths
 from sync.errors import FlourishError
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("skill", metavar="SKILL")
     p.add_argument("--type", required=True, choices=["bronze", "silver", "gold"])
 
+    p = add("add-student", students.cmd_add_student, "add one student (id assigned if not given)")
+    students.add_arguments(p)
     p = add("import", data.cmd_import, "import a roster CSV or evidence files")
     p.add_argument("kind", choices=["roster", "evidence"])
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -164,14 +166,15 @@ def _start_log(args: argparse.Namespace) -> logging.Logger:
     from sync.logs import setup_logging
 
     log = logging.getLogger("flourish.cli")
-    if args.command == "demo" and not args.data_dir:
-        folder = paths.data_dir() / "Demo"
-    else:
-        folder = paths.data_dir(args.data_dir)
     try:
+        if args.command == "demo" and not args.data_dir:
+            folder = paths.data_dir() / "Demo"
+        else:
+            folder = paths.data_dir(args.data_dir)
         setup_logging(folder)
-    except OSError as exc:  # a read-only data folder must not stop the command
-        print(f"flourish: cannot write the log in {folder}: {exc}", file=sys.stderr)
+    except (OSError, FlourishError):  # an unusable data folder must not stop the command:
+        # the store's own error names the folder and the fix when the command needs it
+        logging.getLogger().addHandler(logging.NullHandler())  # (no second line on stderr)
     log.info(
         "command %s", " ".join(filter(None, [args.command, getattr(args, "server_command", None)]))
     )
@@ -197,6 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("flourish: interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # SQLite's "malformed": one line on the damage, not a traceback
+        from sync.store.health import damage_from
+
+        damaged = damage_from(paths.local_db_path(args.data_dir), exc)
+        if damaged is None:
+            raise
+        log.warning("%s failed: %s", args.command or "app", damaged)
+        print(f"flourish: {damaged}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # output piped into `head` and friends
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -131,6 +131,6 @@ def error_label() -> QLabel:
     label = QLabel()
     label.setObjectName("dialogError")
     label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828")
+    label.setStyleSheet("color: palette(bright-text)")  # readable red in both palettes
     label.hide()
     return label

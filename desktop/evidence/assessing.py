@@ -55,6 +55,7 @@ class AssessController(QObject):
     running_changed = Signal(bool)
     finished = Signal(str)  # a one-line summary
     awaiting_changed = Signal(int)
+    setup_needed = Signal(str)  # the AI is not set up (no key, no model): a setup step
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +118,11 @@ class AssessController(QObject):
         self.task = None
         self.running_changed.emit(False)
         self.refresh_awaiting()
+        from desktop.assess._errors import AssessmentConfigError  # loaded by the job already
+
+        if isinstance(exc, AssessmentConfigError):
+            self.setup_needed.emit(str(exc))
+            return
         self.ctx.tasks.error.emit(exc)
 
     def refresh_awaiting(self) -> None:
@@ -165,6 +171,7 @@ class CalibrationDialog(QDialog):
             ]
         )
         view = QTableView()
+        view.setAccessibleName("Decisions per skill and confidence band")
         view.setModel(self.model)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.verticalHeader().hide()

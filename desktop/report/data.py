@@ -7,8 +7,10 @@
   dated inside it count, and the level is the latest of those, as the view picks it.
 * History: every proposal in evidence-date order, for the level-over-time chart.
 * Targets (active, and completed ones) with progress from the starting level; badges.
-* A few quotes: source quotes of proposals the teacher reviewed first, then the most
-  confident, one per skill.
+* A few quotes — **only the student's own words**: quotes from the student's reflection
+  journal, or from a transcript line the student speaks (``Name: …``); never from a
+  teacher's note, a parent's note or a classmate's feedback. Those of proposals the
+  teacher reviewed first, then the most confident, one per skill.
 
 **Names.** The student's name appears only with ``include_name``; otherwise the report
 calls them by their id, also inside quotes. Other students' names never appear: quotes
@@ -163,6 +165,40 @@ class _Proposal(NamedTuple):
     created: str
     day: dt.date  # the evidence's date
     entry_type: str | None
+    own_words: bool  # the quote is the student's own words (see the module docstring)
+
+
+_OWN_WRITING = {"reflection_journal"}
+_TRANSCRIPTS = {
+    "group_discussion_transcript",
+    "peer_tutoring_transcript",
+    "project_presentation_transcript",
+}
+_SPEAKER = re.compile(r"^\s*([^:\n]{1,60}?)\s*:\s*(.*)$")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def own_words(content: str | None, quote: str, entry_type: str | None, names: set[str]) -> bool:
+    """Whether ``quote`` is the student's own words in an entry (module docstring).
+
+    ``names``: lower-case ways the transcript may name the student (full name, first
+    name, id).
+    """
+    if entry_type in _OWN_WRITING:
+        return True
+    if entry_type not in _TRANSCRIPTS or not content:
+        return False
+    wanted = _squash(quote)
+    if not wanted:
+        return False
+    for line in content.splitlines():
+        match = _SPEAKER.match(line)
+        if match and wanted in _squash(match.group(2)):
+            return _squash(match.group(1)) in names
+    return False
 
 
 def _in(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
@@ -186,11 +222,12 @@ def load_report_data(
     curriculum = load_curriculum()
     rows = conn.exec_driver_sql(
         "SELECT a.id, a.skill_name, a.skill_category, a.level, tc.corrected_level, "
-        "a.confidence_score, a.source_quote, a.created_at, de.date, de.type "
+        "a.confidence_score, a.source_quote, a.created_at, de.date, de.type, de.content "
         "FROM assessments a LEFT JOIN teacher_corrections tc ON tc.assessment_id = a.id "
         "LEFT JOIN data_entries de ON de.id = a.data_entry_id WHERE a.student_id = ?",
         (student_id,),
     ).all()
+    speaker_names = {student.name.lower(), student.name.split()[0].lower(), student.id.lower()}
     proposals = [
         _Proposal(
             id=int(aid),
@@ -203,8 +240,9 @@ def load_report_data(
             created=str(created),
             day=_day(edate or created),
             entry_type=etype,
+            own_words=own_words(content, str(quote), etype, speaker_names),
         )
-        for aid, skill, cat, ai, corrected, conf, quote, created, edate, etype in rows
+        for aid, skill, cat, ai, corrected, conf, quote, created, edate, etype, content in rows
     ]
     proposals = [p for p in proposals if _in(p.day, date_from, date_to)]
     latest: dict[str, tuple[str, bool]] = {}
@@ -272,6 +310,8 @@ def load_report_data(
     quotes: list[QuoteRow] = []
     for p in sorted(proposals, key=lambda p: (not p.reviewed, -p.confidence, p.skill)):
         if len(quotes) >= max_quotes or any(q.skill == p.skill for q in quotes):
+            continue
+        if not p.own_words:
             continue
         text = " ".join(names(p.quote).split())
         if len(text) > MAX_QUOTE:

@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPageSize, QPainter, QPdfWrit
 from PySide6.QtSvg import QSvgRenderer
 
 import desktop.core.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, before any Qt use)
+from desktop.core.marks import UNREVIEWED, draw_unreviewed_corner
 from desktop.core.theme import level_colors
 from desktop.report.chart import LevelChart
 from desktop.report.data import ReportData, load_report_data
@@ -69,11 +70,12 @@ def _pill(level: str | None, reviewed: bool) -> Cell:
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(fg)
         p.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), level)
-        if not reviewed:
+        if not reviewed:  # the app's mark: a corner triangle, and the same words
+            draw_unreviewed_corner(p, pill, fg, m.pt(5))
             p.setFont(m.font(7, italic=True))
             p.setPen(QColor("#57606a"))
             note = QRectF(rect.left(), pill.bottom() + m.pt(2), rect.width(), m.pt(10))
-            p.drawText(note, int(Qt.AlignmentFlag.AlignLeft), "not yet reviewed")
+            p.drawText(note, int(Qt.AlignmentFlag.AlignLeft), UNREVIEWED)
 
     return Cell(draw=draw, draw_height=27 if level and not reviewed else 15)
 
@@ -183,7 +185,7 @@ def build_blocks(data: ReportData) -> list[Block]:
             f"{data.assessed} of them have classroom evidence ({data.entries} pieces of "
             "evidence in this period); each level is the one the teacher confirmed, or the "
             "latest AI proposal where the teacher has not reviewed it yet"
-            + (f" ({pending} marked “not yet reviewed”)." if pending else "."),
+            + (f" ({pending} marked “{UNREVIEWED}”)." if pending else "."),
             size=9.5,
             after=8,
         ),
@@ -266,6 +268,7 @@ def build_blocks(data: ReportData) -> list[Block]:
             t_widths,
             HEAD_BG,
         )
+        t_head.keep_with_next = True  # a heading never ends a page alone
         blocks.append(t_head)
         for t in data.targets:
             status = (
@@ -308,8 +311,8 @@ def build_blocks(data: ReportData) -> list[Block]:
     )
     if data.quotes:
         for q in data.quotes:
-            who = "confirmed by the teacher" if q.reviewed else "AI proposal"
-            source = f"{q.skill}, {q.level} ({who}) · {_entry_type(q.entry_type)}, {_when(q.day)}"
+            # the level lives in the skills table only: one wording per skill
+            source = f"{q.skill} · {_entry_type(q.entry_type)}, {_when(q.day)}"
             blocks.append(_Quote(q.text, source))
     else:
         blocks.append(Text("No evidence quotes in this period.", size=9.5, color="#57606a"))

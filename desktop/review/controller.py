@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core import ops
 from desktop.core.context import ChangeSet
-from desktop.review.data import QueueFilter, ReviewItem, progress_counts
+from desktop.review.data import QueueFilter, QueueRow, ReviewItem, progress_counts
 from desktop.review.model import ReviewQueueModel, RowState, fetch_details
 from sync import actions
 from sync.model.records import Correction
@@ -40,6 +40,7 @@ class _Undo:
     assessment_id: int
     before: RowState | None
     state: RowState
+    what: str = ""  # "accepted Collaboration for Pat": what an undo would undo
     previous: Correction | None = None
     written: bool = False  # set on the writer thread once the decision committed
 
@@ -50,6 +51,8 @@ class ReviewController(QObject):
     current_changed = Signal(int, object)  # row, ReviewItem | None (None: still loading)
     progress_changed = Signal(int, int)  # reviewed today, still pending
     finished_queue = Signal()  # no open item left
+    undo_changed = Signal(object)  # what Undo would undo (str) or None
+    undone = Signal(str)  # what was just undone
 
     def __init__(self, model: ReviewQueueModel, *, prefetch: int = 6) -> None:
         super().__init__(model)
@@ -66,6 +69,7 @@ class ReviewController(QObject):
         self._progress_running = False
         self._progress_dirty = False
         self._want_id: int | None = None
+        self._to_first_open = False
         model.loaded.connect(self._loaded)
         model.completed.connect(self._completed)
         model.modelReset.connect(self._after_reset)
@@ -73,17 +77,28 @@ class ReviewController(QObject):
 
     # -- loading -----------------------------------------------------------------------
     def open(self, flt: QueueFilter | None = None, *, refresh: bool = False) -> None:
-        """(Re)load the queue; the current item stays current if it is still listed.
+        """(Re)load the queue.
 
         ``refresh`` (an outside change, same filter) keeps the rows on screen until the
-        new list is read; otherwise the first window shows as soon as it is read.
+        new list is read and the current item current if it is still listed. Otherwise
+        (opening the queue, a new filter or mode) the first window shows as soon as it is
+        read and the lowest-confidence open item (the first open one) becomes current.
         """
-        self._want_id = self.item.row.id if self.item is not None else None
+        self._want_id = self.item.row.id if refresh and self.item is not None else None
+        self._to_first_open = not refresh
         self.model.load(flt or self.model.filter, keep=self.decided, first_window=not refresh)
         self.refresh_progress()
 
     def _loaded(self, items: dict[int, ReviewItem]) -> None:
         self._remember(items)
+        if self._to_first_open:
+            first = self.model.find_open(0)
+            if first is not None or self.model.complete:
+                self._to_first_open = False
+            self.set_row(first if first is not None else 0, force=True)
+            if first is None and self.model.complete:
+                self.finished_queue.emit()
+            return
         wanted = None if self._want_id is None else self.model.row_of(self._want_id)
         if wanted is not None:
             self._want_id = None
@@ -92,6 +107,13 @@ class ReviewController(QObject):
             self.set_row(0 if self.model.rowCount() else -1)
 
     def _completed(self) -> None:
+        if self._to_first_open:
+            self._to_first_open = False
+            first = self.model.find_open(0)
+            self.set_row(first if first is not None else min(0, self.model.rowCount() - 1))
+            if first is None:
+                self.finished_queue.emit()
+            return
         if self._want_id is not None:
             row = self.model.row_of(self._want_id)
             self._want_id = None
@@ -181,9 +203,10 @@ class ReviewController(QObject):
         if row is not None and actions.is_acceptance(row.level, level):
             level = None
         state = RowState("accepted" if level is None else "corrected", level, saving=True)
-        entry = _Undo(aid, self.model.overlay.get(aid), state)
+        entry = _Undo(aid, self.model.overlay.get(aid), state, _describe(row, level, notes))
         self.model.set_state(aid, state)
         self.undo_stack.append(entry)
+        self.undo_changed.emit(entry.what)
         self.decided.add(aid)
 
         def remember(previous: Correction | None) -> None:  # writer thread: store only
@@ -211,6 +234,7 @@ class ReviewController(QObject):
     def _failed(self, entry: _Undo, exc: BaseException) -> None:
         if entry in self.undo_stack:
             self.undo_stack.remove(entry)
+            self.undo_changed.emit(self.undo_text())
         if self.model.overlay.get(entry.assessment_id) is entry.state:
             self.model.set_state(entry.assessment_id, entry.before)
         self.ctx.tasks.error.emit(exc)
@@ -228,6 +252,8 @@ class ReviewController(QObject):
         if not self.undo_stack:
             return False
         entry = self.undo_stack.pop()
+        self.undone.emit(entry.what)
+        self.undo_changed.emit(self.undo_text())
         aid = entry.assessment_id
         self.model.set_state(aid, entry.before or RowState("open"))
         if entry.before is None:
@@ -244,6 +270,10 @@ class ReviewController(QObject):
         if row is not None:
             self.set_row(row, force=True)
         return True
+
+    def undo_text(self) -> str | None:
+        """What an undo would undo now, or None."""
+        return self.undo_stack[-1].what if self.undo_stack else None
 
     # -- progress and outside changes ------------------------------------------------
     def refresh_progress(self) -> None:
@@ -280,3 +310,13 @@ class ReviewController(QObject):
         self._fetching.clear()
         if change.touches("assessments", "teacher_corrections", "students"):
             self.open(refresh=True)
+
+
+def _describe(row: QueueRow | None, level: str | None, notes: str | None) -> str:
+    """ "accepted Collaboration for Pat" / "corrected … to Proficient" (for Undo)."""
+    if row is None:
+        return "the last decision"
+    what = f"{row.skill_name} for {row.student_name}"
+    if level is not None:
+        return f"corrected {what} to {level}"
+    return f"accepted {what}" + (" with notes" if notes else "")

@@ -2,16 +2,18 @@
 
 Keys (also listed in Help ▸ Keyboard shortcuts): A or Enter accept · 1–4 correct to that
 level (inline editor, Enter confirms) · N notes · S skip · U or Ctrl+Z undo · J/K or the
-arrow keys move. The table hands these keys to the panel before its own type-ahead
-search, and the editor's line edits keep letters for typing.
+arrow keys move. The same choices are buttons under the queue and a context menu on its
+rows (:mod:`desktop.review.buttons`). The keys act on the queue wherever the focus is in
+the panel — the table, a filter box, a button, the evidence text — except in a text
+field: the editor's line edits keep letters for typing, a filter box keeps its arrow keys.
 
 GUI thread only; all reading and writing goes through the controller's background tasks.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -19,6 +21,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -27,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.context import AppContext
 from desktop.core.widgets import ChoiceModel, combo_value
+from desktop.review.buttons import DecisionBar, DoneBanner, build_row_menu
 from desktop.review.controller import ReviewController
 from desktop.review.data import BANDS, QueueFilter, ReviewItem
 from desktop.review.model import ReviewQueueModel
@@ -37,10 +43,12 @@ __all__ = ["ReviewPanel"]
 
 _CATEGORIES = (("SEL", "SEL"), ("Executive function", "EF"), ("21st century", "21st_Century"))
 HINTS = "A/Enter accept · 1–4 correct · N notes · S skip · U/Ctrl+Z undo · J/K or ↑/↓ move"
+MOVE_HINT = "J/K or ↑/↓ move · right-click a row for its choices · F1 all keys"
 
 
 class _QueueTable(QTableView):
-    """The queue table: review keys go to the panel, not to type-ahead search."""
+    """The queue table: review keys go to the panel, not to type-ahead search; the
+    current row stays in view when the table is resized."""
 
     review_key = Signal(QKeyEvent)
 
@@ -50,6 +58,42 @@ class _QueueTable(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        current = self.currentIndex()
+        if current.isValid():
+            self.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
+
+
+class _KeysToQueue(QObject):
+    """Event filter: review keys pressed on the panel's other widgets act on the queue.
+
+    A filter box would otherwise take "A" as "All skills" and "S" as "Self-Awareness";
+    its arrow keys stay its own (that is how a keyboard user changes a filter), and so
+    do the evidence text's. Text fields are never filtered.
+    """
+
+    def __init__(self, panel: ReviewPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        if isinstance(watched, QLineEdit) or not ReviewPanel.is_review_key(event):
+            return False
+        key = event.key()
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not isinstance(watched, QPushButton):
+            return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(watched, QPushButton):
+            return False  # Enter clicks the focused button
+        if isinstance(watched, QComboBox) and watched.view().isVisible():
+            return False  # the open list keeps its keys
+        if self.panel.editor.isVisible():
+            return False
+        self.panel.handle_key(event)
+        return True
 
 
 class ReviewPanel(QWidget):
@@ -130,22 +174,51 @@ class ReviewPanel(QWidget):
         self.splitter.addWidget(bottom)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        hints = QLabel(HINTS)
-        hints.setObjectName("reviewHints")
-        hints.setEnabled(False)
+        self.decisions = DecisionBar()
+        self.decisions.chosen.connect(self.choose)
+        self.done_banner = DoneBanner()
+        self.done_banner.clear_filters.connect(self.clear_filters)
+        hints = QLabel(MOVE_HINT)
+        hints.setObjectName("reviewHints")  # normal text colour: readable in both palettes
         hints.setWordWrap(True)
+        self.notice = QLabel("")
+        self.notice.setObjectName("reviewNotice")
+        self.notice.setAccessibleName("Last review action")
 
         bottom_row = QHBoxLayout()
         bottom_row.addWidget(hints, 1)
+        bottom_row.addWidget(self.notice)
         bottom_row.addWidget(self.progress_label)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
+        layout.addWidget(self.done_banner)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.decisions)
         layout.addLayout(bottom_row)
         self.setFocusProxy(self.table)
 
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
+        self.row_menu: QMenu | None = None
+        self._keys = _KeysToQueue(self)
+        watched: tuple[QWidget, ...] = (
+            self.student_box,
+            self.skill_box,
+            self.category_box,
+            self.band_box,
+            self.by_document,
+            self.evidence.text,
+            *self.decisions.buttons.values(),
+        )
+        for widget in watched:
+            widget.installEventFilter(self._keys)
+        self._name_widgets()
+
         self.controller.current_changed.connect(self._show_current)
         self.controller.progress_changed.connect(self._show_progress)
+        self.controller.undo_changed.connect(self.decisions.set_undo)
+        self.controller.undone.connect(lambda what: self.notice.setText(f"Undone: {what}"))
+        self.controller.finished_queue.connect(self._finished)
         self.model.modelReset.connect(self._columns_changed)
         self._columns_changed()  # the first rows may arrive as an insert, not a reset
 
@@ -174,8 +247,42 @@ class ReviewPanel(QWidget):
         self.controller.open(self.current_filter())
 
     def apply_filters(self) -> None:
+        self.done_banner.hide()
         if self.started:
             self.controller.open(self.current_filter())
+
+    def filtered(self) -> bool:
+        f = self.current_filter()
+        return any(v is not None for v in (f.student_id, f.skill_name, f.category, f.band))
+
+    def clear_filters(self) -> None:
+        for box in (self.student_box, self.skill_box, self.category_box, self.band_box):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.apply_filters()
+        self.table.setFocus()
+
+    def _finished(self) -> None:
+        pending = None if self.controller.progress is None else self.controller.progress[1]
+        self.done_banner.show_done(filtered=self.filtered(), pending=pending)
+
+    def _name_widgets(self) -> None:
+        """Accessible names for the controls that show no label of their own."""
+        for box, name in (
+            (self.student_box, "Student filter"),
+            (self.skill_box, "Skill filter"),
+            (self.category_box, "Skill category filter"),
+            (self.band_box, "Confidence filter"),
+        ):
+            box.setAccessibleName(name)
+            box.setToolTip(name)
+        self.table.setAccessibleName("Review queue")
+        self.table.setAccessibleDescription(
+            "Proposals waiting for your decision, lowest confidence first"
+        )
+        self.evidence.text.setAccessibleName("Evidence text")
+        self.proposal.setAccessibleName("AI proposal")
 
     def _columns_changed(self) -> None:
         header = self.table.horizontalHeader()
@@ -217,11 +324,16 @@ class ReviewPanel(QWidget):
             self._syncing_selection = False
         aid = self.model.id_at(row)
         state = None if aid is None else self.model.overlay.get(aid)
+        self.decisions.set_decidable(aid is not None)
+        if aid is not None and self.model.is_open(row):
+            self.done_banner.hide()
         self.proposal.show_item(item, state, loading=row >= 0 and item is None)
         self.evidence.show_item(item, by_document=self.model.filter.by_document)
 
     def _show_progress(self, reviewed: int, pending: int) -> None:
         self.progress_label.setText(f"{reviewed} of {reviewed + pending} reviewed today")
+        if self.done_banner.isVisible():  # the count it shows was read before the writes
+            self._finished()
 
     # -- keys --------------------------------------------------------------------------
     @staticmethod
@@ -260,8 +372,42 @@ class ReviewPanel(QWidget):
     def undo(self) -> bool:
         self.editor.cancel()
         done = self.controller.undo()
+        if not done:
+            self.notice.setText("Nothing to undo")
+        self.done_banner.hide()
         self.table.setFocus()
         return done
+
+    def choose(self, choice: str) -> None:
+        """A decision button or menu entry: the same as its key."""
+        if self.editor.isVisible() and choice != "undo":
+            self.editor.cancel()
+        if choice == "accept":
+            self.controller.accept()
+        elif choice in LEVELS:
+            self.open_editor(choice)
+        elif choice == "notes":
+            self.open_editor(None)
+        elif choice == "skip":
+            self.controller.skip()
+        elif choice == "undo":
+            self.undo()
+        if not self.editor.isVisible():
+            self.table.setFocus()
+
+    def _row_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.controller.set_row(index.row())
+        menu = build_row_menu(
+            self,
+            undo_text=self.controller.undo_text(),
+            decidable=self.model.id_at(index.row()) is not None,
+        )
+        menu.triggered.connect(lambda action: self.choose(str(action.data())))
+        self.row_menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def open_editor(self, level: str | None) -> None:
         item = self.controller.item

@@ -81,7 +81,7 @@ class ProposalPane(QTextBrowser):
     ) -> None:
         if item is None:
             self.setHtml(
-                "<p style='color:gray'>Loading…</p>"
+                "<p><i>Loading…</i></p>"
                 if loading
                 else "<h3>Nothing to review</h3><p>Every proposal matching the filters has a "
                 "decision. New evidence shows up here once the AI has assessed it.</p>"
@@ -129,8 +129,8 @@ class ProposalPane(QTextBrowser):
             source = item.provenance.get("model")
             if source:
                 return (
-                    "<p style='color:gray'>The AI was shown no past corrections as examples "
-                    f"for this proposal (model: {escape(str(source))}).</p>"
+                    "<p><i>The AI was shown no past corrections as examples "
+                    f"for this proposal (model: {escape(str(source))}).</i></p>"
                 )
             return ""
         rows = []

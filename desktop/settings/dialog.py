@@ -108,11 +108,11 @@ class SettingsDialog(QDialog):
         form.addRow("Login", self.login_edit)
         form.addRow("Password", self.password)
         note = QLabel(
-            "The password is kept in your system's keyring (never in Flourish's files). "
+            "The password is kept in your system's keyring when it has one, never in "
+            "Flourish's files; without one it is not saved. "
             "Without a server Flourish works fully on this laptop."
         )
         note.setWordWrap(True)
-        note.setEnabled(False)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         row = QHBoxLayout()
@@ -122,6 +122,15 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.server_status)
         layout.addWidget(note)
         layout.addStretch(1)
+        if self.ctx.is_demo:  # a demo is never signed in: say where signing in happens
+            for w in (self.url, self.login_edit, self.password, self.sign_in):
+                w.setEnabled(False)
+            self.server_status.setText(
+                "This is the demo class: its changes stay in the demo and are never sent. "
+                "To work with your school's server, start Flourish without “demo” (or open "
+                "your own data folder in the Data folder tab) and sign in there; the demo is "
+                "left as it is."
+            )
         return page
 
     def do_sign_in(self) -> None:
@@ -249,7 +258,6 @@ class SettingsDialog(QDialog):
             "folder creates a new profile there."
         )
         note.setWordWrap(True)
-        note.setEnabled(False)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addWidget(other)

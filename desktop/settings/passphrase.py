@@ -106,7 +106,7 @@ class PassphraseDialog(QDialog):
         self.problem = QLabel("")
         self.problem.setObjectName("passphraseProblem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828")
+        self.problem.setStyleSheet("color: palette(bright-text)")  # readable red, both palettes
         if wrong:
             self.problem.setText(
                 "That passphrase does not open the data. Check Caps Lock and the keyboard "

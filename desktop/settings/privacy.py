@@ -44,7 +44,6 @@ __all__ = ["PrivacyPage"]
 def _note(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setEnabled(False)
     return label
 
 

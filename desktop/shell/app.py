@@ -166,13 +166,23 @@ def _first_run(folder: Path, data_dir: object, prefs: Any) -> tuple[Path, bool, 
     choice = dialog.choice
     if not choice.demo and not data_dir:
         prefs.data_dir = choice.folder
+    folder = choice.folder
     if not choice.demo and choice.teacher_name:
+        from desktop.shell.recovery import offer_recovery
+        from sync.errors import StoreError
         from sync.store.profiles import create_local_profile
 
-        db = choice.folder / paths.LOCAL_DB_NAME
-        if not db.exists():  # a few milliseconds, before any window exists
-            create_local_profile(db, teacher_name=choice.teacher_name)
-    return choice.folder, choice.demo, choice.sign_in
+        while not (folder / paths.LOCAL_DB_NAME).exists():  # milliseconds, before any window
+            try:
+                create_local_profile(folder / paths.LOCAL_DB_NAME, teacher_name=choice.teacher_name)
+            except StoreError as exc:  # a folder that cannot be created or written
+                again = offer_recovery(exc, folder)
+                if again is None:
+                    return None
+                folder = again
+                if not data_dir:
+                    prefs.data_dir = folder
+    return folder, choice.demo, choice.sign_in
 
 
 def _report_first_paint(window: object) -> None:
@@ -240,6 +250,21 @@ def run_app(
         if ctx is None:  # Quit at the passphrase
             return 0
         if not isinstance(ctx, AppContext):
+            from desktop.shell.recovery import is_recoverable, offer_recovery
+
+            if isinstance(ctx, BaseException) and is_recoverable(ctx):
+                again = offer_recovery(ctx, folder)
+                if again is None:
+                    return 1
+                if again != folder:
+                    prefs.data_dir = again
+                folder, key = again, None
+                if not (folder / paths.LOCAL_DB_NAME).exists():
+                    chosen = _first_run(folder, data_dir, prefs)
+                    if chosen is None:
+                        return 0
+                    folder, demo, sign_in = chosen
+                continue
             title, text = describe(ctx if isinstance(ctx, BaseException) else RuntimeError(ctx))
             QMessageBox.critical(None, title, text)
             return 1

@@ -85,6 +85,9 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     file = bar.addMenu("&File")
     a["new_evidence"] = _action(w, "&New evidence…", lambda: w.new_evidence(), Std.New)
     a["import"] = _action(w, "&Import evidence files…", lambda: w.import_evidence(), "Ctrl+I")
+    a["add_student"] = _action(
+        w, "&Add student…", lambda: w.add_student(), tip="Add one student by hand"
+    )
     a["import_roster"] = _action(
         w, "Import &roster…", lambda: w.import_roster(), tip="Add or update students from a CSV"
     )
@@ -101,7 +104,7 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     a["quit"].setMenuRole(QAction.MenuRole.QuitRole)
     if a["quit"].shortcut().isEmpty():
         a["quit"].setShortcut(QKeySequence("Ctrl+Q"))
-    for key in ("new_evidence", "import", "import_roster"):
+    for key in ("new_evidence", "import", "add_student", "import_roster"):
         file.addAction(a[key])
     file.addSeparator()
     for key in ("export_csv", "backup", "restore"):

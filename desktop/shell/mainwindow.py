@@ -30,6 +30,7 @@ from desktop.core.theme import Appearance, apply_appearance
 from desktop.core.version import version
 from desktop.evidence.assessing import AssessController, CalibrationDialog
 from desktop.review.panel import ReviewPanel
+from desktop.shell.firstday import FirstDayActions
 from desktop.shell.mainparts import JobIndicator, build_menus, shortcuts_html
 from desktop.shell.statusbar import SyncStatusWidget
 from desktop.student.panel import StudentPanel
@@ -41,7 +42,7 @@ __all__ = ["MainWindow"]
 REVIEW, CLASS, STUDENT, CONFLICTS = range(4)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, FirstDayActions):
     first_paint = Signal()
     switch_profile = Signal(object)  # Path or Reopen: the app reopens on that data folder
 
@@ -100,16 +101,21 @@ class MainWindow(QMainWindow):
         self.assess.running_changed.connect(self._assess_running)
         self.assess.finished.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.assess.awaiting_changed.connect(self._awaiting)
+        self.assess.setup_needed.connect(self.show_ai_setup)
         self.jobs.cancel_clicked.connect(self.assess.cancel)
 
         ctx.bus.changed.connect(self._changes)
         self.roster.student_selected.connect(self.open_student)
         self.roster.students_loaded.connect(self._students_loaded)
+        self.roster.add_requested.connect(self.add_student)
+        self.roster.edit_requested.connect(self.edit_student)
+        self.roster.remove_requested.connect(self.remove_student)
         self.class_panel.student_activated.connect(self.open_student)
         self.student.review_requested.connect(self.review_student)
         self.student.add_evidence_requested.connect(self.new_evidence)
         self.student.import_evidence_requested.connect(self.import_evidence)
         self.student.report_requested.connect(self.export_report)
+        self.student.assess_requested.connect(self.assess_yourself)
         self.menu_actions = build_menus(self)
         self._students: list[tuple[str, str]] = []
         self._restore_geometry()
@@ -168,6 +174,11 @@ class MainWindow(QMainWindow):
     def new_evidence(self, student_id: str | None = None) -> None:
         from desktop.evidence.panel import NewEvidenceDialog  # dialogs load when first opened
 
+        if not self._students:
+            self.statusBar().showMessage("Add a student first: evidence is about a student", 8000)
+            self.add_student()
+            return
+
         self.dialog = NewEvidenceDialog(
             self.ctx,
             self._students,
@@ -185,25 +196,34 @@ class MainWindow(QMainWindow):
         )
         self.dialog.open()
 
-    def export_report(self, student_id: str) -> None:
-        """Ask where to save the student's progress report, then write it in the background."""
-        from PySide6.QtWidgets import QFileDialog
+    def export_report(self, student_id: str) -> Any:
+        """Ask for the period, the name and the file, then write the report in the background."""
+        from desktop.student.reportdialog import ReportDialog
 
-        suggested = str(Path.home() / f"{student_id}-progress-report.pdf")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save progress report", suggested, "PDF (*.pdf)"
+        dialog = ReportDialog(self.ctx, student_id, parent=self)
+        dialog.requested.connect(
+            lambda r: self.write_report(
+                r.student_id,
+                r.path,
+                include_name=r.include_name,
+                date_from=r.date_from,
+                date_to=r.date_to,
+            )
         )
-        if path:
-            self.write_report(student_id, Path(path))
+        dialog.review_requested.connect(self.review_student)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
-    def write_report(self, student_id: str, path: Path) -> None:
-        """Render the PDF (desktop.report) on a background job; the status bar says when."""
+    def write_report(self, student_id: str, path: Path, **options: Any) -> None:
+        """Render the PDF (desktop.report) on a background job; the status bar says when.
+        ``options``: ``include_name``, ``date_from``, ``date_to`` of :func:`render_report`."""
         store = self.ctx.store
 
         def work(_tc: TaskContext) -> int:
             from desktop.report import render_report
 
-            return int(render_report(store, student_id, path))
+            return int(render_report(store, student_id, path, **options))
 
         def done(pages: int) -> None:
             self.jobs.set_running(False, "")
@@ -416,30 +436,31 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.write(lambda: queue_status(store), self._confirm_quit, name="quit-check")
 
     def _confirm_quit(self, counts: dict[str, Any]) -> None:
+        from desktop.shell.setupsteps import quit_wording
+
         pending = int(counts.get("pending", 0))
-        if pending == 0:
+        can_sync = self.sync.configured is not False
+        wording = quit_wording(
+            pending,
+            demo=self.ctx.is_demo,
+            local_only=not self.ctx.profile.server_url,
+            can_sync=can_sync,
+        )
+        if wording is None:
             self.really_close()
             return
-        can_sync = self.sync.configured is not False
+        can_sync = wording.offer_sync
         box = QMessageBox(self)
         box.setObjectName("quitBox")
         box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Changes not sent yet")
-        noun = "change has" if pending == 1 else "changes have"
-        box.setText(f"{pending} {noun} not reached the server yet.")
+        box.setWindowTitle(wording.title)
+        box.setText(wording.text)
+        box.setInformativeText(wording.detail)
         if can_sync:
-            box.setInformativeText(
-                "They are safe on this laptop and will be sent next time Flourish syncs. "
-                "Sync now before quitting?"
-            )
             self.sync_button = box.addButton(
                 "Sync now, then quit", QMessageBox.ButtonRole.AcceptRole
             )
         else:
-            box.setInformativeText(
-                "This laptop is not signed in to a server: they stay on this laptop and are "
-                "sent once you sign in (File ▸ Settings)."
-            )
             self.sync_button = box.addButton("Sign in…", QMessageBox.ButtonRole.ActionRole)
         self.quit_anyway_button = box.addButton(
             "Quit anyway", QMessageBox.ButtonRole.DestructiveRole
@@ -467,8 +488,23 @@ class MainWindow(QMainWindow):
         self._quit_after_sync = False
         if ok:
             self.close()  # checks the queue again, behind any write still queued
-        else:
-            self.errors.show(RuntimeError(f"Could not sync, so Flourish stays open: {message}"))
+            return
+        # Offline at the end of the day is normal: nothing is lost, so say so and quit.
+        self.statusBar().showMessage("Not sent this time: the changes are safe on this laptop")
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Changes kept on this laptop", "", parent=self
+        )
+        box.setObjectName("offlineQuitBox")
+        box.setText("The server could not be reached, so nothing was sent this time.")
+        box.setInformativeText(
+            "Your changes are safe on this laptop and will be sent the next time Flourish "
+            "syncs. Flourish closes now."
+        )
+        box.setDetailedText(message)
+        box.finished.connect(lambda _r: self.really_close())
+        self.quit_box = box
+        box.open()
+        QTimer.singleShot(20_000, box.accept)  # the teacher may have walked away already
 
     def really_close(self) -> None:
         self._may_close = True

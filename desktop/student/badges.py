@@ -112,7 +112,12 @@ def shelf_view(
     view.setWrapping(False)
     view.setIconSize(QSize(icon, icon))
     fm = view.fontMetrics()
-    view.setGridSize(QSize(max(icon + 16, fm.averageCharWidth() * 16), icon + fm.height() * 2 + 8))
+    # wide enough for the longest word of a skill name ("Prioritization", "Flexibility"):
+    # names wrap between words, never inside one
+    word = max(
+        fm.horizontalAdvance(w) for w in ("Prioritization", "Decision-Making", "Flexibility")
+    )
+    view.setGridSize(QSize(max(icon + 16, word + 16), icon + fm.height() * 2 + 8))
     view.setWordWrap(True)
     view.setMovement(QListView.Movement.Static)
     view.setResizeMode(QListView.ResizeMode.Adjust)
@@ -154,12 +159,13 @@ class GrantBadgeDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("dialogError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet("color: palette(bright-text)")  # readable red, both palettes
         self.error.hide()
         intro = QLabel(
-            "Earned by the current levels, not granted yet (click one):"
+            "Earned by levels you confirmed, not granted yet (click one):"
             if data.suggestions
-            else "No badge is waiting: every level reached has its badge."
+            else "No badge is waiting. Badges are suggested from levels you have confirmed; "
+            "AI proposals you have not reviewed earn none."
         )
         form = QFormLayout()
         form.addRow("Skill", self.skill_box)

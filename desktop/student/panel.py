@@ -8,6 +8,7 @@ when a student is shown and again when a change touches their rows. GUI thread o
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.context import AppContext, ChangeSet
+from desktop.core.marks import UNREVIEWED_LEGEND
 from desktop.student.badges import BadgeModel, GrantBadgeDialog, shelf_view
 from desktop.student.chart import LevelHistoryChart
 from desktop.student.data import StudentData, load_student
@@ -46,6 +48,7 @@ class StudentPanel(QWidget):
     add_evidence_requested = Signal(str)
     import_evidence_requested = Signal(str)
     report_requested = Signal(str)
+    assess_requested = Signal(str, str)  # entry id, student id
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +94,7 @@ class StudentPanel(QWidget):
         self.badges = BadgeModel()
         self.shelf = shelf_view(self.badges, icon=36, placeholder="No badges granted yet")
         self.shelf.setObjectName("badgeShelf")
+        self.shelf.setAccessibleName("Badges granted")
         self.shelf_label = QLabel("Badges")
         self.suggest_label = QLabel("")
         self.suggest_label.setObjectName("badgeSuggestions")
@@ -107,6 +111,7 @@ class StudentPanel(QWidget):
         self.skills = SkillTreeModel(ctx.curriculum)
         self.tree = QTreeView()
         self.tree.setObjectName("skillTree")
+        self.tree.setAccessibleName("Skills and levels")
         self.tree.setModel(self.skills)
         self.tree.setItemDelegate(LevelDelegate(1, self.tree))
         self.tree.setUniformRowHeights(True)
@@ -125,6 +130,9 @@ class StudentPanel(QWidget):
         self.timeline.import_requested.connect(
             lambda: self.student_id and self.import_evidence_requested.emit(self.student_id)
         )
+        self.timeline.assess_requested.connect(
+            lambda entry: self.student_id and self.assess_requested.emit(entry, self.student_id)
+        )
         self.targets = TargetsWidget(ctx)
         self.targets.assign_requested.connect(lambda: self.open_assign_target())
         self.tabs = QTabWidget()
@@ -135,14 +143,18 @@ class StudentPanel(QWidget):
         right.addWidget(self.tabs)
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
+        line = self.fontMetrics().height()
+        right.setSizes([line * 14, line * 22])  # the evidence list gets the room (1280x720)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("studentSplitter")
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        char = self.fontMetrics().averageCharWidth()
-        self.splitter.setSizes([char * 62, char * 100])
+        fm = self.fontMetrics()  # the skill names whole, then the chart (1280x720 first)
+        longest = max(fm.horizontalAdvance(n) for n in ctx.curriculum.skill_names)
+        tree_width = longest + fm.horizontalAdvance("Developing Evidence Advanced") + 90
+        self.splitter.setSizes([tree_width, fm.averageCharWidth() * 100])
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
@@ -174,6 +186,17 @@ class StudentPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._loading = False
+        from sync.errors import NotFoundError
+
+        if isinstance(exc, NotFoundError):  # the student was removed: nobody to show
+            self.student_id = None
+            self.data = None
+            self.title.setText("Choose a student on the left")
+            self.subtitle.setText("")
+            for b in (self.review_button, self.target_button, self.badge_button):
+                b.setEnabled(False)
+            self.report_button.setEnabled(False)
+            return
         self.ctx.tasks.error.emit(exc)
 
     def _loaded(self, data: StudentData) -> None:
@@ -189,6 +212,7 @@ class StudentPanel(QWidget):
         self.subtitle.setText(
             f"Grade {data.grade} · {data.id} · evidence in {reviewed} of {len(data.skills)} "
             f"skills · {data.pending} proposals to review"
+            + (f" · {UNREVIEWED_LEGEND}" if any(not k.reviewed for k in data.skills) else "")
         )
         for b in (self.review_button, self.target_button, self.badge_button, self.report_button):
             b.setEnabled(True)
@@ -196,7 +220,13 @@ class StudentPanel(QWidget):
         self.badges.set_items(data.badges)
         self.shelf_label.setText(f"Badges ({len(data.badges)})")
         n = len(data.suggestions)
-        self.suggest_label.setText(f'<a href="grant">{n} earned, not granted yet…</a>' if n else "")
+        link = self.palette().color(QPalette.ColorRole.Link).name()  # the theme's, also dark
+        self.suggest_label.setText(
+            f'<a href="grant" style="color:{link}">{n} earned by confirmed levels, not '
+            "granted yet…</a>"
+            if n
+            else ""
+        )
         self.skills.set_student(data)
         self.tree.expandAll()
         self.timeline.set_entries(data.entries)

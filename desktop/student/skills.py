@@ -10,19 +10,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from desktop.core.marks import UNREVIEWED, draw_unreviewed_corner
 from desktop.core.theme import level_colors
 from desktop.student.data import SkillState, StudentData
 from sync.model.curriculum import Curriculum
 
-__all__ = ["LevelDelegate", "SkillTreeModel"]
+__all__ = ["LevelDelegate", "ReviewedRole", "SkillTreeModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
 LevelRole = Qt.ItemDataRole.UserRole + 1
 SkillRole = Qt.ItemDataRole.UserRole + 2
+ReviewedRole = Qt.ItemDataRole.UserRole + 3
 _CATEGORY_NAMES = {
     "SEL": "Social-emotional (SEL)",
     "EF": "Executive function",
@@ -116,6 +126,12 @@ class SkillTreeModel(QAbstractItemModel):
             return skill
         if role == LevelRole and column == "Level":
             return None if state is None else state.effective_level
+        if role == ReviewedRole and column == "Level":
+            return state is None or state.reviewed
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == "Level":
+            if state is None or state.effective_level is None:
+                return "no evidence"
+            return state.effective_level + ("" if state.reviewed else f", {UNREVIEWED}")
         if role == Qt.ItemDataRole.DisplayRole:
             if column == "Skill":
                 return skill
@@ -131,7 +147,7 @@ class SkillTreeModel(QAbstractItemModel):
             desc = self.curriculum.skill(skill).description
             if state is None or state.effective_level is None:
                 return f"{skill}: {desc}\nNo evidence yet."
-            how = "reviewed by you" if state.reviewed else "AI proposal, not reviewed yet"
+            how = "reviewed by you" if state.reviewed else UNREVIEWED
             return f"{skill}: {desc}\nNow {state.effective_level} ({how})."
         return None
 
@@ -148,7 +164,7 @@ class LevelDelegate(QStyledItemDelegate):
         fm = option.fontMetrics
         size.setHeight(max(size.height(), fm.height() + 8))
         if index.column() == self.column:
-            size.setWidth(fm.horizontalAdvance("Developing") + 28)
+            size.setWidth(fm.horizontalAdvance("Developing") + 32)
         return size
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
@@ -176,4 +192,6 @@ class LevelDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(chip, 4, 4)
         painter.setPen(fg)
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+        if not index.data(ReviewedRole):  # the same corner mark as the heat map and the PDF
+            draw_unreviewed_corner(painter, QRectF(chip), fg, max(5.0, chip.height() / 3))
         painter.restore()

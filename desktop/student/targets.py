@@ -109,7 +109,7 @@ class AssignTargetDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("dialogError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet("color: palette(bright-text)")  # readable red, both palettes
         self.error.hide()
         form = QFormLayout()
         form.addRow("Skill", self.skill_box)

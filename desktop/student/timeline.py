@@ -7,6 +7,7 @@ GUI thread only.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,9 +31,33 @@ from sync.model.vocab import ENTRY_TYPES
 __all__ = ["EvidenceTimeline"]
 
 
+class _Reader(QPlainTextEdit):
+    """The entry's text with a button in a strip under it, inside the frame (so the
+    button costs no height of its own on a small screen)."""
+
+    def set_button(self, button: QPushButton) -> None:
+        self._button = button
+        button.setParent(self)
+        self.setViewportMargins(0, 0, 0, button.sizeHint().height() + 4)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        button = getattr(self, "_button", None)
+        if button is not None:
+            hint = button.sizeHint()
+            rect = self.contentsRect()
+            button.setGeometry(
+                rect.right() - hint.width() - 2,
+                rect.bottom() - hint.height() - 1,
+                hint.width(),
+                hint.height(),
+            )
+
+
 class EvidenceTimeline(QWidget):
     add_requested = Signal()
     import_requested = Signal()
+    assess_requested = Signal(str)  # entry id: the teacher assesses it
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +72,14 @@ class EvidenceTimeline(QWidget):
         add.clicked.connect(self.add_requested)
         imp = QPushButton("Import files…")
         imp.clicked.connect(self.import_requested)
+        self.assess_button = QPushButton("Assess it yourself…")
+        self.assess_button.setObjectName("assessYourselfButton")
+        self.assess_button.setToolTip(
+            "Record a level from the selected evidence yourself: skill, level and a quote"
+        )
+        self.assess_button.setEnabled(False)
+        self.assess_button.clicked.connect(self._assess)
+        self.type_box.setAccessibleName("Evidence type filter")
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
         top.addWidget(self.type_box)
@@ -57,12 +90,13 @@ class EvidenceTimeline(QWidget):
             [
                 Column("Date", lambda e: e.date),
                 Column("Type", lambda e: entry_label(e.type)),
-                Column("Title", lambda e: e.title),
+                Column("Title", lambda e: e.title, tooltip=lambda e: e.title),
                 Column("AI", lambda e: e.status, tooltip=lambda e: e.status),
             ]
         )
         self.view = QTableView()
         self.view.setObjectName("evidenceTable")
+        self.view.setAccessibleName("Evidence entries")
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -72,20 +106,28 @@ class EvidenceTimeline(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().currentRowChanged.connect(self._selected)
-        self.text = QPlainTextEdit()
+        self.text = _Reader()
         self.text.setObjectName("evidenceFullText")
+        self.text.setAccessibleName("Evidence text")
         self.text.setReadOnly(True)
         self.text.setPlaceholderText("Select an entry to read it.")
+        self.text.set_button(self.assess_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.text)
-        split.setStretchFactor(0, 1)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        rows = self.view.verticalHeader().defaultSectionSize()
+        split.setSizes([rows * 7, rows * 5])  # about six entries in view at 1280x720
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(split, 1)
         self._shown: str | None = None
+
+    def _assess(self) -> None:
+        if self._shown is not None:
+            self.assess_requested.emit(self._shown)
 
     def set_entries(self, entries: list[EntrySummary]) -> None:
         self.entries = entries
@@ -98,12 +140,14 @@ class EvidenceTimeline(QWidget):
         if self._shown and not any(e.id == self._shown for e in rows):
             self.text.clear()
             self._shown = None
+        self.assess_button.setEnabled(self._shown is not None)
 
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry = self.model.row(current.row()) if current.isValid() else None
         if entry is None:
             return
         self._shown = entry.id
+        self.assess_button.setEnabled(True)
         store = self.ctx.store
 
         def work() -> tuple[str, dict[str, object]]:

@@ -360,12 +360,19 @@ class BadgeSuggestion:
 
 
 def badge_suggestions(conn: Connection, *, student_id: str) -> list[BadgeSuggestion]:
-    """Badges the student has earned by effective level but not yet been granted."""
+    """Badges earned by levels the teacher confirmed (accepted, corrected or assessed
+    themselves) and not yet granted. AI proposals nobody reviewed never earn a badge."""
     rows = conn.execute(
-        text("SELECT skill_name, effective_level FROM effective_levels WHERE student_id = :s"),
+        text(
+            "SELECT a.skill_name, tc.corrected_level FROM teacher_corrections tc "
+            "JOIN assessments a ON a.id = tc.assessment_id WHERE a.student_id = :s"
+        ),
         {"s": student_id},
     )
-    levels = {str(skill): str(level) for skill, level in rows}
+    levels: dict[str, str] = {}
+    for skill, level in rows:  # the highest level confirmed per skill
+        if LEVEL_RANK[str(level)] > LEVEL_RANK.get(levels.get(str(skill), ""), 0):
+            levels[str(skill)] = str(level)
     granted = {
         (b.skill_name, b.level_achieved)
         for b in BADGES.list(conn, where={"student_id": student_id})

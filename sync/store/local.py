@@ -43,7 +43,7 @@ from sync.errors import StoreError, ValidationError
 from sync.model.crud import SYNCED_REPOS, Repo
 from sync.model.ids import allocate_id
 from sync.model.records import R, Record
-from sync.paths import local_db_path, sql_path
+from sync.paths import folder_problem, local_db_path, sql_path
 from sync.sqlobjects import LOCAL_OBJECTS, load
 from sync.store import hlc as hlclock
 from sync.store.capture import all_capture_ddl, drop_capture_ddl
@@ -161,8 +161,11 @@ class LocalStore:
         if not db_path.exists():
             if not create:
                 raise StoreError(f"no local store at {db_path}")
-            db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(db_path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            try:
+                db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(db_path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            except OSError as exc:
+                raise StoreError(folder_problem(db_path.parent, exc)) from exc
             os.close(fd)
         driver = driver_for(db_path, key)
         engine = create_engine(
@@ -208,6 +211,13 @@ class LocalStore:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except Exception as exc:  # sqlite3 or SQLCipher's DatabaseError
+            from sync.store.health import damage_from
+
+            if not os.access(self.path.parent, os.W_OK) or not os.access(self.path, os.W_OK):
+                raise StoreError(folder_problem(self.path.parent, exc)) from exc
+            damaged = damage_from(self.path, exc)
+            if damaged is not None:
+                raise damaged from exc
             raise StoreError(f"{self.path} is not a readable SQLite database: {exc}") from exc
         if tables and app_id != APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a Flourish store")

@@ -46,10 +46,11 @@ def store_key_name(path: Path) -> str:
 
 
 def is_encrypted(path: Path) -> bool:
-    if not path.exists() or path.stat().st_size == 0:
-        return False
-    with open(path, "rb") as fh:
-        return fh.read(16) != _MAGIC
+    """True for an SQLCipher file; a plain file with damaged first bytes is not one
+    (:func:`sync.store.health.header_state`)."""
+    from sync.store.health import header_state
+
+    return header_state(path) == "encrypted"
 
 
 def _sqlcipher() -> ModuleType:
@@ -93,6 +94,10 @@ def _key_pragma(key: str) -> str:
 def driver_for(path: Path, key: str | None = None) -> Driver:
     """The driver for ``path``: plain, or SQLCipher with the key from the caller, the
     keyring or ``FLOURISH_STORE_KEY``."""
+    from sync.store.health import StoreDamagedError, header_state
+
+    if header_state(path) == "damaged":
+        raise StoreDamagedError(path, "its first bytes are not SQLite's")
     if not is_encrypted(path) and key is None:
         return PLAIN
     key = key or get_secret(store_key_name(path), env=KEY_ENV)
