@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_CHARS", "NoRequest", "Part", "Request", "build_request", "existing_pairs"]
 
 MAX_CHARS = 40_000  # about 10,000 tokens of evidence in one request
+_MIN_CHUNK = 1_000  # characters: a smaller piece of a transcript tells a model little
 _DETAIL_KEYS = ("title", "unit", "author", "speakers", "tutor", "tutee")
 _PEOPLE_KEYS = ("author", "speakers", "tutor", "tutee")
 
@@ -264,26 +265,27 @@ def _plan(
             ]
             if all(budget.fits(p.tokens) for p in parts):
                 return parts
-    # the evidence itself is too long: overlapping chunks, one category at a time
-    grouping = _groups(curriculum, skills)[1] if len(_groups(curriculum, skills)) > 1 else [skills]
-    empty = [part(g, "", compact=True) for g in grouping]
-    room = budget.limit - max(p.tokens for p in empty)
-    size = budget.chars_for(room)
-    if size < 400:
-        return NoRequest(
-            "skipped",
-            f"the model's context ({budget.context:,} tokens, {budget.max_tokens:,} kept for the "
-            "reply) is too small for this entry: give the server a larger context",
-        )
-    pieces = chunks(text, size)
-    return [
-        part(
-            g, piece, compact=True, label=f"{_label(n, len(grouping))} chunk {c + 1}/{len(pieces)}"
-        )
-        for c, piece in enumerate(pieces)
-        for n, g in enumerate(grouping)
-    ]
+    # the evidence itself is too long: overlapping chunks, with the fewest skill groups
+    # that leave room for a useful piece of it (the compact rubric)
+    for grouping in _groups(curriculum, skills):
+        empty = [part(g, "", compact=True) for g in grouping]
+        size = budget.chars_for(budget.limit - max(p.tokens for p in empty))
+        if size >= min(len(text), _MIN_CHUNK):
+            pieces = chunks(text, size)
+            return [
+                part(g, piece, compact=True, label=_label(n, len(grouping), c, len(pieces)))
+                for c, piece in enumerate(pieces)
+                for n, g in enumerate(grouping)
+            ]
+    return NoRequest(
+        "skipped",
+        f"the model's context ({budget.context:,} tokens, {budget.max_tokens:,} of them kept for "
+        "the reply) is too small for this entry: give the server a larger context",
+    )
 
 
-def _label(n: int, of: int) -> str:
-    return f"skills {n + 1}/{of}" if of > 1 else ""
+def _label(n: int, of: int, chunk: int = 0, chunks: int = 1) -> str:
+    out = [f"skills {n + 1}/{of}"] if of > 1 else []
+    if chunks > 1:
+        out.append(f"chunk {chunk + 1}/{chunks}")
+    return ", ".join(out)

@@ -4,9 +4,9 @@
 forced a split; see :mod:`desktop.assess._request`) and, when needed, once more with the
 validation error fed back: a reply that is not usable at all (not JSON, wrong shape, cut
 off) is asked for again in full; a usable reply with rejected proposals keeps its valid
-ones and asks for corrected versions of only the rejected ones. There is never a third request. Proposals that are
-still invalid are dropped with their reasons (logged with placeholders only, and kept in
-the entry's job row), never stored.
+ones and asks for corrected versions of only the rejected ones. There is never a third
+request for a part. Proposals that are still invalid are dropped with their reasons
+(logged with placeholders only, and kept in the entry's job row), never stored.
 
 :func:`store_results` writes, in one transaction: the new assessments (``txn.insert``: the
 sync capture path), the entry's ``llm_calls`` rows and its job row.

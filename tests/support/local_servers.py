@@ -44,6 +44,7 @@ __all__ = [
     "OPENAI",
     "SERVERS",
     "TEXT_ONLY",
+    "TOOLS_ONLY",
     "VLLM",
     "Server",
     "fake_tokens",
@@ -217,7 +218,18 @@ LLAMA_CPP_PYTHON = Server(
 LLAMA_CPP = Server("llama.cpp", "llamacpp", n_ctx=4096, slots=2)
 LLAMA_CPP_OLD = Server("llama.cpp (old)", "llamacpp", frozenset({"json_object", "text"}))
 VLLM = Server("vLLM", "vllm", n_ctx=4096)
-OLLAMA = Server("Ollama", "library", n_ctx=2048)
+OLLAMA = Server("Ollama", "library", n_ctx=4096)
 LM_STUDIO = Server("LM Studio", "organization_owner", frozenset({"json_schema", "text"}), 4096)
-TEXT_ONLY = Server("text-only", "someone", frozenset({"text"}), n_ctx=8192)
-SERVERS = (OPENAI, LLAMA_CPP_PYTHON, LLAMA_CPP, LLAMA_CPP_OLD, VLLM, OLLAMA, LM_STUDIO, TEXT_ONLY)
+TOOLS_ONLY = Server("tools-only", "someone", frozenset({"tools", "text"}))
+TEXT_ONLY = Server("text-only", "someone", frozenset({"text"}))
+SERVERS = (
+    OPENAI,
+    LLAMA_CPP_PYTHON,
+    LLAMA_CPP,
+    LLAMA_CPP_OLD,
+    VLLM,
+    OLLAMA,
+    LM_STUDIO,
+    TOOLS_ONLY,
+    TEXT_ONLY,
+)
