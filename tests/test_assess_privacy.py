@@ -60,7 +60,7 @@ def _no_roster_name(demo_store: LocalStore, fake: FakeOpenAI, mode: str) -> None
     report = run_assessment(demo_store, settings_for(fake), entry_ids=[str(e.id) for e in entries])
     assert report.entries_done == 32 and len(fake.requests) == 32 and report.mode == mode
     for probe in fake.probes + fake.other:  # the capability probe sends no evidence at all
-        assert "<<<TEXT" not in probe.body and "Eva" not in probe.body
+        assert not any(e.content[:60] in probe.body for e in entries)
     assert any("Ms. [TEACHER_1]" in b or "[TEACHER_1]" in b for b in fake.bodies())
     assert any("<<<EXAMPLE 1" in b for b in fake.bodies())  # the notes were sent, redacted
     for body in fake.bodies() + [r.body for r in fake.probes + fake.other]:
