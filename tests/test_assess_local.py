@@ -10,7 +10,6 @@ the server has slots, and every stored quote occurs verbatim in its entry.
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 

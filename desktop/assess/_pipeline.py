@@ -49,7 +49,7 @@ from sync.model.crud import DATA_ENTRIES
 from sync.model.curriculum import Curriculum, load_curriculum
 from sync.store.local import LocalStore
 
-__all__ = ["RunReport", "capabilities", "run_assessment", "waiting_text"]
+__all__ = ["RunReport", "capabilities", "connection_report", "run_assessment", "waiting_text"]
 
 log = logging.getLogger("desktop.assess")
 _RUNS: dict[str, threading.Lock] = {}
@@ -295,10 +295,28 @@ def capabilities(
     if "caps" not in box:
         log.info("could not probe %s: %s", settings.endpoint, box.get("error"))
         return Capabilities(settings.endpoint, settings.model)
-    caps = box["caps"]
-    save_capabilities(store, settings, caps)
-    log.info("endpoint %s: %s", settings.endpoint, caps.describe())
-    return caps
+    found: Capabilities = box["caps"]
+    save_capabilities(store, settings, found)
+    log.info("endpoint %s: %s", settings.endpoint, found.describe())
+    return found
+
+
+def connection_report(store: LocalStore, settings: AssessmentSettings) -> str:
+    """Probe the endpoint now ("Test connection") and describe what Flourish will do."""
+    caps = capabilities(store, settings, refresh=True)
+    if caps.probed_at is None:
+        return (
+            f"Cannot reach {settings.endpoint}, or it refused the API key or the model "
+            f"{settings.model!r}: check the AI settings."
+        )
+    used = effective(settings, caps)
+    lines = [
+        f"{settings.endpoint}, model {settings.model}: {caps.describe()}.",
+        f"Flourish will send {used.concurrency} call(s) at a time, wait up to "
+        f"{used.timeout_s:g} s for each and allow {used.max_tokens:,} output tokens.",
+    ]
+    lines += [f"Not used: {note}" for note in caps.notes]
+    return "\n".join(lines)
 
 
 def waiting_text(caps: Capabilities) -> str:

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.assess.progress.connect(self.jobs.set_progress)
         self.assess.running_changed.connect(self._assess_running)
         self.assess.finished.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.assess.status.connect(self.statusBar().showMessage)  # "waiting for the model (…)"
         self.assess.awaiting_changed.connect(self._awaiting)
         self.jobs.cancel_clicked.connect(self.assess.cancel)
 
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.class_panel.student_activated.connect(self.open_student)
         self.student.review_requested.connect(self.review_student)
         self.student.add_evidence_requested.connect(self.new_evidence)
+        self.student.reassess_requested.connect(self.reassess_entry)
         self.student.import_evidence_requested.connect(self.import_evidence)
         self.student.report_requested.connect(self.export_report)
         self.menu_actions = build_menus(self)
@@ -338,6 +340,12 @@ class MainWindow(QMainWindow):
 
     def assess_now(self) -> None:
         self.assess.start()
+
+    def reassess_entry(self, entry_id: str) -> None:
+        if not self.assess.available or self.assess.running:
+            self.statusBar().showMessage("An AI assessment is already running", 5000)
+            return
+        self.assess.start(entry_ids=[entry_id])
 
     def show_calibration(self) -> None:
         self.dialog = CalibrationDialog(self.ctx, self)

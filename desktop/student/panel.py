@@ -44,6 +44,7 @@ _TABLES = (
 class StudentPanel(QWidget):
     review_requested = Signal(str)  # student id
     add_evidence_requested = Signal(str)
+    reassess_requested = Signal(str)  # an evidence entry id
     import_evidence_requested = Signal(str)
     report_requested = Signal(str)
 
@@ -125,6 +126,7 @@ class StudentPanel(QWidget):
         self.timeline.import_requested.connect(
             lambda: self.student_id and self.import_evidence_requested.emit(self.student_id)
         )
+        self.timeline.reassess_requested.connect(self.reassess_requested)
         self.targets = TargetsWidget(ctx)
         self.targets.assign_requested.connect(lambda: self.open_assign_target())
         self.tabs = QTabWidget()

@@ -33,6 +33,7 @@ __all__ = ["EvidenceTimeline"]
 class EvidenceTimeline(QWidget):
     add_requested = Signal()
     import_requested = Signal()
+    reassess_requested = Signal(str)  # an entry id: assess it again with the current model
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,12 +48,22 @@ class EvidenceTimeline(QWidget):
         add.clicked.connect(self.add_requested)
         imp = QPushButton("Import files…")
         imp.clicked.connect(self.import_requested)
+        self.reassess = QPushButton("Re-assess this entry")
+        self.reassess.setObjectName("reassessButton")
+        self.reassess.setAccessibleName("Re-assess this entry")
+        self.reassess.setToolTip(
+            "Ask the AI about the selected entry again (skills it already has a proposal "
+            "for keep theirs)"
+        )
+        self.reassess.setEnabled(False)
+        self.reassess.clicked.connect(self._reassess)
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
         top.addWidget(self.type_box)
         top.addStretch(1)
         top.addWidget(add)
         top.addWidget(imp)
+        top.addWidget(self.reassess)
         self.model: RowTableModel[EntrySummary] = RowTableModel(
             [
                 Column("Date", lambda e: e.date),
@@ -87,6 +98,10 @@ class EvidenceTimeline(QWidget):
         layout.addWidget(split, 1)
         self._shown: str | None = None
 
+    def _reassess(self) -> None:
+        if self._shown:
+            self.reassess_requested.emit(self._shown)
+
     def set_entries(self, entries: list[EntrySummary]) -> None:
         self.entries = entries
         self._filter()
@@ -98,12 +113,14 @@ class EvidenceTimeline(QWidget):
         if self._shown and not any(e.id == self._shown for e in rows):
             self.text.clear()
             self._shown = None
+            self.reassess.setEnabled(False)
 
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry = self.model.row(current.row()) if current.isValid() else None
         if entry is None:
             return
         self._shown = entry.id
+        self.reassess.setEnabled(True)
         store = self.ctx.store
 
         def work() -> tuple[str, dict[str, object]]:

@@ -136,6 +136,9 @@ def evaluate(settings: AssessmentSettings, data_path: Path = DEFAULT_DATA) -> di
             "dropped": report.proposals_dropped,
             "tokens_in": report.tokens_in,
             "tokens_out": report.tokens_out,
+            "seconds": report.seconds,
+            "mode": report.mode,
+            "reasons": list(report.reasons),
         },
     }
 
@@ -157,7 +160,9 @@ def _text(result: dict[str, Any]) -> str:
             f"quadratic weighted kappa  {'n/a' if kappa is None else f'{kappa:.3f}'}",
             f"run: {run['entries_done']} done, {run['failed']} failed, {run['waiting']} waiting, "
             f"{run['dropped']} proposals dropped; tokens {run['tokens_in']:,} in, "
-            f"{run['tokens_out']:,} out",
+            f"{run['tokens_out']:,} out; output mode {run['mode']}; "
+            f"{run['seconds'] / max(1, result['entries']):.1f} s per entry",
+            *(f"  not assessed: {why}" for why in run["reasons"][:3]),
         ]
     )
 
@@ -169,8 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api-key", help="default: $OPENAI_API_KEY")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled set (JSON)")
     parser.add_argument("--llm-confidence", action="store_true", help="use the model's figure")
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--concurrency", type=int, help="default: from the server")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="default: from the server")
+    parser.add_argument("--max-tokens", type=int, help="output limit; default: from the server")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args(argv)
@@ -181,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         use_llm_confidence=args.llm_confidence,
         concurrency=args.concurrency,
         timeout_s=args.timeout,
+        max_tokens=args.max_tokens,
     )
     result = evaluate(settings, args.data)
     print(json.dumps(result, indent=2) if args.json else _text(result))
