@@ -50,10 +50,9 @@ def main() -> int:
         )
     if calls:
         k = len(calls)
-        print(
-            f"per entry: {sum(c[2] for c in calls) / 1000 / k:.1f} s, "
-            f"{sum(c[3] for c in calls) / k:,.0f} tokens in, {sum(c[4] for c in calls) / k:,.0f} out"
-        )
+        seconds = sum(c[2] for c in calls) / 1000 / k
+        tokens_in, tokens_out = sum(c[3] for c in calls) / k, sum(c[4] for c in calls) / k
+        print(f"per entry: {seconds:.1f} s, {tokens_in:,.0f} tokens in, {tokens_out:,.0f} out")
     return 0
 
 
