@@ -23,8 +23,8 @@ from desktop.assess._capabilities import (
 )
 from desktop.assess._pipeline import capabilities, waiting_text
 from sync import actions
-from sync.crud import ASSESSMENTS, DATA_ENTRIES
-from sync.local import LocalStore
+from sync.model.crud import ASSESSMENTS, DATA_ENTRIES
+from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, content, evidence_of, prompt_tokens
 from tests.support.local_servers import (
     LLAMA_CPP,

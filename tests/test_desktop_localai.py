@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtWidgets import QFormLayout, QLabel
 from pytestqt.qtbot import QtBot
 
-from desktop.mainwindow import MainWindow
-from desktop.prefs import Prefs
-from desktop.settings import SettingsDialog
-from sync.local import LocalStore
+from desktop.core.prefs import Prefs
+from desktop.settings.dialog import SettingsDialog
+from desktop.shell.mainwindow import MainWindow
+from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, auto, content
 from tests.support.local_servers import LLAMA_CPP, OLLAMA
 from tests.test_desktop_student import show_student
@@ -40,7 +40,7 @@ def _label_of(dialog: SettingsDialog, field: object) -> str:
 def test_test_connection_and_the_ai_limits_in_settings(
     qtbot: QtBot, demo_store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop.context import AppContext
+    from desktop.core.context import AppContext
 
     isolate_settings(monkeypatch, tmp_path)
     ctx = AppContext.create(demo_store)

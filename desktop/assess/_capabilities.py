@@ -50,7 +50,7 @@ from desktop.assess._settings import (
     MIN_CONTEXT,
     AssessmentSettings,
 )
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 
 __all__ = [
     "MODES",

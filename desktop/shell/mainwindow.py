@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
         self.assess.start()
 
     def reassess_entry(self, entry_id: str) -> None:
-        if not self.assess.available or self.assess.running:
+        if self.assess.running:
             self.statusBar().showMessage("An AI assessment is already running", 5000)
             return
         self.assess.start(entry_ids=[entry_id])

@@ -13,7 +13,7 @@ import re
 from desktop.assess import load_settings
 from desktop.assess._capabilities import load_capabilities
 from sync import paths
-from sync.local import LocalStore
+from sync.store.local import LocalStore
 
 
 def main() -> int:

@@ -34,7 +34,6 @@ rules, never from the scripted queues, and are kept in ``probes``, not ``request
 from __future__ import annotations
 
 import json
-import re
 import select
 import socket
 import threading
@@ -44,6 +43,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.fake_requests import (
+    evidence_of,
+    is_probe,
+    level_for,
+    own_lines,
+    schema_enums,
+    sentences,
+    skill_for,
+    strict_problems,
+)
 from tests.support.local_servers import OPENAI, Server, fake_tokens
 
 __all__ = [
@@ -52,20 +61,19 @@ __all__ = [
     "Reply",
     "auto",
     "content",
+    "evidence_of",
     "hang",
     "http_error",
     "malformed",
+    "prompt_tokens",
     "proposals",
     "rate_limited",
     "refusal",
     "server_error",
+    "schema_enums",
     "slow",
     "truncated",
 ]
-
-# The pipeline's data section: <<<TEXT token>>> ... <<<END TEXT token>>> (see the prompt).
-_DATA = re.compile(r"<<<TEXT (\w+)>>>\n(.*?)\n<<<END TEXT \1>>>", re.S)
-_SPEAKER = re.compile(r"^(\[[A-Z]+_\d+\]|[^:\n]{1,40}):\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -135,97 +143,6 @@ def hang() -> Reply:
     return Reply(hang=True)
 
 
-# -- automatic, grounded replies ------------------------------------------------------------
-
-_CUES = (
-    ("Advanced", ("helped", "explained", "taught", "led", "on my own", "without being asked")),
-    ("Emerging", ("reminder", "prompt", "didn't", "forgot", "gave up", "refused", "help me")),
-    ("Developing", ("tried", "sometimes", "started", "almost", "but")),
-)
-
-
-def _level_for(sentence: str) -> str:
-    low = sentence.lower()
-    for level, cues in _CUES:
-        if any(cue in low for cue in cues):
-            return level
-    return "Proficient"
-
-
-def _skill_for(sentence: str, allowed: list[str]) -> str | None:
-    """The allowed skill whose rubric keywords the sentence mentions most (like a model would)."""
-    from sync.model.curriculum import load_curriculum
-
-    low = sentence.lower()
-    best, hits = None, 0
-    for skill in load_curriculum().skills:
-        count = sum(1 for phrase in skill.indicators if phrase in low)
-        if skill.name in allowed and count > hits:
-            best, hits = skill.name, count
-    return best
-
-
-def _sentences(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        m = _SPEAKER.match(line.strip())
-        body = m.group(2) if m else line.strip()
-        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+", body) if len(s.split()) >= 5]
-    return out
-
-
-def _own_lines(text: str, who: str) -> list[str]:
-    lines = [line.strip()[len(who) + 1 :].strip() for line in text.splitlines()]
-    own = [
-        s
-        for raw, s in zip(text.splitlines(), lines, strict=True)
-        if raw.strip().startswith(who + ":") and len(s.split()) >= 5
-    ]
-    return own
-
-
-PROBE_QUESTION = 'Answer with exactly this JSON object: {"ok": true}'
-
-
-def is_probe(body: dict[str, Any]) -> bool:
-    return any(PROBE_QUESTION in str(m.get("content")) for m in body.get("messages", []))
-
-
-def request_schema(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The reply schema, wherever the request carries it: ``response_format``, the forced
-    tool's parameters, or (JSON mode, plain text) written into the last user message."""
-    fmt = body.get("response_format") or {}
-    if fmt.get("type") == "json_schema":
-        return dict(fmt["json_schema"]["schema"])
-    if body.get("tools"):
-        return dict(body["tools"][0]["function"]["parameters"])
-    last = str(body["messages"][-1]["content"])
-    start = last.find('{"type":"object"', max(0, last.rfind("JSON schema")))
-    if start == -1:
-        return None
-    value, _end = json.JSONDecoder().raw_decode(last, start)
-    return dict(value)
-
-
-def schema_enums(body: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(student placeholders, skill names) allowed by the request's response schema."""
-    schema = request_schema(body)
-    assert schema is not None, "the request carries no schema"
-    item = schema["properties"]["proposals"]["items"]["properties"]
-    return list(item["student"]["enum"]), list(item["skill_name"]["enum"])
-
-
-def evidence_of(body: dict[str, Any]) -> str:
-    """The evidence text of the request (the TEXT data section of its user messages)."""
-    found = [
-        match
-        for m in body["messages"]
-        if m["role"] == "user"
-        for match in _DATA.findall(str(m["content"]))
-    ]
-    return found[-1][1] if found else ""
-
-
 def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
     """Valid proposals: for each student, ``per_student`` skills, quoting the evidence."""
 
@@ -234,11 +151,11 @@ def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
         text = evidence_of(body)
         items = []
         for s_index, student in enumerate(students):
-            pool = _own_lines(text, student) or _sentences(text)
+            pool = own_lines(text, student) or sentences(text)
             for k in range(min(per_student, len(skills), len(pool))):
                 quote = pool[k]
                 skill = (
-                    _skill_for(quote, skills)
+                    skill_for(quote, skills)
                     or skills[(len(quote) + s_index * 7 + k * 3) % len(skills)]
                 )
                 if any(i["skill_name"] == skill and i["student"] == student for i in items):
@@ -247,7 +164,7 @@ def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
                     {
                         "student": student,
                         "skill_name": skill,
-                        "level": _level_for(quote),
+                        "level": level_for(quote),
                         "confidence": confidence,
                         "justification": f"{student} shows this: the quoted words fit the level.",
                         "source_quote": quote,
@@ -256,25 +173,6 @@ def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
         return json.dumps({"proposals": items})
 
     return Reply(make=make)
-
-
-# -- strict-schema check (what the real service enforces) ------------------------------------
-
-
-def _strict_problems(schema: Any, where: str = "schema") -> list[str]:
-    problems: list[str] = []
-    if isinstance(schema, dict):
-        if schema.get("type") == "object":
-            props = schema.get("properties", {})
-            if schema.get("additionalProperties") is not False:
-                problems.append(f"{where}: additionalProperties must be false")
-            if sorted(schema.get("required", [])) != sorted(props):
-                problems.append(f"{where}: every property must be required")
-            for name, sub in props.items():
-                problems += _strict_problems(sub, f"{where}.{name}")
-        if "items" in schema:
-            problems += _strict_problems(schema["items"], f"{where}[]")
-    return problems
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -464,7 +362,7 @@ class FakeOpenAI:
                     return
                 fmt = body.get("response_format") or {}
                 if server.strict_only and fmt.get("type") == "json_schema":
-                    problems = _strict_problems(fmt["json_schema"].get("schema"))
+                    problems = strict_problems(fmt["json_schema"].get("schema"))
                     if not fmt["json_schema"].get("strict"):
                         problems.append("response_format must be a strict json_schema")
                     if problems:
