@@ -402,8 +402,8 @@ def probe(
                 if exc.status_code in (401, 403, 404):
                     raise
                 usable, why = False, f"{mode}: HTTP {exc.status_code}"
-            seconds.append(time.monotonic() - clock)
             if usable:  # the best mode that works; the weaker ones stay as fall-backs
+                seconds.append(time.monotonic() - clock)  # a refusal is quick: not the pace
                 modes = list(MODES[MODES.index(mode) :])
                 break
             notes.append(why)
@@ -419,7 +419,7 @@ def probe(
         context_tokens=facts.get("context_tokens"),
         slots=facts.get("slots"),
         chars_per_token=facts.get("chars_per_token"),
-        seconds_per_call=round(min(seconds), 2) if seconds else None,
+        seconds_per_call=round(seconds[0], 1) if seconds else None,
         cpu_only=facts.get("cpu_only"),
         probed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         notes=tuple(notes),
