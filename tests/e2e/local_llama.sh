@@ -9,7 +9,8 @@
 #     FLOURISH_LOCAL_LLM=1 bash tests/e2e/local_llama.sh
 # Settings (environment): LLM_VENV (default .llm-venv: the server's own venv, kept between
 # runs), LLM_CTX (the server's n_ctx, default 2048 as llama-cpp-python's), LLM_PORT (8765),
-# LLM_LIMIT (entries for `flourish assess`, default all 4 awaiting in the demo).
+# LLM_LIMIT (entries for `flourish assess`, default all 4 awaiting in the demo), LLM_EVAL_LIMIT
+# (the first N labelled entries only; default all 16).
 set -euo pipefail
 if [ "${FLOURISH_LOCAL_LLM:-}" != "1" ]; then
     echo "local_llama.sh: set FLOURISH_LOCAL_LLM=1 to run it (it builds llama-cpp-python)" >&2
@@ -63,6 +64,6 @@ echo "wall time: $(( $(date +%s) - start )) s"
 (cd "$ROOT" && "$PY" -m tests.e2e.numbers --data-dir "$WORK/demo")
 echo "== evaluation (tests/eval/labelled.json)"
 (cd "$ROOT" && "$PY" -m tests.eval.evaluate --base-url "$OPENAI_BASE_URL" --model smollm2 \
-    --out "$WORK/eval.json") || true
+    ${LLM_EVAL_LIMIT:+--limit "$LLM_EVAL_LIMIT"} --out "$WORK/eval.json") || true
 echo "server log: last lines"
 tail -n 5 "$WORK/server.log"

@@ -2,7 +2,8 @@
 
     python -m tests.eval.evaluate --base-url URL --model M [--api-key KEY]
                                   [--data tests/eval/labelled.json] [--llm-confidence]
-                                  [--concurrency N] [--timeout S] [--json] [--out FILE]
+                                  [--concurrency N] [--timeout S] [--max-tokens N]
+                                  [--limit N] [--json] [--out FILE]
 
 It builds a throwaway local store from the labelled set (roster, teacher, evidence), runs
 the real pipeline (:func:`desktop.assess.run_assessment`) against the endpoint, and compares
@@ -90,9 +91,14 @@ def _build_store(store: LocalStore, data: dict[str, Any]) -> list[str]:
     return ids
 
 
-def evaluate(settings: AssessmentSettings, data_path: Path = DEFAULT_DATA) -> dict[str, Any]:
-    """Run the pipeline on the labelled set and return the agreement figures."""
+def evaluate(
+    settings: AssessmentSettings, data_path: Path = DEFAULT_DATA, limit: int | None = None
+) -> dict[str, Any]:
+    """Run the pipeline on the labelled set (its first ``limit`` entries) and return the
+    agreement figures."""
     data = _load(data_path)
+    if limit is not None:
+        data["entries"] = data["entries"][:limit]
     with tempfile.TemporaryDirectory(prefix="flourish-eval-") as folder:
         with LocalStore.open(Path(folder) / "eval.sqlite3") as store:
             ids = _build_store(store, data)
@@ -177,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, help="default: from the server")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="default: from the server")
     parser.add_argument("--max-tokens", type=int, help="output limit; default: from the server")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N entries")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args(argv)
@@ -189,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_s=args.timeout,
         max_tokens=args.max_tokens,
     )
-    result = evaluate(settings, args.data)
+    result = evaluate(settings, args.data, args.limit)
     print(json.dumps(result, indent=2) if args.json else _text(result))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
