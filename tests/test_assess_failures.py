@@ -12,6 +12,7 @@ import time
 import pytest
 
 from desktop.assess import awaiting_entries, run_assessment
+from desktop.assess._capabilities import Capabilities, load_capabilities, save_capabilities
 from desktop.assess._jobs import due_entries, utcnow
 from sync.store.local import LocalStore
 from tests.support.fake_openai import (
@@ -150,7 +151,7 @@ def test_only_invalid_proposals_fail_the_entry(demo_store: LocalStore, fake: Fak
         {"student": "[STUDENT_1]", "skill_name": "Metacognition"},
     ]
     fake.script(proposals(bad), proposals(bad))
-    report = run(demo_store, fake)
+    report = run(demo_store, fake, use_llm_confidence=True)  # the model's confidence counts
     assert report.failed == 1 and report.proposals_dropped == 6  # type: ignore[attr-defined]
     assert new_assessments(demo_store, E) == []
     reason = job(demo_store, E)["reason"]
@@ -165,6 +166,26 @@ def test_only_invalid_proposals_fail_the_entry(demo_store: LocalStore, fake: Fak
         "missing field(s) level",
     ):
         assert why in repair
+
+
+def test_out_of_range_confidence_drops_nothing_when_it_is_ignored(
+    demo_store: LocalStore, fake: FakeOpenAI
+) -> None:
+    odd = [
+        item("[STUDENT_1]", "Organization", DE008_QUOTE, confidence=10),
+        item("[STUDENT_1]", "Self-Awareness", DE008_QUOTE_2, confidence="high"),
+    ]
+    del odd[1]["confidence"]  # and a missing one
+    fake.script(proposals(odd))
+    report = run(demo_store, fake)  # USE_LLM_CONFIDENCE=false: the product ignores the figure
+    assert report.proposals_stored == 2 and report.proposals_dropped == 0  # type: ignore[attr-defined]
+    stored = {a.skill_name: a for a in new_assessments(demo_store, E)}
+    assert set(stored) == {"Organization", "Self-Awareness"}
+    for a in stored.values():
+        assert 0 <= (a.confidence_score or 0) <= 1
+        assert (a.provenance or {})["confidence"]["method"] == "signals"
+    assert (stored["Organization"].provenance or {})["confidence"]["model"] is None
+    assert len(fake.requests) == 1  # nothing to repair
 
 
 def test_duplicate_pairs_keep_the_first(demo_store: LocalStore, fake: FakeOpenAI) -> None:
@@ -274,13 +295,39 @@ def test_a_model_without_temperature_zero_is_asked_again_without_it(
     assert first["temperature"] == 0 and "temperature" not in second
 
 
-def test_an_endpoint_without_structured_output_stops_the_run(
+def test_an_endpoint_that_refuses_structured_output_mid_run_switches_mode(
     demo_store: LocalStore, fake: FakeOpenAI
 ) -> None:
     fake.script(http_error(400, "Invalid parameter: 'response_format' of type 'json_schema'"))
     report = run_assessment(demo_store, settings_for(fake, concurrency=1))
-    assert len(fake.requests) == 1 and report.failed == 1 and report.waiting == 3
-    assert "response_format" in job(demo_store, "DE008")["reason"]
+    assert report.entries_done == 4 and report.failed == report.waiting == 0
+    assert report.mode == "json_object" and len(fake.requests) == 5  # refused once, not retried
+    first, second = fake.requests[0].json, fake.requests[1].json
+    assert first["response_format"]["type"] == "json_schema"
+    assert second["response_format"] == {"type": "json_object"}
+    assert '{"type":"object"' in second["messages"][-1]["content"]  # the schema in the prompt
+    with demo_store.read() as conn:
+        outcomes = [r[0] for r in conn.exec_driver_sql("SELECT outcome FROM llm_calls")]
+    assert outcomes.count("rejected") == 1 and "server_error" not in outcomes
+    caps = load_capabilities(demo_store, settings_for(fake))
+    assert caps is not None and caps.mode == "json_object"  # remembered for the next run
+    assert "json_schema" in caps.notes[-1]
+
+
+def test_an_endpoint_that_refuses_every_mode_stops_the_run_and_says_why(
+    demo_store: LocalStore, fake: FakeOpenAI
+) -> None:
+    fake.script(http_error(400, "Invalid parameter: 'response_format' of type 'json_schema'"))
+    fake.script(*[http_error(400, "Invalid parameter: 'tools' is not supported")] * 4)
+    save_capabilities(  # as a probe would have found: text is not offered either
+        demo_store,
+        settings_for(fake),
+        Capabilities(settings_for(fake).endpoint, "fake-model", modes=("json_schema", "tools")),
+    )
+    report = run_assessment(demo_store, settings_for(fake, concurrency=1))
+    assert report.entries_done == 0 and report.waiting == 4
+    reason = job(demo_store, "DE008")["reason"]
+    assert "127.0.0.1" in reason and "none of the output modes" in reason and "tools" in reason
 
 
 def test_rejected_key_stops_the_run(demo_store: LocalStore, fake: FakeOpenAI) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from desktop.assess import run_assessment
 from desktop.assess._redact import Redactor
 from sync import actions
 from sync.model.crud import ASSESSMENTS, DATA_ENTRIES
 from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, evidence_of, proposals
+from tests.support.local_servers import LLAMA_CPP_OLD, OPENAI, TEXT_ONLY, TOOLS_ONLY, Server
 from tests.test_assess_pipeline import (
     fake_server,  # noqa: F401  (the `fake` fixture)
     item,
@@ -27,9 +30,19 @@ def roster_names(store: LocalStore) -> list[str]:
     return sorted(set(names) | parts)
 
 
+MODES = [(OPENAI, "json_schema"), (LLAMA_CPP_OLD, "json_object"), (TOOLS_ONLY, "tools"),
+         (TEXT_ONLY, "text")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("server", "mode"), MODES, ids=[m for _s, m in MODES])
 def test_no_roster_name_in_any_request_of_a_full_demo_run(
-    demo_store: LocalStore, fake: FakeOpenAI
+    demo_store: LocalStore, server: Server, mode: str
 ) -> None:
+    with FakeOpenAI(server=server) as fake:
+        _no_roster_name(demo_store, fake, mode)
+
+
+def _no_roster_name(demo_store: LocalStore, fake: FakeOpenAI, mode: str) -> None:
     with demo_store.read() as conn:
         entries = DATA_ENTRIES.list(conn)
     names = roster_names(demo_store)
@@ -45,10 +58,12 @@ def test_no_roster_name_in_any_request_of_a_full_demo_run(
         notes="Eva told Ms. Rodriguez and Lucas about it herself.",
     )
     report = run_assessment(demo_store, settings_for(fake), entry_ids=[str(e.id) for e in entries])
-    assert report.entries_done == 32 and len(fake.requests) == 32
+    assert report.entries_done == 32 and len(fake.requests) == 32 and report.mode == mode
+    for probe in fake.probes + fake.other:  # the capability probe sends no evidence at all
+        assert not any(e.content[:60] in probe.body for e in entries)
     assert any("Ms. [TEACHER_1]" in b or "[TEACHER_1]" in b for b in fake.bodies())
     assert any("<<<EXAMPLE 1" in b for b in fake.bodies())  # the notes were sent, redacted
-    for body in fake.bodies():
+    for body in fake.bodies() + [r.body for r in fake.probes + fake.other]:
         for name in names:
             # "Pat" is also an English word: only its capitalised form is a name
             flags = 0 if name == "Pat" else re.IGNORECASE

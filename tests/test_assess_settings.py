@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import keyring
@@ -12,6 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as FailKeyring
 
 from desktop.assess import PromptError, load_prompts, load_settings, save_settings
+from desktop.assess._capabilities import Capabilities, effective
 from desktop.assess._prompts import response_schema, system_message
 from sync import actions
 from sync.credentials import SERVICE, llm_key_name
@@ -87,9 +89,17 @@ def test_defaults(store: LocalStore, clean_env: None) -> None:
         "gpt-4o",
         None,
         False,
-        4,
+        None,
     )
-    assert s.timeout_s == 60.0
+    assert s.timeout_s is None and s.max_tokens is None and s.context_tokens is None
+    # "from the server": a cloud endpoint gets 4 calls at a time, 60 s, 2,048 output tokens
+    cloud = effective(s, None)
+    assert (cloud.concurrency, cloud.timeout_s, cloud.max_tokens) == (4, 60.0, 2048)
+    local = effective(s, Capabilities("http://127.0.0.1:8000/v1", "m", kind="llama-cpp-python"))
+    assert (local.concurrency, local.timeout_s) == (1, 300.0)  # one slot: one at a time
+    small = Capabilities("http://127.0.0.1:8080/v1", "m", kind="llama.cpp", context_tokens=2048)
+    assert effective(s, small).max_tokens == 512  # a quarter of a small context for the reply
+    assert effective(s, replace(small, slots=4)).concurrency == 4
 
 
 def test_saved_settings_and_key_in_the_keyring_only(
@@ -121,7 +131,8 @@ def test_saved_settings_and_key_in_the_keyring_only(
     assert load_settings(store).api_key == SECRET and load_settings(store).concurrency == 16
     save_settings(store, base_url=s.base_url, model="m", use_llm_confidence=False,
                   concurrency=0, api_key="")  # fmt: skip
-    assert load_settings(store).api_key is None and load_settings(store).concurrency == 1
+    loaded = load_settings(store)
+    assert loaded.api_key is None and loaded.concurrency is None  # 0: from the server
 
 
 def test_without_a_keyring_the_key_is_refused_not_written(
@@ -161,7 +172,7 @@ def test_environment_overrides_the_store(
 def test_the_shipped_prompt_and_schema() -> None:
     prompts = load_prompts()
     curriculum = load_curriculum()
-    assert prompts.version == "assess-1.0"
+    assert prompts.version == "assess-1.1"
     system = system_message(prompts, curriculum)
     for skill in curriculum.skills:
         assert f"## {skill.name} ({skill.category})" in system
@@ -217,7 +228,7 @@ def test_cli_assess_then_calibration(demo_store: LocalStore, fake: FakeOpenAI) -
     assert cal.returncode == 0, cal.stderr
     assert re.search(r"Self-Awareness\s+0\.85-1\.00\s+1\s+0\s+0\.00\s+0\.86", cal.stdout)
     assert re.search(r"Task Initiation\s+0\.50-0\.69\s+1\s+1\s+1\.00", cal.stdout)
-    assert "AI usage, model fake-model, prompt assess-1.0: 2 calls" in cal.stdout
+    assert "AI usage, model fake-model, prompt assess-1.1: 2 calls" in cal.stdout
     rest = flourish("assess", data_dir=folder, env=env)
     assert rest.returncode == 0 and rest.stdout.startswith("2 entries assessed:")
     again = flourish("assess", data_dir=folder, env=env)

@@ -12,11 +12,15 @@ The pipeline, one evidence entry at a time (see the private modules for each ste
 2. build one request per entry covering all its students and the skills they lack a
    proposal for, with names replaced by placeholders and the evidence in a delimited data
    section of the user message (``_request``, ``_redact``, ``_prompts``, ``_fewshot``);
-3. call the model through the ``openai`` client with a strict JSON-schema response format,
+3. find out once what the endpoint supports — output mode, context length, slots, tokenizer
+   — and remember it per endpoint and model (``_capabilities``); build the request to fit
+   the model's context (``_budget``);
+4. call the model through the ``openai`` client in the best output mode the endpoint has
+   (strict JSON schema, JSON mode, tool call, plain text), always with an output limit,
    with retries, timeouts, cancellation and bounded concurrency (``_client``);
-4. validate the reply locally and ground every quote in the entry's text; repair once
+5. validate the reply locally and ground every quote in the entry's text; repair once
    (``_validate``, ``_ground``, ``_results``);
-5. compute and calibrate confidence (``_confidence``, ``_calibration``) and insert the
+6. compute and calibrate confidence (``_confidence``, ``_calibration``) and insert the
    proposals through the sync capture path, with provenance (model, prompt and rubric
    versions, call, tokens, few-shot examples used).
 
@@ -44,7 +48,7 @@ from desktop.assess._errors import (
     PromptError,
 )
 from desktop.assess._jobs import AwaitingEntry, awaiting_entries
-from desktop.assess._pipeline import RunReport, run_assessment
+from desktop.assess._pipeline import RunReport, connection_report, run_assessment
 from desktop.assess._prompts import load_prompts
 from desktop.assess._settings import AssessmentSettings, load_settings, save_settings
 
@@ -61,6 +65,7 @@ __all__ = [
     "UsageRow",
     "awaiting_entries",
     "calibration",
+    "connection_report",
     "examples_used",
     "load_prompts",
     "load_settings",

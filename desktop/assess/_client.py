@@ -15,16 +15,30 @@ what happened              what we do                                          e
 timeout                    no retry (a slow model would be slow again)         waiting
 connection error           no retry; the run stops sending (offline)           waiting
 401, 403, 404              no retry; the run stops (key or model is wrong)     waiting
-other 4xx                  no retry (but a 400 about ``temperature``: once     failed
-                           more without it; one about ``response_format``:
-                           the endpoint cannot do structured output, the run
-                           stops)
+output mode unsupported    a 400/422/500/501 naming the mode's feature         —
+                           (``json_schema``, ``json_object``, tools): switch
+                           to the next mode at once and remember it; none
+                           left: the run stops, naming endpoint and feature
+context exceeded           the reply names the context length: remember it;    —
+                           the caller rebuilds the request to fit (once)
+other 4xx                  no retry (but a 400 about ``temperature`` or        failed
+                           ``max_tokens``: once more without it / with
+                           ``max_completion_tokens``)
 refusal, content filter    no retry                                            waiting
 =========================  ==================================================  ==========
 
-Cancellation: with a ``cancel`` event, the HTTP call runs on a daemon thread and the worker
-waits for it or for the event, whichever comes first; a cancelled call is abandoned (its
-late answer is discarded, it writes nothing). Retry waits are ``cancel.wait(delay)``.
+Output modes (see :mod:`desktop.assess._capabilities`): ``json_schema`` sends the strict
+schema as ``response_format``; ``json_object`` sends JSON mode and the schema in the prompt;
+``tools`` forces a call of one function whose parameters are the schema (its arguments are
+the reply); ``text`` sends the schema in the prompt only. Every call carries an output limit
+(``max_tokens``). The reply is validated the same way in every mode.
+
+Cancellation: with a ``cancel`` event, the HTTP call runs on a daemon thread with its own
+HTTP connection and the worker waits for it or for the event, whichever comes first; a
+cancelled call's connection is closed, which llama.cpp, Ollama and vLLM take as "stop
+generating" (llama-cpp-python finishes the reply anyway, bounded by the output limit); its
+late answer is discarded, it writes nothing. A timed-out call's connection is closed the
+same way. Retry waits are ``cancel.wait(delay)``.
 """
 
 from __future__ import annotations
@@ -36,17 +50,18 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
-from desktop.assess._settings import AssessmentSettings
+from desktop.assess._capabilities import Capabilities, context_from_error, unsupported_feature
+from desktop.assess._settings import DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT_S, AssessmentSettings
 
 if TYPE_CHECKING:  # the openai package takes most of a second to import: only when calling
     import openai
-    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+    from openai.types.chat import ChatCompletionMessageParam
 
-__all__ = ["Attempt", "CallFailed", "Cancelled", "LLMClient", "Reply"]
+__all__ = ["Attempt", "CallFailed", "Cancelled", "ContextExceeded", "LLMClient", "Reply"]
 
 log = logging.getLogger("desktop.assess")
 T = TypeVar("T")
@@ -77,10 +92,22 @@ class Reply:
     model: str
     tokens_in: int
     tokens_out: int
+    mode: str = "json_schema"
 
 
 class Cancelled(Exception):
     """The run was cancelled while this call was under way or waiting to retry."""
+
+
+@dataclass(eq=False)
+class ContextExceeded(Exception):
+    """The prompt did not fit; ``context_tokens`` is what the server said it has (if it did)."""
+
+    context_tokens: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 @dataclass(eq=False)
@@ -118,21 +145,42 @@ def retry_after(headers: Any) -> float | None:
 
 
 class LLMClient:
-    """One per run; shared by its worker threads (the ``openai`` client is thread-safe)."""
+    """One per run; shared by its worker threads (the ``openai`` client is thread-safe).
 
-    def __init__(self, settings: AssessmentSettings, cancel: threading.Event | None) -> None:
+    ``caps`` is the endpoint's remembered capabilities; when a call teaches something new (a
+    mode refused, the context length) the client updates them and calls ``on_caps``.
+    """
+
+    def __init__(
+        self,
+        settings: AssessmentSettings,
+        cancel: threading.Event | None,
+        caps: Capabilities | None = None,
+        on_caps: Callable[[Capabilities], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.cancel = cancel
         self.host = urlsplit(settings.endpoint).netloc or settings.endpoint
+        self.caps = caps or Capabilities(settings.endpoint, settings.model)
+        self.on_caps = on_caps
+        self.timeout_s = settings.timeout_s or DEFAULT_TIMEOUT_S
+        self.max_tokens = settings.max_tokens or DEFAULT_MAX_TOKENS
         import openai
 
         self.client = openai.OpenAI(
             base_url=settings.base_url,
             api_key=settings.api_key or "not-needed",
             max_retries=0,
-            timeout=settings.timeout_s,
+            timeout=self.timeout_s,
         )
         self._temperature = True
+        self._limit_name = "max_tokens"
+        self._lock = threading.Lock()
+        self.schema_prompt: Callable[[dict[str, Any]], str] | None = None
+
+    @property
+    def mode(self) -> str:
+        return self.caps.mode
 
     def close(self) -> None:
         self.client.close()
@@ -143,41 +191,95 @@ class LLMClient:
         elif self.cancel.wait(seconds):
             raise Cancelled()
 
-    def _abandonable(self, fn: Callable[[], T]) -> T:
+    def _abandonable(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(client)``; with a cancel event, on its own connection that cancel closes."""
         if self.cancel is None:
-            return fn()
+            return fn(self.client)
+        import openai
+
+        http = openai.DefaultHttpxClient(timeout=self.timeout_s)
+        own = self.client.with_options(http_client=http)
         box: dict[str, Any] = {}
         done = threading.Event()
 
         def run() -> None:
             try:
-                box["value"] = fn()
+                box["value"] = fn(own)
             except BaseException as exc:  # handed to the waiting worker
                 box["error"] = exc
             finally:
                 done.set()
 
         threading.Thread(target=run, name="flourish-llm-call", daemon=True).start()
-        while not done.wait(0.05):
-            if self.cancel.is_set():
-                raise Cancelled()
+        try:
+            while not done.wait(0.05):
+                if self.cancel.is_set():
+                    raise Cancelled()
+        finally:
+            http.close()  # a cancelled call's connection closes: the server can stop
         if "error" in box:
             raise box["error"]
         return cast(T, box["value"])
 
-    def _create(
-        self, messages: list[ChatCompletionMessageParam], response_format: Any
-    ) -> ChatCompletion:
+    def _payload(
+        self, messages: list[ChatCompletionMessageParam], schema: dict[str, Any], mode: str
+    ) -> dict[str, Any]:
+        kw: dict[str, Any] = {"model": self.settings.model, self._limit_name: self.max_tokens}
         if self._temperature:
-            return self.client.chat.completions.create(
-                model=self.settings.model,
-                messages=messages,
-                response_format=response_format,
-                temperature=0,
+            kw["temperature"] = 0
+        if mode != "json_schema" and self.schema_prompt is not None:
+            extra = self.schema_prompt(schema)
+            last = dict(messages[-1])
+            last["content"] = f"{last['content']}\n\n{extra}"
+            messages = [*messages[:-1], cast("ChatCompletionMessageParam", last)]
+        kw["messages"] = messages
+        if mode == "json_schema":
+            kw["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "skill_assessment", "strict": True, "schema": schema},
+            }
+        elif mode == "json_object":
+            kw["response_format"] = {"type": "json_object"}
+        elif mode == "tools":
+            kw["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "skill_assessment",
+                        "description": "Record the proposals for this evidence entry.",
+                        "parameters": schema,
+                    },
+                }
+            ]
+            kw["tool_choice"] = {"type": "function", "function": {"name": "skill_assessment"}}
+        return kw
+
+    def _downgrade(self, mode: str, detail: str) -> None:
+        """The endpoint refused ``mode``: use the next one (or stop the run)."""
+        with self._lock:
+            if self.caps.mode != mode:
+                return  # another worker already switched
+            self.caps = self.caps.without(mode, f"{mode}: {detail[:200]}")
+            caps = self.caps
+        log.warning("%s does not support output mode %s; now %s", self.host, mode, caps.mode)
+        if self.on_caps is not None:
+            self.on_caps(caps)
+        if not caps.modes:
+            raise CallFailed(
+                f"{self.host} (model {self.settings.model!r}) supports none of the output modes "
+                f"Flourish can use (last refused: {mode}: {detail[:120]}); use a server with "
+                "JSON output or plain chat completions, or another model",
+                stop_run=True,
             )
-        return self.client.chat.completions.create(
-            model=self.settings.model, messages=messages, response_format=response_format
-        )
+
+    def _learn_context(self, context: int) -> None:
+        with self._lock:
+            if self.caps.context_tokens == context:
+                return
+            self.caps = replace(self.caps, context_tokens=context)
+            caps = self.caps
+        if self.on_caps is not None:
+            self.on_caps(caps)
 
     def _after_status(self, exc: openai.APIStatusError, retry: int) -> float:
         """The delay before the next try, or raise CallFailed."""
@@ -199,6 +301,10 @@ class LLMClient:
         if status == 400 and self._temperature and "temperature" in message.lower():
             self._temperature = False  # some models only take their default temperature
             return 0.0
+        if status == 400 and self._limit_name == "max_tokens" and "max_tokens" in message:
+            if "max_completion_tokens" in message:  # newer OpenAI models renamed it
+                self._limit_name = "max_completion_tokens"
+                return 0.0
         if status in _STOP_STATUS:
             what = "the API key" if status in (401, 403) else f"model {self.settings.model!r}"
             raise CallFailed(
@@ -216,16 +322,18 @@ class LLMClient:
         schema: dict[str, Any],
         attempts: list[Attempt],
     ) -> Reply:
-        """One reply, after retries; appends every HTTP attempt to ``attempts``."""
+        """One reply, after retries; appends every HTTP attempt to ``attempts``.
+
+        Raises :class:`CallFailed`, :class:`Cancelled` or :class:`ContextExceeded`.
+        """
         import openai
 
-        response_format: Any = {
-            "type": "json_schema",
-            "json_schema": {"name": "skill_assessment", "strict": True, "schema": schema},
-        }
-        for retry in range(MAX_RETRIES + 1):
+        retry = 0
+        while True:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled()
+            mode = self.mode
+            payload = self._payload(messages, schema, mode)
             started, clock = _now(), time.monotonic()
 
             def elapsed() -> int:
@@ -233,7 +341,7 @@ class LLMClient:
 
             try:
                 completion = self._abandonable(
-                    lambda: self._create(messages, response_format)  # noqa: B023
+                    lambda c: c.chat.completions.create(**payload)  # noqa: B023
                 )
             except Cancelled:
                 attempts.append(Attempt(started, elapsed(), "cancelled"))
@@ -241,7 +349,8 @@ class LLMClient:
             except openai.APITimeoutError:
                 attempts.append(Attempt(started, elapsed(), "timeout"))
                 raise CallFailed(
-                    f"timed out after {self.settings.timeout_s:g} s waiting for the model"
+                    f"timed out after {self.timeout_s:g} s waiting for the model at {self.host} "
+                    "(a slow server needs a longer timeout: AI settings or FLOURISH_AI_TIMEOUT)"
                 ) from None
             except openai.APIConnectionError as exc:
                 attempts.append(Attempt(started, elapsed(), "offline", detail=str(exc)[:200]))
@@ -250,11 +359,25 @@ class LLMClient:
                 status = exc.status_code
                 retryable = status in _RETRY_STATUS or status >= 500
                 kind = "rate_limited" if status == 429 else "server_error"
-                detail = f"{status} {str(exc.message)[:160]}"
+                text = str(exc.message)
+                detail = f"{status} {text[:160]}"
+                if unsupported_feature(mode, status, text):
+                    attempts.append(Attempt(started, elapsed(), "rejected", detail=detail))
+                    self._downgrade(mode, text)
+                    continue  # at once, in the next mode; not a retry
+                context = context_from_error(text)
+                if status in (400, 413, 422, 500) and (
+                    context is not None or "context" in text.lower() and "exceed" in text.lower()
+                ):
+                    attempts.append(Attempt(started, elapsed(), "rejected", detail=detail))
+                    if context is not None:
+                        self._learn_context(context)
+                    raise ContextExceeded(context, detail) from None
                 attempts.append(
                     Attempt(started, elapsed(), kind if retryable else "rejected", detail=detail)
                 )
                 delay = self._after_status(exc, retry)
+                retry += 1
                 log.info("model call %s; trying again in %.2f s", detail, delay)
                 self._sleep(delay)
                 continue
@@ -262,20 +385,25 @@ class LLMClient:
             tokens_in = usage.prompt_tokens if usage else 0
             tokens_out = usage.completion_tokens if usage else 0
             choice = completion.choices[0] if completion.choices else None
-            refusal = choice.message.refusal if choice else None
+            refusal = getattr(choice.message, "refusal", None) if choice else None
             if choice is None or refusal or choice.finish_reason == "content_filter":
                 reason = refusal or ("content filter" if choice else "no choices in the reply")
                 attempts.append(
                     Attempt(started, elapsed(), "refused", tokens_in, tokens_out, reason[:200])
                 )
                 raise CallFailed(f"the model refused: {reason[:160]}")
+            content = choice.message.content
+            if mode == "tools":
+                calls = choice.message.tool_calls or []
+                function = getattr(calls[0], "function", None) if calls else None
+                content = function.arguments if function is not None else content
             attempts.append(Attempt(started, elapsed(), "ok", tokens_in, tokens_out))
             return Reply(
-                content=choice.message.content,
+                content=content,
                 finish_reason=str(choice.finish_reason),
                 response_id=completion.id,
                 model=completion.model,
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
+                mode=mode,
             )
-        raise AssertionError("unreachable")  # pragma: no cover

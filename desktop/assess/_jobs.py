@@ -11,6 +11,11 @@ taken over after :data:`STALE_AFTER`), ``failed`` (the endpoint rejected it or i
 were unusable: tried again after a back-off, at most :data:`MAX_ATTEMPTS` times),
 ``done`` and ``skipped`` (nothing to send, e.g. too long).
 
+"Done" without a proposal ("the model found no evidence") is not final: its ``llm_calls``
+rows name the model, prompt and rubric versions that said so, and a run with another model,
+prompt version or rubric version takes the entry again (:func:`due_entries`, ``versions``).
+A teacher can also ask for one entry again (``entry_ids``).
+
 Times are UTC text ``YYYY-MM-DD HH:MM:SS``, like SQLite's ``CURRENT_TIMESTAMP``.
 """
 
@@ -106,9 +111,18 @@ def awaiting_entries(conn: Connection) -> list[AwaitingEntry]:
 
 
 def due_entries(
-    conn: Connection, *, now: dt.datetime, limit: int | None, entry_ids: Sequence[str] | None
+    conn: Connection,
+    *,
+    now: dt.datetime,
+    limit: int | None,
+    entry_ids: Sequence[str] | None,
+    versions: tuple[str, str, str] | None = None,
 ) -> list[str]:
-    """The entries a run should take: explicit ids as given, else those due, oldest first."""
+    """The entries a run should take: explicit ids as given, else those due, oldest first.
+
+    ``versions`` is the run's (model, prompt version, rubric version): an entry that is done
+    without proposals is due again when no successful call with exactly these produced that.
+    """
     if entry_ids is not None:
         wanted = list(dict.fromkeys(entry_ids))
         query = text("SELECT id FROM data_entries WHERE id IN :ids").bindparams(
@@ -128,6 +142,13 @@ def due_entries(
                 OR (j.status IN ('waiting', 'failed') AND j.attempts < :max_attempts
                     AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= :now))
                 OR (j.status = 'running' AND j.updated_at < :stale)
+                OR (:model IS NOT NULL AND j.status = 'done' AND EXISTS (
+                      SELECT 1 FROM llm_calls c WHERE c.data_entry_id = de.id
+                        AND c.outcome = 'ok')
+                    AND NOT EXISTS (
+                      SELECT 1 FROM llm_calls c WHERE c.data_entry_id = de.id
+                        AND c.outcome = 'ok' AND c.model = :model
+                        AND c.prompt_version = :pv AND c.rubric_version = :rv))
               )
             ORDER BY de.date, de.id
             {"LIMIT :limit" if limit is not None else ""}
@@ -138,6 +159,9 @@ def due_entries(
             "now": stamp(now),
             "stale": stamp(now - STALE_AFTER),
             "limit": limit,
+            "model": versions[0][:100] if versions else None,
+            "pv": versions[1] if versions else None,
+            "rv": versions[2][:10] if versions else None,
         },
     )
     return [str(r[0]) for r in rows]

@@ -17,27 +17,39 @@ still wins. Existing assessments and teacher decisions are never touched.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from desktop.assess import _jobs
+from desktop.assess._budget import Budget
 from desktop.assess._calibration import band_counts
-from desktop.assess._client import Attempt, CallFailed, Cancelled, LLMClient
+from desktop.assess._capabilities import (
+    SAFE_CHARS_PER_TOKEN,
+    Capabilities,
+    effective,
+    load_capabilities,
+    probe,
+    save_capabilities,
+)
+from desktop.assess._client import Attempt, CallFailed, Cancelled, ContextExceeded, LLMClient
 from desktop.assess._errors import AssessmentBusyError, AssessmentConfigError
-from desktop.assess._prompts import Prompts, load_prompts, system_message
+from desktop.assess._prompts import Prompts, load_prompts, schema_text, system_message
 from desktop.assess._redact import Redactor
-from desktop.assess._request import NoRequest, build_request
+from desktop.assess._request import NoRequest, Request, build_request
 from desktop.assess._results import Exchange, store_results
 from desktop.assess._settings import AssessmentSettings
 from sync.model.crud import DATA_ENTRIES
 from sync.model.curriculum import Curriculum, load_curriculum
 from sync.store.local import LocalStore
 
-__all__ = ["RunReport", "run_assessment"]
+__all__ = ["RunReport", "capabilities", "connection_report", "run_assessment", "waiting_text"]
 
 log = logging.getLogger("desktop.assess")
 _RUNS: dict[str, threading.Lock] = {}
@@ -67,6 +79,8 @@ class RunReport:
     tokens_out: int
     skipped: int = 0
     reasons: tuple[str, ...] = ()  # distinct reasons of waiting/failed entries
+    seconds: float = 0.0  # the run's wall time
+    mode: str = ""  # the output mode the run ended with (json_schema, json_object, ...)
 
 
 @dataclass
@@ -77,6 +91,7 @@ class _Outcome:
     tokens_in: int = 0
     tokens_out: int = 0
     reason: str | None = None
+    seconds: float = 0.0  # wall time of this entry (its calls)
 
 
 @dataclass
@@ -85,7 +100,6 @@ class _Run:
     settings: AssessmentSettings
     curriculum: Curriculum
     prompts: Prompts
-    system_text: str
     redactor: Redactor
     client: LLMClient
     counts: dict[tuple[str, int], tuple[int, int]]
@@ -108,7 +122,9 @@ def _check(settings: AssessmentSettings) -> None:
             "no API key for the OpenAI endpoint: set OPENAI_API_KEY or save a key in the "
             "app's AI settings (or set OPENAI_BASE_URL to a local endpoint)"
         )
-    if settings.concurrency < 1 or settings.timeout_s <= 0:
+    if (settings.concurrency is not None and settings.concurrency < 1) or (
+        settings.timeout_s is not None and settings.timeout_s <= 0
+    ):
         raise AssessmentConfigError("concurrency must be at least 1 and the timeout positive")
 
 
@@ -132,6 +148,31 @@ def _record_failure(
         _jobs.set_job(txn.conn, entry_id, status, reason, **kw)  # type: ignore[arg-type]
 
 
+def _budget(run: _Run) -> Budget | None:
+    caps, settings = run.client.caps, run.settings
+    context = settings.context_tokens or caps.context_tokens
+    if not context:
+        return None  # not known: a cloud model's context holds any request we build
+    max_tokens = run.client.max_tokens
+    if settings.context_tokens is None and caps.context_tokens:
+        max_tokens = min(max_tokens, max(256, caps.context_tokens // 4))
+        run.client.max_tokens = max_tokens
+    return Budget(context, max_tokens, caps.chars_per_token or SAFE_CHARS_PER_TOKEN)
+
+
+def _request(run: _Run, entry_id: str) -> Request | NoRequest:
+    with run.store.read() as conn:
+        entry = DATA_ENTRIES.require(conn, entry_id)
+        return build_request(
+            conn,
+            entry,
+            curriculum=run.curriculum,
+            prompts=run.prompts,
+            redactor=run.redactor,
+            budget=_budget(run),
+        )
+
+
 def _assess(run: _Run, entry_id: str) -> _Outcome:
     if run.cancel is not None and run.cancel.is_set():
         _set_job(run, entry_id, "waiting", "the run was cancelled before this entry was sent")
@@ -139,22 +180,37 @@ def _assess(run: _Run, entry_id: str) -> _Outcome:
     if run.stopped.is_set():
         _set_job(run, entry_id, "waiting", run.stop_reason, retry_after_s=run.stop_retry_after)
         return _Outcome("waiting", reason=run.stop_reason)
-    with run.store.read() as conn:
-        entry = DATA_ENTRIES.require(conn, entry_id)
-        request = build_request(
-            conn,
-            entry,
-            curriculum=run.curriculum,
-            prompts=run.prompts,
-            system_text=run.system_text,
-            redactor=run.redactor,
-        )
+    request = _request(run, entry_id)
     if isinstance(request, NoRequest):
         _set_job(run, entry_id, request.status, request.reason)
         return _Outcome(request.status, reason=request.reason)
-    exchange = Exchange(request)
+    exchange = Exchange(request, use_model_confidence=run.settings.use_llm_confidence)
     try:
-        exchange.converse(run.client, run.curriculum, run.prompts)
+        try:
+            exchange.converse(run.client, run.curriculum, run.prompts)
+        except ContextExceeded as exc:
+            # the server named (or we now know) a smaller context: rebuild to fit, once
+            known = run.client.caps.context_tokens
+            if exc.context_tokens is None and known is None:
+                raise CallFailed(
+                    f"the prompt is too long for the model's context ({exc.detail}); set the "
+                    "context length in the AI settings (FLOURISH_AI_CONTEXT)",
+                    status="failed",
+                ) from None
+            again = _request(run, entry_id)
+            if isinstance(again, NoRequest):
+                _record_failure(run, entry_id, exchange.attempts, again.status, again.reason)
+                return _Outcome(again.status, reason=again.reason)
+            attempts = exchange.attempts
+            exchange = Exchange(again, use_model_confidence=run.settings.use_llm_confidence)
+            exchange.attempts = attempts
+            try:
+                exchange.converse(run.client, run.curriculum, run.prompts)
+            except ContextExceeded as second:
+                raise CallFailed(
+                    f"the prompt is still too long for the model's context ({second.detail})",
+                    status="failed",
+                ) from None
     except Cancelled:
         reason = "the run was cancelled while the model was answering"
         _record_failure(run, entry_id, exchange.attempts, "waiting", reason)
@@ -191,8 +247,11 @@ def _assess(run: _Run, entry_id: str) -> _Outcome:
 
 
 def _safe_assess(run: _Run, entry_id: str) -> _Outcome:
+    clock = time.monotonic()
     try:
-        return _assess(run, entry_id)
+        outcome = _assess(run, entry_id)
+        outcome.seconds = time.monotonic() - clock
+        return outcome
     except Exception as exc:  # one broken entry must not end the run; its job says why
         log.exception("assessing %s failed", entry_id)
         reason = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
@@ -203,6 +262,71 @@ def _safe_assess(run: _Run, entry_id: str) -> _Outcome:
         return _Outcome("failed", reason=reason)
 
 
+def capabilities(
+    store: LocalStore,
+    settings: AssessmentSettings,
+    *,
+    refresh: bool = False,
+    cancel: threading.Event | None = None,
+) -> Capabilities:
+    """The endpoint's capabilities: remembered, else probed now (and remembered).
+
+    A probe that cannot reach the endpoint (or is refused the key or model) returns plain
+    defaults without remembering them: the run's first real call reports the problem.
+    """
+    caps = None if refresh else load_capabilities(store, settings)
+    if caps is not None:
+        return caps
+    sample = system_message(load_prompts(), load_curriculum())
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["caps"] = probe(settings, sample=sample)
+        except Exception as exc:  # offline, wrong key or model: the real call will say so
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="flourish-ai-probe", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+        if cancel is not None and cancel.is_set():
+            return Capabilities(settings.endpoint, settings.model)  # abandoned
+    if "caps" not in box:
+        log.info("could not probe %s: %s", settings.endpoint, box.get("error"))
+        return Capabilities(settings.endpoint, settings.model)
+    found: Capabilities = box["caps"]
+    save_capabilities(store, settings, found)
+    log.info("endpoint %s: %s", settings.endpoint, found.describe())
+    return found
+
+
+def connection_report(store: LocalStore, settings: AssessmentSettings) -> str:
+    """Probe the endpoint now ("Test connection") and describe what Flourish will do."""
+    caps = capabilities(store, settings, refresh=True)
+    if caps.probed_at is None:
+        return (
+            f"Cannot reach {settings.endpoint}, or it refused the API key or the model "
+            f"{settings.model!r}: check the AI settings."
+        )
+    used = effective(settings, caps)
+    lines = [
+        f"{settings.endpoint}, model {settings.model}: {caps.describe()}.",
+        f"Flourish will send {used.concurrency} call(s) at a time, wait up to "
+        f"{used.timeout_s:g} s for each and allow {used.max_tokens:,} output tokens.",
+    ]
+    lines += [f"Not used: {note}" for note in caps.notes]
+    return "\n".join(lines)
+
+
+def waiting_text(caps: Capabilities) -> str:
+    """What the app shows while a call is under way: "waiting for the model (…)"."""
+    where = "CPU server" if caps.cpu_only else (f"{caps.kind} server" if caps.local else "")
+    pace = f"~{caps.seconds_per_call:.0f} s per entry" if caps.seconds_per_call else ""
+    inside = ", ".join(x for x in (where, pace) if x)
+    return f"waiting for the model ({inside})" if inside else "waiting for the model"
+
+
 def run_assessment(
     store: LocalStore,
     settings: AssessmentSettings,
@@ -211,9 +335,15 @@ def run_assessment(
     entry_ids: Sequence[str] | None = None,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """Assess the evidence that is due (or ``entry_ids``), at most ``limit`` entries."""
+    """Assess the evidence that is due (or ``entry_ids``), at most ``limit`` entries.
+
+    ``status`` (optional) receives one-line texts for the teacher, e.g. "waiting for the model
+    (llama-cpp-python server, ~60 s per entry)"; like ``progress`` it runs on a worker thread.
+    """
     _check(settings)
+    started = time.monotonic()
     curriculum = load_curriculum()
     prompts = load_prompts()
     lock = _run_lock(store.path)
@@ -221,7 +351,13 @@ def run_assessment(
         raise AssessmentBusyError("an AI assessment run is already in progress on this store")
     try:
         with store.read() as conn:
-            ids = _jobs.due_entries(conn, now=_jobs.utcnow(), limit=limit, entry_ids=entry_ids)
+            ids = _jobs.due_entries(
+                conn,
+                now=_jobs.utcnow(),
+                limit=limit,
+                entry_ids=entry_ids,
+                versions=(settings.model, prompts.version, curriculum.rubric_version),
+            )
             students = [
                 (str(i), str(n)) for i, n in conn.exec_driver_sql("SELECT id, name FROM students")
             ]
@@ -233,25 +369,37 @@ def run_assessment(
             progress(0, len(ids))
         if not ids:
             return RunReport(0, 0, 0, 0, 0, bool(cancel and cancel.is_set()), 0, 0)
-        client = LLMClient(settings, cancel)
+        if status:
+            status("finding out what the AI endpoint supports")
+        caps = capabilities(store, settings, cancel=cancel)
+        run_settings = effective(settings, caps)
+        caps_lock = threading.Lock()
+
+        def remember(new: Capabilities) -> None:
+            with caps_lock:
+                save_capabilities(store, settings, new)
+
+        client = LLMClient(run_settings, cancel, caps, on_caps=remember)
+        client.schema_prompt = lambda schema: schema_text(prompts, schema)
         with store.write() as txn:
             for entry_id in ids:
                 _jobs.set_job(txn.conn, entry_id, "running", "being assessed")
         run = _Run(
             store=store,
-            settings=settings,
+            settings=run_settings,
             curriculum=curriculum,
             prompts=prompts,
-            system_text=system_message(prompts, curriculum),
             redactor=Redactor(students, teachers),
             client=client,
             counts=counts,
             cancel=cancel,
         )
+        if status:
+            status(waiting_text(caps))
         outcomes: list[_Outcome] = []
         try:
             with ThreadPoolExecutor(
-                max_workers=settings.concurrency, thread_name_prefix="flourish-assess"
+                max_workers=run_settings.concurrency or 1, thread_name_prefix="flourish-assess"
             ) as pool:
                 futures = [pool.submit(_safe_assess, run, entry_id) for entry_id in ids]
                 for future in as_completed(futures):
@@ -260,6 +408,7 @@ def run_assessment(
                         progress(len(outcomes), len(ids))
         finally:
             client.close()
+        _learn_pace(store, settings, client.caps, outcomes)
     finally:
         lock.release()
     reasons = tuple(
@@ -276,4 +425,19 @@ def run_assessment(
         tokens_out=sum(o.tokens_out for o in outcomes),
         skipped=sum(o.status == "skipped" for o in outcomes),
         reasons=reasons,
+        seconds=round(time.monotonic() - started, 1),
+        mode=client.caps.mode if client.caps.modes else "none",
     )
+
+
+def _learn_pace(
+    store: LocalStore, settings: AssessmentSettings, caps: Capabilities, outcomes: list[_Outcome]
+) -> None:
+    """Remember the seconds an entry took (the app's "~60 s per entry")."""
+    times = [o.seconds for o in outcomes if o.status == "done" and o.seconds]
+    if not times:
+        return
+    mean = sum(times) / len(times)
+    old = caps.seconds_per_call
+    pace = round(mean if old is None else 0.5 * old + 0.5 * mean, 1)
+    save_capabilities(store, settings, dataclasses.replace(caps, seconds_per_call=pace))

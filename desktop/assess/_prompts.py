@@ -13,8 +13,10 @@ chosen per request and absent from the data, so the data cannot fake the end of 
 
 from __future__ import annotations
 
+import json
 import secrets
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +34,7 @@ __all__ = [
     "load_prompts",
     "new_code",
     "response_schema",
+    "schema_text",
     "system_message",
 ]
 
@@ -42,6 +45,7 @@ _FIELDS: dict[str, set[str]] = {
     "examples_intro": set(),
     "example": {"number", "code", "skill", "excerpt", "quote", "original_level"}
     | {"corrected_level", "justification", "notes"},
+    "schema_format": {"schema"},
     "repair_format": {"problem"},
     "repair_proposals": {"problems"},
 }
@@ -55,6 +59,7 @@ class Prompts:
     user: Template
     examples_intro: str
     example: Template
+    schema_format: Template
     repair_format: Template
     repair_proposals: Template
 
@@ -85,6 +90,7 @@ def _check(data: dict[str, Any], path: Path) -> Prompts:
         user=Template(texts["user"]),
         examples_intro=texts["examples_intro"],
         example=Template(texts["example"]),
+        schema_format=Template(texts["schema_format"]),
         repair_format=Template(texts["repair_format"]),
         repair_proposals=Template(texts["repair_proposals"]),
     )
@@ -110,17 +116,36 @@ def _load(path: Path) -> Prompts:
     return _check(data, path)
 
 
-def system_message(prompts: Prompts, curriculum: Curriculum) -> str:
-    """The system message: rules and the whole rubric (no request-specific text)."""
+def system_message(
+    prompts: Prompts,
+    curriculum: Curriculum,
+    skills: Sequence[str] | None = None,
+    *,
+    compact: bool = False,
+) -> str:
+    """The system message: rules and the rubric of ``skills`` (all by default).
+
+    ``compact`` leaves out the per-level descriptors (the skill's description and the four
+    general level summaries remain): for a model whose context cannot hold them.
+    """
     levels = "\n".join(f"- {name}: {curriculum.level_summaries[name]}" for name in LEVELS)
+    wanted = set(curriculum.skill_names if skills is None else skills)
     blocks = []
     for skill in curriculum.skills:
+        if skill.name not in wanted:
+            continue
         lines = [f"## {skill.name} ({skill.category}): {skill.description}"]
-        lines += [f"- {level}: {skill.levels[level]}" for level in LEVELS]
+        if not compact:
+            lines += [f"- {level}: {skill.levels[level]}" for level in LEVELS]
         blocks.append("\n".join(lines))
     return prompts.system.substitute(
         rubric_version=curriculum.rubric_version, levels=levels, skills="\n\n".join(blocks)
     )
+
+
+def schema_text(prompts: Prompts, schema: dict[str, Any]) -> str:
+    """The schema instruction for modes where the endpoint does not enforce the schema."""
+    return prompts.schema_format.substitute(schema=json.dumps(schema, separators=(",", ":")))
 
 
 def new_code(*texts: str) -> str:

@@ -8,9 +8,18 @@ proposal, decided or not, is never redone). Both lists become ``enum`` values of
 schema, so a strict endpoint cannot even express anything else.
 
 Message layout (see ``resources/prompts/assessment.toml``): the system message is fixed
-text plus the rubric; the user message carries the entry type and date, the lists, the
-few-shot examples and the evidence, the untrusted parts each inside its own marker block.
-Every text that leaves the laptop has been through :class:`~desktop.assess._redact.Redactor`.
+text plus the rubric of the skills asked about; the user message carries the entry type and
+date, the lists, the few-shot examples and the evidence, the untrusted parts each inside its
+own marker block. Every text that leaves the laptop has been through
+:class:`~desktop.assess._redact.Redactor`.
+
+Fitting the model's context (:class:`~desktop.assess._budget.Budget`): when the endpoint's
+context length is known, the request is split into *parts* that each fit, trying in order:
+all skills with their full rubric; all skills with the compact rubric (no per-level
+descriptors); one part per skill category, full then compact; one part per skill, full then
+compact; and last, the evidence in overlapping chunks (one part per chunk and category,
+compact rubric). Few-shot examples go in only where they fit. Every part's quotes are checked
+against the *whole* entry.
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from desktop.assess import _fewshot
-from desktop.assess._prompts import Prompts, new_code, response_schema
+from desktop.assess._budget import Budget, chunks
+from desktop.assess._prompts import Prompts, new_code, response_schema, schema_text, system_message
 from desktop.assess._redact import Mapped, Redactor
 from sync.model.curriculum import Curriculum
 from sync.model.records import DataEntry
@@ -29,9 +39,10 @@ from sync.model.records import DataEntry
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
 
-__all__ = ["MAX_CHARS", "NoRequest", "Request", "build_request", "existing_pairs"]
+__all__ = ["MAX_CHARS", "NoRequest", "Part", "Request", "build_request", "existing_pairs"]
 
 MAX_CHARS = 40_000  # about 10,000 tokens of evidence in one request
+_MIN_CHUNK = 1_000  # characters: a smaller piece of a transcript tells a model little
 _DETAIL_KEYS = ("title", "unit", "author", "speakers", "tutor", "tutee")
 _PEOPLE_KEYS = ("author", "speakers", "tutor", "tutee")
 
@@ -45,16 +56,38 @@ class NoRequest:
 
 
 @dataclass(frozen=True)
-class Request:
-    entry: DataEntry
-    mapped: Mapped
-    students: dict[str, str]  # placeholder -> student id, the owner first
+class Part:
+    """One request to the model: some of the skills, all or a chunk of the evidence."""
+
     skills: list[str]
     messages: list[ChatCompletionMessageParam]
     schema: dict[str, Any]
     examples: list[int]  # teacher_corrections ids in the prompt
+    tokens: int  # the estimate the budget used
+    label: str = ""  # "skills 2/3, chunk 1/4" when split
+
+
+@dataclass(frozen=True)
+class Request:
+    entry: DataEntry
+    mapped: Mapped  # the whole entry: every part's quotes are grounded against it
+    students: dict[str, str]  # placeholder -> student id, the owner first
+    skills: list[str]
+    parts: list[Part]
     existing: frozenset[tuple[str, str]]  # (student, skill) pairs this entry already has
     reviewed: dict[tuple[str, str], str]  # latest teacher level per (student, skill)
+
+    @property
+    def messages(self) -> list[ChatCompletionMessageParam]:  # the first part's (tests)
+        return self.parts[0].messages
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return self.parts[0].schema
+
+    @property
+    def examples(self) -> list[int]:
+        return list(dict.fromkeys(i for p in self.parts for i in p.examples))
 
 
 def _values(metadata: dict[str, Any], keys: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -95,16 +128,31 @@ def _reviewed(conn: Connection, entry_id: str, students: list[str]) -> dict[tupl
     return out
 
 
+def _groups(curriculum: Curriculum, skills: list[str]) -> list[list[list[str]]]:
+    """Ways to split ``skills``, fewest requests first: all, by category, one by one."""
+    by_cat = [
+        [k.name for k in members if k.name in skills]
+        for members in curriculum.by_category().values()
+    ]
+    by_cat = [g for g in by_cat if g]
+    out = [[skills]]
+    if len(by_cat) > 1:
+        out.append(by_cat)
+    if len(skills) > 1:
+        out.append([[k] for k in skills])
+    return out
+
+
 def build_request(
     conn: Connection,
     entry: DataEntry,
     *,
     curriculum: Curriculum,
     prompts: Prompts,
-    system_text: str,
     redactor: Redactor,
+    budget: Budget | None = None,
 ) -> Request | NoRequest:
-    """The request for ``entry``, or why there is nothing to send."""
+    """The request for ``entry`` (in parts that fit ``budget``), or why there is nothing to send."""
     assert entry.id is not None
     if entry.student_id is None or entry.student_id not in redactor.people:
         return NoRequest("skipped", "the entry belongs to no student on this roster")
@@ -141,35 +189,103 @@ def build_request(
     code = new_code(
         mapped.text, details, *(r.excerpt + r.quote + r.justification + r.notes for r in rows)
     )
-    examples_text, example_ids = _fewshot.render(
-        rows, prompts=prompts, code=code, redactor=redactor
-    )
     placeholders = [redactor.placeholder(s) for s in students]
     labels = [
         f"{p} (the student this entry belongs to)" if s == entry.student_id else p
         for p, s in zip(placeholders, students, strict=True)
     ]
-    user = prompts.user.substitute(
-        entry_type=entry.type.replace("_", " "),
-        entry_date=str(entry.date),
-        students=", ".join(labels),
-        skills=", ".join(skills),
-        examples=examples_text,
-        code=code,
-        details=details or "(none)",
-        text=mapped.text,
-    )
+
+    def part(group: list[str], text: str, *, compact: bool, label: str = "") -> Part:
+        schema = response_schema(placeholders, group)
+        system = system_message(prompts, curriculum, group, compact=compact)
+        fixed = budget.tokens(system) + budget.tokens(schema_text(prompts, schema)) if budget else 0
+
+        def user_for(examples_text: str) -> str:
+            return prompts.user.substitute(
+                entry_type=entry.type.replace("_", " "),
+                entry_date=str(entry.date),
+                students=", ".join(labels),
+                skills=", ".join(group),
+                examples=examples_text,
+                code=code,
+                details=details or "(none)",
+                text=text,
+            )
+
+        examples_text, example_ids = _fewshot.render(
+            [r for r in rows if r.skill_name in group],
+            prompts=prompts,
+            code=code,
+            redactor=redactor,
+        )
+        user = user_for(examples_text)
+        if budget is not None and example_ids and not budget.fits(fixed + budget.tokens(user)):
+            examples_text, example_ids = "", []  # examples only as the budget allows
+            user = user_for("")
+        return Part(
+            skills=group,
+            messages=[
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+            schema=schema,
+            examples=example_ids,
+            tokens=fixed + (budget.tokens(user) if budget else 0),
+            label=label,
+        )
+
+    parts = _plan(curriculum, skills, mapped.text, part, budget)
+    if isinstance(parts, NoRequest):
+        return parts
     return Request(
         entry=entry,
         mapped=mapped,
         students=dict(zip(placeholders, students, strict=True)),
         skills=skills,
-        messages=[
-            {"role": "system", "content": system_text},
-            {"role": "user", "content": user},
-        ],
-        schema=response_schema(placeholders, skills),
-        examples=example_ids,
+        parts=parts,
         existing=existing,
         reviewed=_reviewed(conn, entry.id, students),
     )
+
+
+def _plan(
+    curriculum: Curriculum,
+    skills: list[str],
+    text: str,
+    part: Any,
+    budget: Budget | None,
+) -> list[Part] | NoRequest:
+    if budget is None:
+        return [part(skills, text, compact=False)]
+    for grouping in _groups(curriculum, skills):
+        for compact in (False, True):
+            parts = [
+                part(g, text, compact=compact, label=_label(n, len(grouping)))
+                for n, g in enumerate(grouping)
+            ]
+            if all(budget.fits(p.tokens) for p in parts):
+                return parts
+    # the evidence itself is too long: overlapping chunks, with the fewest skill groups
+    # that leave room for a useful piece of it (the compact rubric)
+    for grouping in _groups(curriculum, skills):
+        empty = [part(g, "", compact=True) for g in grouping]
+        size = budget.chars_for(budget.limit - max(p.tokens for p in empty))
+        if size >= min(len(text), _MIN_CHUNK):
+            pieces = chunks(text, size)
+            return [
+                part(g, piece, compact=True, label=_label(n, len(grouping), c, len(pieces)))
+                for c, piece in enumerate(pieces)
+                for n, g in enumerate(grouping)
+            ]
+    return NoRequest(
+        "skipped",
+        f"the model's context ({budget.context:,} tokens, {budget.max_tokens:,} of them kept for "
+        "the reply) is too small for this entry: give the server a larger context",
+    )
+
+
+def _label(n: int, of: int, chunk: int = 0, chunks: int = 1) -> str:
+    out = [f"skills {n + 1}/{of}"] if of > 1 else []
+    if chunks > 1:
+        out.append(f"chunk {chunk + 1}/{chunks}")
+    return ", ".join(out)

@@ -1,11 +1,12 @@
 """One entry's conversation with the model, and storing what survives validation.
 
-:class:`Exchange` asks once and, when needed, once more with the validation error fed
-back: a reply that is not usable at all (not JSON, wrong shape, cut off) is asked for again
-in full; a usable reply with rejected proposals keeps its valid ones and asks for corrected
-versions of only the rejected ones. There is never a third request. Proposals that are
-still invalid are dropped with their reasons (logged with placeholders only, and kept in
-the entry's job row), never stored.
+:class:`Exchange` asks once per part of the request (one part unless the model's context
+forced a split; see :mod:`desktop.assess._request`) and, when needed, once more with the
+validation error fed back: a reply that is not usable at all (not JSON, wrong shape, cut
+off) is asked for again in full; a usable reply with rejected proposals keeps its valid
+ones and asks for corrected versions of only the rejected ones. There is never a third
+request for a part. Proposals that are still invalid are dropped with their reasons
+(logged with placeholders only, and kept in the entry's job row), never stored.
 
 :func:`store_results` writes, in one transaction: the new assessments (``txn.insert``: the
 sync capture path), the entry's ``llm_calls`` rows and its job row.
@@ -18,12 +19,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from desktop.assess._calibration import band_label, band_of
-from desktop.assess._client import Attempt, CallFailed, Cancelled, LLMClient, Reply
+from desktop.assess._client import (
+    Attempt,
+    CallFailed,
+    Cancelled,
+    ContextExceeded,
+    LLMClient,
+    Reply,
+)
 from desktop.assess._confidence import calibrate, measure, round_confidence
 from desktop.assess._jobs import record_calls, set_job
 from desktop.assess._prompts import Prompts
 from desktop.assess._redact import Redactor
-from desktop.assess._request import Request, existing_pairs
+from desktop.assess._request import Part, Request, existing_pairs
 from desktop.assess._settings import AssessmentSettings
 from desktop.assess._validate import Candidate, Checked, Dropped, check_reply
 from sync.model.curriculum import Curriculum
@@ -42,11 +50,14 @@ _MAX_ECHO = 6000  # characters of a bad reply echoed back in the repair request
 @dataclass
 class Exchange:
     request: Request
+    use_model_confidence: bool = False
     attempts: list[Attempt] = field(default_factory=list)
     replies: list[tuple[Reply, int]] = field(default_factory=list)  # reply, its llm_calls index
-    candidates: list[tuple[Candidate, int]] = field(default_factory=list)  # and reply number
+    candidates: list[tuple[Candidate, int]] = field(default_factory=list)  # and reply index
     dropped: list[Dropped] = field(default_factory=list)
     format_error: str | None = None
+    part_errors: list[str] = field(default_factory=list)
+    repaired: set[int] = field(default_factory=set)  # indexes of replies to a repair request
 
     @property
     def tokens_in(self) -> int:
@@ -56,10 +67,18 @@ class Exchange:
     def tokens_out(self) -> int:
         return sum(a.tokens_out for a in self.attempts)
 
-    def _ask(self, client: LLMClient, messages: list[ChatCompletionMessageParam]) -> Reply:
-        reply = client.complete(messages, self.request.schema, self.attempts)
+    @property
+    def modes(self) -> list[str]:
+        return list(dict.fromkeys(r.mode for r, _n in self.replies))
+
+    def _ask(
+        self, client: LLMClient, part: Part, messages: list[ChatCompletionMessageParam]
+    ) -> tuple[Reply, int]:
+        reply = client.complete(messages, part.schema, self.attempts)
         self.replies.append((reply, len(self.attempts) - 1))
-        return reply
+        if len(messages) > len(part.messages):
+            self.repaired.add(len(self.replies) - 1)
+        return reply, len(self.replies) - 1
 
     def _check(self, reply: Reply, curriculum: Curriculum) -> Checked:
         if reply.finish_reason == "length":
@@ -71,56 +90,86 @@ class Exchange:
             students=self.request.students,
             curriculum=curriculum,
             mapped=self.request.mapped,
+            use_model_confidence=self.use_model_confidence,
+            lenient=reply.mode != "json_schema",
         )
 
-    def _follow_up(self, reply: Reply, text: str) -> list[ChatCompletionMessageParam]:
+    @staticmethod
+    def _follow_up(part: Part, reply: Reply, text: str) -> list[ChatCompletionMessageParam]:
         return [
-            *self.request.messages,
+            *part.messages,
             {"role": "assistant", "content": (reply.content or "")[:_MAX_ECHO]},
             {"role": "user", "content": text},
         ]
 
+    def _add(self, found: list[tuple[Candidate, int]], dropped: list[Dropped]) -> None:
+        have = {(c.student_id, c.skill.name) for c, _n in self.candidates}
+        for c, n in found:
+            if (c.student_id, c.skill.name) not in have:  # overlapping chunks: the first stands
+                have.add((c.student_id, c.skill.name))
+                self.candidates.append((c, n))
+        self.dropped += dropped
+
     def converse(self, client: LLMClient, curriculum: Curriculum, prompts: Prompts) -> None:
-        """Ask (and repair once). Raises CallFailed/Cancelled only if nothing is usable."""
-        first = self._ask(client, self.request.messages)
+        """Ask about every part (and repair once each). Raises CallFailed / Cancelled /
+        ContextExceeded when a part gets no usable reply at all."""
+        for part in self.request.parts:
+            self._converse(part, client, curriculum, prompts)
+        if self.part_errors and not self.candidates and not self.dropped:
+            self.format_error = "; ".join(self.part_errors)[:900]
+
+    def _converse(
+        self, part: Part, client: LLMClient, curriculum: Curriculum, prompts: Prompts
+    ) -> None:
+        first, n1 = self._ask(client, part, part.messages)
         checked = self._check(first, curriculum)
+        where = f" ({part.label})" if part.label else ""
         if checked.format_error:
             ask = prompts.repair_format.substitute(problem=checked.format_error)
             try:
-                second = self._ask(client, self._follow_up(first, ask))
+                second, n2 = self._ask(client, part, self._follow_up(part, first, ask))
+            except ContextExceeded:
+                self.part_errors.append(f"unusable reply{where}: {checked.format_error}")
+                return
             except CallFailed as exc:
                 exc.reason = f"unusable reply ({checked.format_error}); the retry: {exc.reason}"
                 raise
             again = self._check(second, curriculum)
             if again.format_error:
-                self.format_error = (
-                    f"unusable reply twice: {checked.format_error}; then {again.format_error}"
+                self.part_errors.append(
+                    f"unusable reply twice{where}: {checked.format_error}; then "
+                    f"{again.format_error}"
                 )
                 return
-            self.candidates = [(c, 1) for c in again.candidates]
-            self.dropped = again.dropped
+            self._add([(c, n2) for c in again.candidates], again.dropped)
             return
-        self.candidates = [(c, 0) for c in checked.candidates]
-        self.dropped = checked.dropped
         if not checked.dropped:
+            self._add([(c, n1) for c in checked.candidates], [])
             return
         problems = "\n".join(f"- {d}" for d in checked.dropped)
         try:
-            second = self._ask(
+            second, n2 = self._ask(
                 client,
-                self._follow_up(first, prompts.repair_proposals.substitute(problems=problems)),
+                part,
+                self._follow_up(
+                    part, first, prompts.repair_proposals.substitute(problems=problems)
+                ),
             )
-        except (CallFailed, Cancelled) as exc:
+        except (CallFailed, Cancelled, ContextExceeded) as exc:
             log.info("repair request for %s failed: %s", self.request.entry.id, exc)
+            self._add([(c, n1) for c in checked.candidates], checked.dropped)
             return
         again = self._check(second, curriculum)
         if again.format_error:
+            self._add([(c, n1) for c in checked.candidates], checked.dropped)
             return
-        have = {(c.student_id, c.skill.name) for c, _n in self.candidates}
+        have = {(c.student_id, c.skill.name) for c in checked.candidates}
         new = [c for c in again.candidates if (c.student_id, c.skill.name) not in have]
-        self.candidates += [(c, 1) for c in new]
         still = max(0, len(checked.dropped) - len(new))
-        self.dropped = (again.dropped + checked.dropped)[:still]
+        self._add(
+            [(c, n1) for c in checked.candidates] + [(c, n2) for c in new],
+            (again.dropped + checked.dropped)[:still],
+        )
 
 
 def _confidence(
@@ -140,7 +189,8 @@ def _confidence(
         redactor=redactor,
         reviewed_level=request.reviewed.get((candidate.student_id, candidate.skill.name)),
     )
-    raw = candidate.model_confidence if settings.use_llm_confidence else signals.score()
+    own = candidate.model_confidence
+    raw = own if settings.use_llm_confidence and own is not None else signals.score()
     band = band_of(round_confidence(raw))
     decided, accepted = counts.get((candidate.skill.name, band), (0, 0))
     detail = {
@@ -217,7 +267,8 @@ def store_results(
                         "tokens_in": reply.tokens_in,
                         "tokens_out": reply.tokens_out,
                         "examples": request.examples,
-                        "repaired": reply_no > 0,
+                        "repaired": reply_no in exchange.repaired,
+                        "mode": reply.mode,
                         "confidence": detail,
                     },
                 )
@@ -231,8 +282,14 @@ def store_results(
         if dropped:
             why = "; ".join(str(d) for d in exchange.dropped[:3])
             parts.append(f"{dropped} dropped: {why}")
+        if exchange.part_errors and exchange.candidates:
+            parts.append("; ".join(exchange.part_errors)[:300])
         if not exchange.candidates and not dropped:
-            parts = ["the model found no evidence of the listed skills"]
+            # not final: a new model, prompt or rubric version offers the entry again
+            parts = [
+                f"the model found no evidence of the listed skills (model {settings.model}, "
+                f"prompt {prompts.version}, rubric {curriculum.rubric_version})"
+            ]
         reason = redactor.restore("; ".join(parts), request.mapped.used)
         status = "failed" if dropped and not stored else "done"
         set_job(txn.conn, entry_id, status, reason, tried=status == "failed")

@@ -3,15 +3,23 @@
 Resolution order for each setting: environment variable, then the store's ``sync_state``
 (what the app's settings dialog saved), then the default.
 
-=====================  ======================  ==============================  ==========
-setting                environment             ``sync_state`` key              default
-=====================  ======================  ==============================  ==========
-base URL               ``OPENAI_BASE_URL``     ``llm_base_url``                OpenAI's
-model                  ``OPENAI_MODEL``        ``llm_model``                   ``gpt-4o``
-use model confidence   ``USE_LLM_CONFIDENCE``  ``use_llm_confidence``          ``false``
-concurrent calls       —                       ``ai_concurrency``              4
-API key                ``OPENAI_API_KEY``      never: the OS keyring only      —
-=====================  ======================  ==============================  ==========
+=====================  ==========================  ======================  ==============
+setting                environment                 ``sync_state`` key      default
+=====================  ==========================  ======================  ==============
+base URL               ``OPENAI_BASE_URL``         ``llm_base_url``        OpenAI's
+model                  ``OPENAI_MODEL``            ``llm_model``           ``gpt-4o``
+use model confidence   ``USE_LLM_CONFIDENCE``      ``use_llm_confidence``  ``false``
+concurrent calls       ``FLOURISH_AI_CONCURRENCY``  ``ai_concurrency``      from the server
+timeout per call (s)   ``FLOURISH_AI_TIMEOUT``     ``ai_timeout_s``        from the server
+output limit (tokens)  ``FLOURISH_AI_MAX_TOKENS``  ``ai_max_tokens``       from the server
+context (tokens)       ``FLOURISH_AI_CONTEXT``     ``ai_context_tokens``   from the server
+API key                ``OPENAI_API_KEY``          never: the OS keyring   —
+=====================  ==========================  ======================  ==============
+
+"From the server" means: left ``None`` here and filled in by
+:func:`desktop.assess._capabilities.effective` from what the endpoint reported (one call at a
+time against a server that has one slot, a longer timeout for a local server, the context
+length the server runs with).
 
 The API key is a secret: it lives in the OS keyring under ``openai:<base url>``
 (:func:`sync.credentials.llm_key_name`) or in the environment, never in the store, a file or
@@ -28,6 +36,8 @@ from sync.store.local import LocalStore
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_TIMEOUT_S",
     "DEFAULT_MODEL",
     "MAX_CONCURRENCY",
     "AssessmentSettings",
@@ -36,8 +46,13 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "gpt-4o"
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 4  # a cloud endpoint; a local server gets its own slot count
+DEFAULT_TIMEOUT_S = 60.0  # a cloud endpoint; a local server gets LOCAL_TIMEOUT_S
+LOCAL_TIMEOUT_S = 300.0
+DEFAULT_MAX_TOKENS = 2048  # output limit sent with every call (a reply is ~100 per proposal)
 MAX_CONCURRENCY = 16
+MAX_TIMEOUT_S = 3600.0
+MIN_CONTEXT = 1024
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -51,15 +66,18 @@ class AssessmentSettings:
     model: str
     api_key: str | None
     use_llm_confidence: bool
-    concurrency: int = DEFAULT_CONCURRENCY
-    timeout_s: float = 60.0
+    concurrency: int | None = None  # None: from the server
+    timeout_s: float | None = None
+    max_tokens: int | None = None
+    context_tokens: int | None = None
 
     def __repr__(self) -> str:  # never print the key
         key = "set" if self.api_key else "missing"
         return (
             f"AssessmentSettings(base_url={self.base_url!r}, model={self.model!r}, "
             f"api_key={key}, use_llm_confidence={self.use_llm_confidence}, "
-            f"concurrency={self.concurrency}, timeout_s={self.timeout_s})"
+            f"concurrency={self.concurrency}, timeout_s={self.timeout_s}, "
+            f"max_tokens={self.max_tokens}, context_tokens={self.context_tokens})"
         )
 
     @property
@@ -78,12 +96,31 @@ def _flag(value: str | None, default: bool) -> bool:
     return default
 
 
-def _concurrency(value: str | None) -> int:
+def _number(value: str | None, low: float, high: float) -> float | None:
+    """A number within [low, high] (clamped), or None when unset, empty, 0 or unreadable."""
+    if value is None or not value.strip():
+        return None
     try:
-        number = int(value) if value is not None else DEFAULT_CONCURRENCY
+        number = float(value)
     except ValueError:
-        number = DEFAULT_CONCURRENCY
-    return max(1, min(MAX_CONCURRENCY, number))
+        return None
+    if number != number or number <= 0:  # NaN, 0 or negative: "from the server"
+        return None
+    return max(low, min(high, number))
+
+
+def _int(value: str | None, low: int, high: int) -> int | None:
+    number = _number(value, low, high)
+    return None if number is None else int(number)
+
+
+def _concurrency(value: str | None) -> int | None:
+    return _int(value, 1, MAX_CONCURRENCY)
+
+
+def _pick(env: str, store: LocalStore, key: str) -> str | None:
+    value = os.environ.get(env)
+    return value if value is not None and value.strip() else store.state(key)
 
 
 def _clean(value: str | None) -> str | None:
@@ -91,6 +128,10 @@ def _clean(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def _text(value: float | None) -> str | None:
+    return None if value is None else f"{value:g}"
 
 
 def load_settings(store: LocalStore) -> AssessmentSettings:
@@ -110,7 +151,12 @@ def load_settings(store: LocalStore) -> AssessmentSettings:
         model=model,
         api_key=api_key,
         use_llm_confidence=use_llm,
-        concurrency=_concurrency(store.state("ai_concurrency")),
+        concurrency=_concurrency(_pick("FLOURISH_AI_CONCURRENCY", store, "ai_concurrency")),
+        timeout_s=_number(_pick("FLOURISH_AI_TIMEOUT", store, "ai_timeout_s"), 1, MAX_TIMEOUT_S),
+        max_tokens=_int(_pick("FLOURISH_AI_MAX_TOKENS", store, "ai_max_tokens"), 64, 65_536),
+        context_tokens=_int(
+            _pick("FLOURISH_AI_CONTEXT", store, "ai_context_tokens"), MIN_CONTEXT, 10_000_000
+        ),
     )
 
 
@@ -120,11 +166,14 @@ def save_settings(
     base_url: str | None,
     model: str,
     use_llm_confidence: bool,
-    concurrency: int,
+    concurrency: int | None,
     api_key: str | None,
+    timeout_s: float | None = None,
+    max_tokens: int | None = None,
 ) -> bool:
     """Save the settings; the key goes to the OS keyring only.
 
+    ``concurrency``, ``timeout_s``, ``max_tokens``: ``None`` or 0 means "from the server".
     ``api_key=None`` leaves a stored key as it is; ``""`` deletes it. Returns ``False`` when a
     key was given but no keyring could hold it (the other settings are saved regardless, and
     the key is not written anywhere else: use ``OPENAI_API_KEY`` instead).
@@ -136,7 +185,9 @@ def save_settings(
             "llm_base_url": url,
             "llm_model": _clean(model) or DEFAULT_MODEL,
             "use_llm_confidence": "true" if use_llm_confidence else "false",
-            "ai_concurrency": str(_concurrency(str(concurrency))),
+            "ai_concurrency": _text(_concurrency(str(concurrency or 0))),
+            "ai_timeout_s": _text(_number(str(timeout_s or 0), 1, MAX_TIMEOUT_S)),
+            "ai_max_tokens": _text(_int(str(max_tokens or 0), 64, 65_536)),
         }
     )
     if api_key is None:

@@ -8,11 +8,18 @@ checked again here:
   error* (the whole reply is unusable; the pipeline asks once more with the error);
 * each proposal has exactly the six fields, with the right types; ``student`` is one of the
   placeholders sent; ``skill_name`` is a curriculum skill (case and spacing forgiven);
-  ``level`` is one of the four levels; ``confidence`` is a number from 0 to 1;
-  ``justification`` is non-empty; ``source_quote`` is grounded in the entry (see
-  :mod:`desktop.assess._ground`); and the same student and skill appear only once.
+  ``level`` is one of the four levels; ``confidence`` is a number from 0 to 1 — but only
+  when the model's confidence is used (``USE_LLM_CONFIDENCE``): otherwise the product ignores
+  it, and a missing or out-of-range value drops nothing; ``justification`` is non-empty;
+  ``source_quote`` is grounded in the entry (see :mod:`desktop.assess._ground`); and the same
+  student and skill appear only once.
 
 A proposal that fails is *dropped* with its reason; the others stand.
+
+*Lenient* parsing (for replies in JSON mode, tool calls or plain text, where the server did
+not enforce the schema): the JSON object may be wrapped in prose or a code fence, and a
+top-level list is taken as the proposals. The proposals themselves are checked exactly as
+strictly as in every other mode.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ class Candidate:
     placeholder: str
     skill: Skill
     level: str
-    model_confidence: float
+    model_confidence: float | None  # None: absent or unusable, and not used
     justification: str
     grounded: Grounded
 
@@ -83,11 +90,17 @@ def _level(value: str) -> str | None:
 
 
 def _problem(
-    item: Any, *, students: dict[str, str], curriculum: Curriculum, mapped: Mapped
+    item: Any,
+    *,
+    students: dict[str, str],
+    curriculum: Curriculum,
+    mapped: Mapped,
+    use_model_confidence: bool = True,
 ) -> str | Candidate:
     if not isinstance(item, dict):
         return "not an object"
-    missing = [f for f in FIELDS if f not in item]
+    needed = FIELDS if use_model_confidence else tuple(f for f in FIELDS if f != "confidence")
+    missing = [f for f in needed if f not in item]
     if missing:
         return f"missing field(s) {', '.join(missing)}"
     extra = sorted(set(item) - set(FIELDS))
@@ -104,10 +117,16 @@ def _problem(
     level = _level(item["level"])
     if level is None:
         return f"level {_short(item['level'])!r} is not one of {', '.join(LEVELS)}"
-    confidence = item["confidence"]
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
-        return "confidence must be a number"
-    if not math.isfinite(confidence) or not 0 <= confidence <= 1:
+    confidence = item.get("confidence")
+    usable = (
+        not isinstance(confidence, bool)
+        and isinstance(confidence, int | float)
+        and math.isfinite(confidence)
+        and 0 <= confidence <= 1
+    )
+    if use_model_confidence and not usable:
+        if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+            return "confidence must be a number"
         return f"confidence {confidence!r} is outside 0-1"
     justification = item["justification"].strip()
     if not justification:
@@ -124,22 +143,50 @@ def _problem(
         placeholder=item["student"],
         skill=skill,
         level=level,
-        model_confidence=float(confidence),
+        model_confidence=float(confidence) if usable else None,  # type: ignore[arg-type]
         justification=justification,
         grounded=grounded,
     )
 
 
+def _lenient(content: str) -> Any:
+    """The JSON value in a reply that may wrap it in prose or a code fence (or raise)."""
+    text = content.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as first:
+        decoder = json.JSONDecoder()
+        for n, ch in enumerate(text):
+            if ch in "{[":
+                try:
+                    value, _end = decoder.raw_decode(text, n)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(value, dict | list):
+                    return value
+        raise first
+
+
 def check_reply(
-    content: str, *, students: dict[str, str], curriculum: Curriculum, mapped: Mapped
+    content: str,
+    *,
+    students: dict[str, str],
+    curriculum: Curriculum,
+    mapped: Mapped,
+    use_model_confidence: bool = True,
+    lenient: bool = False,
 ) -> Checked:
     """Validate a reply; ``students`` maps the placeholders sent to student ids."""
     checked = Checked()
     try:
-        data = json.loads(content)
+        data = _lenient(content) if lenient else json.loads(content)
     except json.JSONDecodeError as exc:
         checked.format_error = f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         return checked
+    if lenient and isinstance(data, list):
+        data = {"proposals": data}
+    if lenient and isinstance(data, dict) and "proposals" not in data and "student" in data:
+        data = {"proposals": [data]}  # a small model's single proposal
     if not isinstance(data, dict) or not isinstance(data.get("proposals"), list):
         checked.format_error = 'expected one JSON object with a "proposals" list'
         return checked
@@ -148,7 +195,13 @@ def check_reply(
         who = _short(item.get("student", "?")) if isinstance(item, dict) else "?"
         what = _short(item.get("skill_name", "?")) if isinstance(item, dict) else "?"
         label = f"proposal {n} ({who}, {what})"
-        result = _problem(item, students=students, curriculum=curriculum, mapped=mapped)
+        result = _problem(
+            item,
+            students=students,
+            curriculum=curriculum,
+            mapped=mapped,
+            use_model_confidence=use_model_confidence,
+        )
         if isinstance(result, str):
             checked.dropped.append(Dropped(label, result))
             continue

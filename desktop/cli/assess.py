@@ -1,4 +1,4 @@
-"""``flourish assess [--limit N]`` and ``flourish assess --calibration``.
+"""``flourish assess [--limit N]``, ``--calibration`` and ``--test-connection``.
 
 Headless: the same :func:`~desktop.assess.run_assessment` the app's "Assess now" runs. The
 run happens on a worker thread so that Ctrl-C cancels it cleanly (entries not finished stay
@@ -20,6 +20,7 @@ from desktop.assess import (
     AssessmentError,
     RunReport,
     calibration,
+    connection_report,
     load_settings,
     run_assessment,
     usage_summary,
@@ -58,6 +59,9 @@ def _summary(report: RunReport) -> str:
     if report.skipped:
         text += f", {report.skipped} skipped"
     text += f"; tokens {report.tokens_in:,} in, {report.tokens_out:,} out"
+    taken = report.entries_done + report.failed + report.waiting
+    if taken and report.seconds:
+        text += f"; {report.seconds / taken:.1f} s per entry, output mode {report.mode}"
     return text + (" (cancelled)" if report.cancelled else "")
 
 
@@ -65,6 +69,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         if args.calibration:
             _print_calibration(store)
+            return 0
+        if getattr(args, "test_connection", False):
+            print(connection_report(store, load_settings(store)))
             return 0
         if args.limit is not None and args.limit < 1:
             raise AssessmentError("--limit must be at least 1")

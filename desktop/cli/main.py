@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("assess", cmd_assess, "AI assessment of evidence awaiting it")
     p.add_argument("--limit", type=int, metavar="N")
     p.add_argument("--calibration", action="store_true")
+    p.add_argument(
+        "--test-connection",
+        action="store_true",
+        help="find out what the AI endpoint supports (output mode, context, slots) and exit",
+    )
     p = add("report", data.cmd_report, "parent-conference PDF for one student")
     p.add_argument("student", metavar="STUDENT")
     p.add_argument("--out", required=True, metavar="FILE.pdf")

@@ -52,6 +52,8 @@ class AssessController(QObject):
     """Runs one assessment at a time; reports progress, the awaiting count and the end."""
 
     progress = Signal(int, int)  # entries done, total
+    status = Signal(str)  # "waiting for the model (CPU server, ~60 s per entry)"; emitted
+    # from the worker thread, delivered queued on the GUI thread
     running_changed = Signal(bool)
     finished = Signal(str)  # a one-line summary
     awaiting_changed = Signal(int)
@@ -85,6 +87,7 @@ class AssessController(QObject):
                 entry_ids=entry_ids,
                 cancel=tc.cancel_event,
                 progress=lambda done, total: tc.progress(done, total),
+                status=self.status.emit,
             )
 
         self.task = self.ctx.tasks.job(

@@ -57,6 +57,17 @@ def _status_label() -> QLabel:
     return label
 
 
+def _auto_spin(name: str, high: int, *, suffix: str = "", step: int = 1) -> QSpinBox:
+    """A number setting whose 0 means "from the server" (shown in words)."""
+    box = QSpinBox()
+    box.setRange(0, high)
+    box.setSingleStep(step)
+    box.setSuffix(suffix)
+    box.setSpecialValueText("From the server")
+    box.setAccessibleName(name)
+    return box
+
+
 class SettingsDialog(QDialog):
     signed_in = Signal()
     appearance_changed = Signal(object)  # Appearance
@@ -181,25 +192,36 @@ class SettingsDialog(QDialog):
         self.base_url.setPlaceholderText("https://api.openai.com/v1 (default)")
         self.model_edit = QLineEdit()
         self.use_llm_conf = QCheckBox("Use the model's own confidence")
-        self.concurrency = QSpinBox()
-        self.concurrency.setRange(1, 16)
+        self.concurrency = _auto_spin("Parallel calls", 16)
+        self.timeout = _auto_spin("Timeout per call", 3600, suffix=" s")
+        self.max_tokens = _auto_spin("Output limit", 65_536, suffix=" tokens", step=256)
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setObjectName("apiKeyEdit")
         self.api_key.setPlaceholderText("leave empty to keep the stored key")
         self.save_ai = QPushButton("Save AI settings")
         self.save_ai.clicked.connect(self.do_save_ai)
+        self.test_ai = QPushButton("Test connection")
+        self.test_ai.setObjectName("testConnectionButton")
+        self.test_ai.setAccessibleName("Test connection")
+        self.test_ai.setToolTip(
+            "Find out what the endpoint supports: output mode, context length, parallel slots"
+        )
+        self.test_ai.clicked.connect(self.do_test_ai)
         self.ai_status = _status_label()
         form = QFormLayout()
         form.addRow("Endpoint", self.base_url)
         form.addRow("Model", self.model_edit)
         form.addRow("", self.use_llm_conf)
         form.addRow("Parallel calls", self.concurrency)
+        form.addRow("Timeout per call", self.timeout)
+        form.addRow("Output limit", self.max_tokens)
         form.addRow("API key", self.api_key)
         layout = QVBoxLayout(page)
         layout.addLayout(form)
         row = QHBoxLayout()
         row.addStretch(1)
+        row.addWidget(self.test_ai)
         row.addWidget(self.save_ai)
         layout.addLayout(row)
         layout.addWidget(self.ai_status)
@@ -212,6 +234,7 @@ class SettingsDialog(QDialog):
         model = self.model_edit.text().strip()
         use_llm = self.use_llm_conf.isChecked()
         concurrency = self.concurrency.value()
+        timeout, max_tokens = self.timeout.value(), self.max_tokens.value()
         api_key = self.api_key.text().strip() or None
         self.api_key.clear()
 
@@ -226,6 +249,8 @@ class SettingsDialog(QDialog):
                     use_llm_confidence=use_llm,
                     concurrency=concurrency,
                     api_key=api_key,
+                    timeout_s=timeout,
+                    max_tokens=max_tokens,
                 )
             )
 
@@ -239,6 +264,27 @@ class SettingsDialog(QDialog):
         self.ctx.tasks.job(
             work, done, lambda exc: self.ai_status.setText(describe(exc)[1]), name="ai-settings"
         )
+
+    def do_test_ai(self) -> None:
+        """Probe the endpoint as saved (environment first), on a background job."""
+        store = self.ctx.store
+        self.test_ai.setEnabled(False)
+        self.ai_status.setText("Testing the connection…")
+
+        def work(_tc: TaskContext) -> str:
+            from desktop.assess import connection_report, load_settings
+
+            return str(connection_report(store, load_settings(store)))
+
+        def done(text: str) -> None:
+            self.test_ai.setEnabled(True)
+            self.ai_status.setText(text)
+
+        def failed(exc: BaseException) -> None:
+            self.test_ai.setEnabled(True)
+            self.ai_status.setText(describe(exc)[1])
+
+        self.ctx.tasks.job(work, done, failed, name="ai-test")
 
     # -- profile -------------------------------------------------------------------------
     def _profile_tab(self) -> QWidget:
@@ -314,6 +360,8 @@ class SettingsDialog(QDialog):
                 model=s.model,
                 use_llm=s.use_llm_confidence,
                 concurrency=s.concurrency,
+                timeout=s.timeout_s,
+                max_tokens=s.max_tokens,
                 has_key=bool(s.api_key),
             )
             return values
@@ -330,6 +378,8 @@ class SettingsDialog(QDialog):
             self.base_url.setText(v.get("base_url") or "")
             self.model_edit.setText(str(v["model"]))
             self.use_llm_conf.setChecked(bool(v.get("use_llm")))
-            self.concurrency.setValue(int(v.get("concurrency") or 4))
+            self.concurrency.setValue(int(v.get("concurrency") or 0))
+            self.timeout.setValue(int(v.get("timeout") or 0))
+            self.max_tokens.setValue(int(v.get("max_tokens") or 0))
             if v.get("has_key"):
                 self.api_key.setPlaceholderText("a key is stored; type to replace it")

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow, FirstDayActions):
         self.assess.progress.connect(self.jobs.set_progress)
         self.assess.running_changed.connect(self._assess_running)
         self.assess.finished.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.assess.status.connect(self.statusBar().showMessage)  # "waiting for the model (…)"
         self.assess.awaiting_changed.connect(self._awaiting)
         self.assess.setup_needed.connect(self.show_ai_setup)
         self.jobs.cancel_clicked.connect(self.assess.cancel)
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow, FirstDayActions):
         self.class_panel.student_activated.connect(self.open_student)
         self.student.review_requested.connect(self.review_student)
         self.student.add_evidence_requested.connect(self.new_evidence)
+        self.student.reassess_requested.connect(self.reassess_entry)
         self.student.import_evidence_requested.connect(self.import_evidence)
         self.student.report_requested.connect(self.export_report)
         self.student.assess_requested.connect(self.assess_yourself)
@@ -358,6 +360,12 @@ class MainWindow(QMainWindow, FirstDayActions):
 
     def assess_now(self) -> None:
         self.assess.start()
+
+    def reassess_entry(self, entry_id: str) -> None:
+        if self.assess.running:
+            self.statusBar().showMessage("An AI assessment is already running", 5000)
+            return
+        self.assess.start(entry_ids=[entry_id])
 
     def show_calibration(self) -> None:
         self.dialog = CalibrationDialog(self.ctx, self)

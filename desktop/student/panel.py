@@ -46,6 +46,7 @@ _TABLES = (
 class StudentPanel(QWidget):
     review_requested = Signal(str)  # student id
     add_evidence_requested = Signal(str)
+    reassess_requested = Signal(str)  # an evidence entry id
     import_evidence_requested = Signal(str)
     report_requested = Signal(str)
     assess_requested = Signal(str, str)  # entry id, student id
@@ -133,6 +134,7 @@ class StudentPanel(QWidget):
         self.timeline.assess_requested.connect(
             lambda entry: self.student_id and self.assess_requested.emit(entry, self.student_id)
         )
+        self.timeline.reassess_requested.connect(self.reassess_requested)
         self.targets = TargetsWidget(ctx)
         self.targets.assign_requested.connect(lambda: self.open_assign_target())
         self.tabs = QTabWidget()

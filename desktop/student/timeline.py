@@ -58,6 +58,7 @@ class EvidenceTimeline(QWidget):
     add_requested = Signal()
     import_requested = Signal()
     assess_requested = Signal(str)  # entry id: the teacher assesses it
+    reassess_requested = Signal(str)  # an entry id: assess it again with the current model
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,12 +81,22 @@ class EvidenceTimeline(QWidget):
         self.assess_button.setEnabled(False)
         self.assess_button.clicked.connect(self._assess)
         self.type_box.setAccessibleName("Evidence type filter")
+        self.reassess = QPushButton("Re-assess this entry")
+        self.reassess.setObjectName("reassessButton")
+        self.reassess.setAccessibleName("Re-assess this entry")
+        self.reassess.setToolTip(
+            "Ask the AI about the selected entry again (skills it already has a proposal "
+            "for keep theirs)"
+        )
+        self.reassess.setEnabled(False)
+        self.reassess.clicked.connect(self._reassess)
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
         top.addWidget(self.type_box)
         top.addStretch(1)
         top.addWidget(add)
         top.addWidget(imp)
+        top.addWidget(self.reassess)
         self.model: RowTableModel[EntrySummary] = RowTableModel(
             [
                 Column("Date", lambda e: e.date),
@@ -128,6 +139,9 @@ class EvidenceTimeline(QWidget):
     def _assess(self) -> None:
         if self._shown is not None:
             self.assess_requested.emit(self._shown)
+    def _reassess(self) -> None:
+        if self._shown:
+            self.reassess_requested.emit(self._shown)
 
     def set_entries(self, entries: list[EntrySummary]) -> None:
         self.entries = entries
@@ -141,6 +155,7 @@ class EvidenceTimeline(QWidget):
             self.text.clear()
             self._shown = None
         self.assess_button.setEnabled(self._shown is not None)
+        self.reassess.setEnabled(self._shown is not None)
 
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry = self.model.row(current.row()) if current.isValid() else None
@@ -148,6 +163,7 @@ class EvidenceTimeline(QWidget):
             return
         self._shown = entry.id
         self.assess_button.setEnabled(True)
+        self.reassess.setEnabled(True)
         store = self.ctx.store
 
         def work() -> tuple[str, dict[str, object]]:

@@ -2,7 +2,8 @@
 
     python -m tests.eval.evaluate --base-url URL --model M [--api-key KEY]
                                   [--data tests/eval/labelled.json] [--llm-confidence]
-                                  [--concurrency N] [--timeout S] [--json] [--out FILE]
+                                  [--concurrency N] [--timeout S] [--max-tokens N]
+                                  [--limit N] [--json] [--out FILE]
 
 It builds a throwaway local store from the labelled set (roster, teacher, evidence), runs
 the real pipeline (:func:`desktop.assess.run_assessment`) against the endpoint, and compares
@@ -90,9 +91,14 @@ def _build_store(store: LocalStore, data: dict[str, Any]) -> list[str]:
     return ids
 
 
-def evaluate(settings: AssessmentSettings, data_path: Path = DEFAULT_DATA) -> dict[str, Any]:
-    """Run the pipeline on the labelled set and return the agreement figures."""
+def evaluate(
+    settings: AssessmentSettings, data_path: Path = DEFAULT_DATA, limit: int | None = None
+) -> dict[str, Any]:
+    """Run the pipeline on the labelled set (its first ``limit`` entries) and return the
+    agreement figures."""
     data = _load(data_path)
+    if limit is not None:
+        data["entries"] = data["entries"][:limit]
     with tempfile.TemporaryDirectory(prefix="flourish-eval-") as folder:
         with LocalStore.open(Path(folder) / "eval.sqlite3") as store:
             ids = _build_store(store, data)
@@ -136,6 +142,9 @@ def evaluate(settings: AssessmentSettings, data_path: Path = DEFAULT_DATA) -> di
             "dropped": report.proposals_dropped,
             "tokens_in": report.tokens_in,
             "tokens_out": report.tokens_out,
+            "seconds": report.seconds,
+            "mode": report.mode,
+            "reasons": list(report.reasons),
         },
     }
 
@@ -157,7 +166,9 @@ def _text(result: dict[str, Any]) -> str:
             f"quadratic weighted kappa  {'n/a' if kappa is None else f'{kappa:.3f}'}",
             f"run: {run['entries_done']} done, {run['failed']} failed, {run['waiting']} waiting, "
             f"{run['dropped']} proposals dropped; tokens {run['tokens_in']:,} in, "
-            f"{run['tokens_out']:,} out",
+            f"{run['tokens_out']:,} out; output mode {run['mode']}; "
+            f"{run['seconds'] / max(1, result['entries']):.1f} s per entry",
+            *(f"  not assessed: {why}" for why in run["reasons"][:3]),
         ]
     )
 
@@ -169,8 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api-key", help="default: $OPENAI_API_KEY")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled set (JSON)")
     parser.add_argument("--llm-confidence", action="store_true", help="use the model's figure")
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--concurrency", type=int, help="default: from the server")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="default: from the server")
+    parser.add_argument("--max-tokens", type=int, help="output limit; default: from the server")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N entries")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args(argv)
@@ -181,8 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         use_llm_confidence=args.llm_confidence,
         concurrency=args.concurrency,
         timeout_s=args.timeout,
+        max_tokens=args.max_tokens,
     )
-    result = evaluate(settings, args.data)
+    result = evaluate(settings, args.data, args.limit)
     print(json.dumps(result, indent=2) if args.json else _text(result))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

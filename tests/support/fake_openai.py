@@ -20,12 +20,22 @@ then ``default`` (:func:`auto`: valid proposals grounded in the request's own ev
 
 Like the real service in strict mode, a ``response_format`` schema that is not strict-valid
 (an object without ``additionalProperties: false`` or with optional properties) gets a 400.
+
+``FakeOpenAI(server=LLAMA_CPP_PYTHON)`` (see :mod:`tests.support.local_servers`) answers as
+that local server does: its ``/v1/models``, its own metadata and tokenizer endpoints, its
+refusal of output modes it lacks and of prompts beyond its context (status codes and bodies
+as the server sends them), one request at a time where the server has one slot. Output
+modes: a reply goes into ``content`` (``json_schema``, ``json_object``), into a forced tool
+call (``tools``), or — with no ``response_format`` — into prose with a code fence (``text``),
+the way small models answer. The capabilities probe's questions are answered by the server's
+rules, never from the scripted queues, and are kept in ``probes``, not ``requests``.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -33,26 +43,37 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.fake_requests import (
+    evidence_of,
+    is_probe,
+    level_for,
+    own_lines,
+    schema_enums,
+    sentences,
+    skill_for,
+    strict_problems,
+)
+from tests.support.local_servers import OPENAI, Server, fake_tokens
+
 __all__ = [
     "FakeOpenAI",
     "Recorded",
     "Reply",
     "auto",
     "content",
+    "evidence_of",
     "hang",
     "http_error",
     "malformed",
+    "prompt_tokens",
     "proposals",
     "rate_limited",
     "refusal",
     "server_error",
+    "schema_enums",
     "slow",
     "truncated",
 ]
-
-# The pipeline's data section: <<<TEXT token>>> ... <<<END TEXT token>>> (see the prompt).
-_DATA = re.compile(r"<<<TEXT (\w+)>>>\n(.*?)\n<<<END TEXT \1>>>", re.S)
-_SPEAKER = re.compile(r"^(\[[A-Z]+_\d+\]|[^:\n]{1,40}):\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -122,73 +143,6 @@ def hang() -> Reply:
     return Reply(hang=True)
 
 
-# -- automatic, grounded replies ------------------------------------------------------------
-
-_CUES = (
-    ("Advanced", ("helped", "explained", "taught", "led", "on my own", "without being asked")),
-    ("Emerging", ("reminder", "prompt", "didn't", "forgot", "gave up", "refused", "help me")),
-    ("Developing", ("tried", "sometimes", "started", "almost", "but")),
-)
-
-
-def _level_for(sentence: str) -> str:
-    low = sentence.lower()
-    for level, cues in _CUES:
-        if any(cue in low for cue in cues):
-            return level
-    return "Proficient"
-
-
-def _skill_for(sentence: str, allowed: list[str]) -> str | None:
-    """The allowed skill whose rubric keywords the sentence mentions most (like a model would)."""
-    from sync.model.curriculum import load_curriculum
-
-    low = sentence.lower()
-    best, hits = None, 0
-    for skill in load_curriculum().skills:
-        count = sum(1 for phrase in skill.indicators if phrase in low)
-        if skill.name in allowed and count > hits:
-            best, hits = skill.name, count
-    return best
-
-
-def _sentences(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        m = _SPEAKER.match(line.strip())
-        body = m.group(2) if m else line.strip()
-        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+", body) if len(s.split()) >= 5]
-    return out
-
-
-def _own_lines(text: str, who: str) -> list[str]:
-    lines = [line.strip()[len(who) + 1 :].strip() for line in text.splitlines()]
-    own = [
-        s
-        for raw, s in zip(text.splitlines(), lines, strict=True)
-        if raw.strip().startswith(who + ":") and len(s.split()) >= 5
-    ]
-    return own
-
-
-def schema_enums(body: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(student placeholders, skill names) allowed by the request's response schema."""
-    schema = body["response_format"]["json_schema"]["schema"]
-    item = schema["properties"]["proposals"]["items"]["properties"]
-    return list(item["student"]["enum"]), list(item["skill_name"]["enum"])
-
-
-def evidence_of(body: dict[str, Any]) -> str:
-    """The evidence text of the request (the TEXT data section of its user messages)."""
-    found = [
-        match
-        for m in body["messages"]
-        if m["role"] == "user"
-        for match in _DATA.findall(str(m["content"]))
-    ]
-    return found[-1][1] if found else ""
-
-
 def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
     """Valid proposals: for each student, ``per_student`` skills, quoting the evidence."""
 
@@ -197,11 +151,11 @@ def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
         text = evidence_of(body)
         items = []
         for s_index, student in enumerate(students):
-            pool = _own_lines(text, student) or _sentences(text)
+            pool = own_lines(text, student) or sentences(text)
             for k in range(min(per_student, len(skills), len(pool))):
                 quote = pool[k]
                 skill = (
-                    _skill_for(quote, skills)
+                    skill_for(quote, skills)
                     or skills[(len(quote) + s_index * 7 + k * 3) % len(skills)]
                 )
                 if any(i["skill_name"] == skill and i["student"] == student for i in items):
@@ -210,7 +164,7 @@ def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
                     {
                         "student": student,
                         "skill_name": skill,
-                        "level": _level_for(quote),
+                        "level": level_for(quote),
                         "confidence": confidence,
                         "justification": f"{student} shows this: the quoted words fit the level.",
                         "source_quote": quote,
@@ -221,37 +175,39 @@ def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
     return Reply(make=make)
 
 
-# -- strict-schema check (what the real service enforces) ------------------------------------
-
-
-def _strict_problems(schema: Any, where: str = "schema") -> list[str]:
-    problems: list[str] = []
-    if isinstance(schema, dict):
-        if schema.get("type") == "object":
-            props = schema.get("properties", {})
-            if schema.get("additionalProperties") is not False:
-                problems.append(f"{where}: additionalProperties must be false")
-            if sorted(schema.get("required", [])) != sorted(props):
-                problems.append(f"{where}: every property must be required")
-            for name, sub in props.items():
-                problems += _strict_problems(sub, f"{where}.{name}")
-        if "items" in schema:
-            problems += _strict_problems(schema["items"], f"{where}[]")
-    return problems
-
-
 # -- the server ------------------------------------------------------------------------------
+
+
+def request_mode(body: dict[str, Any]) -> str:
+    fmt = body.get("response_format") or {}
+    if body.get("tools"):
+        return "tools"
+    if fmt.get("type") in ("json_schema", "json_object"):
+        return str(fmt["type"])
+    return "text"
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    return sum(fake_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", []))
 
 
 class FakeOpenAI:
     """The server. Thread-safe; start with ``with FakeOpenAI() as fake:``."""
 
-    def __init__(self, *, latency: float = 0.0, default: Reply | None = None) -> None:
+    def __init__(
+        self, *, latency: float = 0.0, default: Reply | None = None, server: Server = OPENAI
+    ) -> None:
         self.latency = latency
         self.default = default or auto()
-        self.requests: list[Recorded] = []
+        self.server = server
+        self.requests: list[Recorded] = []  # chat completions, the capability probe's excepted
+        self.probes: list[Recorded] = []  # the capability probe's chat completions
+        self.other: list[Recorded] = []  # everything else (metadata, tokenizer)
         self.max_in_flight = 0
+        self.truncated = 0  # prompts cut to the context, as Ollama does silently
+        self.disconnects = 0  # calls the client closed before the answer
         self._in_flight = 0
+        self._slots = threading.Semaphore(server.slots) if server.slots else None
         self._queues: dict[str | None, list[Reply]] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -310,6 +266,18 @@ class FakeOpenAI:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
+            def do_GET(self) -> None:  # noqa: N802
+                with fake._lock:
+                    fake.other.append(Recorded(self.path, dict(self.headers), "", {}, 0.0))
+                if self.path.rstrip("/") == "/v1/models":
+                    self._send(200, fake.server.models("fake-model"))
+                    return
+                found = fake.server.route("GET", self.path.rstrip("/"), {}, "fake-model")
+                if found is None:
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                else:
+                    self._send(200, found)
+
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length).decode("utf-8")
@@ -318,27 +286,72 @@ class FakeOpenAI:
                 except json.JSONDecodeError:
                     self._send(400, {"error": {"message": "invalid JSON body"}})
                     return
+                record = Recorded(self.path, dict(self.headers), raw, body, time.monotonic())
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    with fake._lock:
+                        fake.other.append(record)
+                    found = fake.server.route("POST", self.path.rstrip("/"), body, "fake-model")
+                    if found is None:
+                        self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    else:
+                        self._send(200, found)
+                    return
+                probe = is_probe(body)
                 with fake._lock:
-                    fake.requests.append(
-                        Recorded(self.path, dict(self.headers), raw, body, time.monotonic())
-                    )
+                    (fake.probes if probe else fake.requests).append(record)
                     fake._in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
                 try:
-                    self._answer(raw, body)
+                    if fake._slots is not None:
+                        with fake._slots:  # a server with N slots works on N at a time
+                            self._answer(raw, body, probe)
+                    else:
+                        self._answer(raw, body, probe)
                 finally:
                     with fake._lock:
                         fake._in_flight -= 1
 
-            def _answer(self, raw: str, body: dict[str, Any]) -> None:
-                if self.path.rstrip("/") != "/v1/chat/completions":
-                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+            def _wait_or_disconnect(self, seconds: float) -> bool:
+                """Wait; True when the client closed the connection (or the server stops)."""
+                deadline = time.monotonic() + seconds
+                while not fake._closing.is_set():
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    readable, _w, _x = select.select([self.connection], [], [], min(left, 0.2))
+                    if not readable:
+                        continue
+                    try:
+                        gone = self.connection.recv(1, socket.MSG_PEEK) == b""
+                    except OSError:
+                        gone = True
+                    if gone:
+                        with fake._lock:
+                            fake.disconnects += 1
+                        return True
+                    time.sleep(min(left, 0.05))  # a pipelined request waits its turn
+                return True
+
+            def _answer(self, raw: str, body: dict[str, Any], probe: bool) -> None:
+                server = fake.server
+                mode = request_mode(body)
+                if mode not in server.modes:
+                    self._send(*server.refuse_mode(mode))
                     return
-                reply = fake._next_reply(raw)
+                max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 0)
+                tokens = prompt_tokens(body)
+                refused = server.refuse_context(tokens, max_tokens)
+                if refused is not None:
+                    self._send(*refused)
+                    return
+                if server.n_ctx is not None and tokens > server.n_ctx:
+                    with fake._lock:
+                        fake.truncated += 1  # Ollama: the start of the prompt is dropped
+                reply = Reply(content='{"ok": true}') if probe else fake._next_reply(raw)
                 if reply.hang:
-                    fake._closing.wait(30)
+                    self._wait_or_disconnect(30)
                     return
-                if fake._closing.wait(fake.latency + reply.delay):
+                if self._wait_or_disconnect(fake.latency + reply.delay):
                     return
                 if reply.status != 200:
                     self._send(
@@ -348,16 +361,39 @@ class FakeOpenAI:
                     )
                     return
                 fmt = body.get("response_format") or {}
-                problems = _strict_problems(fmt.get("json_schema", {}).get("schema"))
-                if fmt.get("type") != "json_schema" or not fmt["json_schema"].get("strict"):
-                    problems.append("response_format must be a strict json_schema")
-                if problems:
-                    self._send(400, {"error": {"message": "; ".join(problems)}})
-                    return
+                if server.strict_only and fmt.get("type") == "json_schema":
+                    problems = strict_problems(fmt["json_schema"].get("schema"))
+                    if not fmt["json_schema"].get("strict"):
+                        problems.append("response_format must be a strict json_schema")
+                    if problems:
+                        self._send(400, {"error": {"message": "; ".join(problems)}})
+                        return
                 text = reply.make(body) if reply.make else reply.content
+                finish = reply.finish_reason
+                if text is not None and max_tokens and fake_tokens(text) > max_tokens:
+                    text, finish = text[: max_tokens * 4], "length"  # the output limit
+                message: dict[str, Any] = {
+                    "role": "assistant",
+                    "content": None if reply.refusal else text,
+                    "refusal": reply.refusal,
+                }
+                if mode == "tools" and text is not None and not reply.refusal:
+                    name = body["tools"][0]["function"]["name"]
+                    message["content"] = None
+                    message["tool_calls"] = [
+                        {
+                            "id": "call_fake",
+                            "type": "function",
+                            "function": {"name": name, "arguments": text},
+                        }
+                    ]
+                    finish = "tool_calls" if finish == "stop" else finish
+                elif mode == "text" and text is not None and not probe:
+                    message["content"] = f"Here is the assessment:\n```json\n{text}\n```\n"
                 with fake._lock:
                     fake._counter += 1
                     n = fake._counter
+                out_tokens = fake_tokens(text or reply.refusal or "") + 1
                 completion = {
                     "id": f"chatcmpl-fake-{n}",
                     "object": "chat.completion",
@@ -367,25 +403,21 @@ class FakeOpenAI:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {
-                                "role": "assistant",
-                                "content": None if reply.refusal else text,
-                                "refusal": reply.refusal,
-                            },
-                            "finish_reason": reply.finish_reason,
+                            "message": message,
+                            "finish_reason": finish,
                             "logprobs": None,
                         }
                     ],
                     "usage": {
-                        "prompt_tokens": len(raw) // 4,
-                        "completion_tokens": len(text or reply.refusal or "") // 4 + 1,
-                        "total_tokens": len(raw) // 4 + len(text or "") // 4 + 1,
+                        "prompt_tokens": tokens,
+                        "completion_tokens": out_tokens,
+                        "total_tokens": tokens + out_tokens,
                     },
                 }
                 self._send(200, completion, reply.headers)
 
             def _send(
-                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+                self, status: int, payload: Any, headers: dict[str, str] | None = None
             ) -> None:
                 data = json.dumps(payload).encode("utf-8")
                 try:
