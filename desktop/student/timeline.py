@@ -139,6 +139,7 @@ class EvidenceTimeline(QWidget):
     def _assess(self) -> None:
         if self._shown is not None:
             self.assess_requested.emit(self._shown)
+
     def _reassess(self) -> None:
         if self._shown:
             self.reassess_requested.emit(self._shown)
