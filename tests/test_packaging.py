@@ -490,14 +490,15 @@ def test_a_wheel_install_finds_sql_and_resources_without_the_source_tree(
         "from sync.model.curriculum import load_curriculum\n"
         "print(program_root()); print(head_revision()); print(len(load_curriculum().skills))\n"
     )
-    out = subprocess.run(
+    ran = subprocess.run(
         [str(target), "-c", probe],
-        check=True,
         capture_output=True,
         text=True,
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": deps},
-    ).stdout.split()
+    )
+    assert ran.returncode == 0, ran.stderr
+    out = ran.stdout.split()
     assert Path(out[0]) == venv / "share" / "flourish"
     newest = sorted(p.name for p in (ROOT / "sql/migrations/versions").glob("0*.py"))[-1]
     assert out[1] == newest[:4]

@@ -110,7 +110,7 @@ def test_hole4_a_queued_row_cannot_steal_a_deletion(scene: Scene) -> None:
     scene.thief.sync()
     held = scene.thief.held_back()
     assert {(t, pk) for t, pk, _why in held} == {("students", "S902"), ("data_entries", entry)}
-    assert all(why.startswith(NOT_ALLOWED) for _t, _pk, why in held)
+    assert all(why.startswith(NOT_ALLOWED) for _t, _pk, why in held), held
     # T001's laptop receives both deletions
     scene.victim.sync()
     with scene.victim.store.read() as conn:

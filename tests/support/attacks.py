@@ -176,4 +176,6 @@ def student_row(student_id: str, teacher: str) -> dict[str, Any]:
         "grade": 7,
         "teacher_id": teacher,
         "created_at": "2026-11-02 10:00:00.000000",
+        "external_source": None,
+        "external_id": None,
     }
