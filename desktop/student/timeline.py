@@ -32,26 +32,26 @@ __all__ = ["EvidenceTimeline"]
 
 
 class _Reader(QPlainTextEdit):
-    """The entry's text with a button in a strip under it, inside the frame (so the
-    button costs no height of its own on a small screen)."""
+    """The entry's text with its buttons in a strip under it, inside the frame (so the
+    buttons cost no height of their own on a small screen)."""
 
-    def set_button(self, button: QPushButton) -> None:
-        self._button = button
-        button.setParent(self)
-        self.setViewportMargins(0, 0, 0, button.sizeHint().height() + 4)
+    def set_buttons(self, *buttons: QPushButton) -> None:
+        self._buttons = buttons
+        for button in buttons:
+            button.setParent(self)
+        height = max(b.sizeHint().height() for b in buttons)
+        self.setViewportMargins(0, 0, 0, height + 4)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        button = getattr(self, "_button", None)
-        if button is not None:
+        rect = self.contentsRect()
+        right = rect.right() - 2
+        for button in reversed(getattr(self, "_buttons", ())):
             hint = button.sizeHint()
-            rect = self.contentsRect()
             button.setGeometry(
-                rect.right() - hint.width() - 2,
-                rect.bottom() - hint.height() - 1,
-                hint.width(),
-                hint.height(),
+                right - hint.width(), rect.bottom() - hint.height() - 1, hint.width(), hint.height()
             )
+            right -= hint.width() + 6
 
 
 class EvidenceTimeline(QWidget):
@@ -96,7 +96,6 @@ class EvidenceTimeline(QWidget):
         top.addStretch(1)
         top.addWidget(add)
         top.addWidget(imp)
-        top.addWidget(self.reassess)
         self.model: RowTableModel[EntrySummary] = RowTableModel(
             [
                 Column("Date", lambda e: e.date),
@@ -122,7 +121,7 @@ class EvidenceTimeline(QWidget):
         self.text.setAccessibleName("Evidence text")
         self.text.setReadOnly(True)
         self.text.setPlaceholderText("Select an entry to read it.")
-        self.text.set_button(self.assess_button)
+        self.text.set_buttons(self.reassess, self.assess_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.text)
