@@ -10,6 +10,7 @@ conflict pulled from "another laptop" — opens the real main window and saves:
     review.png      the review queue by evidence document, correction editor open
     class.png       the class heat map
     student.png     the student view with the level-history chart
+    student-evidence.png  the student's evidence list with an entry open
     conflicts.png   the conflicts panel, both versions side by side
     dialog-*.png    every dialog: settings (each tab), new evidence, import evidence,
                     import roster, add student, assess yourself, progress report, assign
@@ -35,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SHOTS = ("main", "review", "class", "student", "conflicts")
+SHOTS = ("main", "review", "class", "student", "student-evidence", "conflicts")
 DIALOGS = (
     "settings-server",
     "settings-ai",
@@ -345,6 +346,11 @@ def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
             window.student.tabs.setCurrentWidget(window.student.targets)
             _wait(app, lambda: idle.idle)
             shot("student")
+            window.student.tabs.setCurrentWidget(window.student.timeline)
+            _wait(app, lambda: window.student.timeline.model.rowCount() > 0 and idle.idle)
+            window.student.timeline.view.selectRow(0)
+            _wait(app, lambda: idle.idle)
+            shot("student-evidence")
             window.show_tab(CONFLICTS)
             _wait(app, lambda: window.conflicts.model.rowCount() > 0 and idle.idle)
             shot("conflicts")

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ("main", "review", "class", "student", "conflicts")
+SHOTS = ("main", "review", "class", "student", "student-evidence", "conflicts")
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

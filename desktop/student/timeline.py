@@ -45,7 +45,8 @@ class _Reader(QPlainTextEdit):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         rect = self.contentsRect()
-        right = rect.right() - 2
+        bar = self.verticalScrollBar()
+        right = rect.right() - 2 - (bar.width() if bar.isVisible() else 0)
         for button in reversed(getattr(self, "_buttons", ())):
             hint = button.sizeHint()
             button.setGeometry(
