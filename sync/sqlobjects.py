@@ -34,11 +34,13 @@ POLICIES = (
     "policies/sync_events",
     "policies/evidence_shares",
     "policies/staff",
+    "policies/service_accounts",
 )
 
 #: PostgreSQL objects in creation order (functions before the triggers that call them).
 CENTRAL_OBJECTS = (
     "grants/roles",
+    "grants/service_role",
     "functions/server_hlc",
     "functions/mark_assessment_corrected",
     "functions/unmark_assessment_corrected",
@@ -73,6 +75,7 @@ CENTRAL_OBJECTS = (
     "grants/flourish_admin",
     "grants/flourish_auditor",
     "grants/evidence_shares",
+    "grants/flourish_service",
     *POLICIES,
     "grants/ownership",
 )

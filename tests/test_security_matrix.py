@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -20,6 +21,7 @@ from psycopg2 import sql
 
 from tests.support.laptops import PASSWORD, Laptop, load_demo, make_server
 from tests.support.pgcluster import PgCluster
+from tests.support.service import SERVICE_PASSWORD
 
 DENIED = "denied"
 
@@ -66,9 +68,14 @@ REPORTS = [
 
 @dataclass
 class World:
+    """The test database; ``run`` as a role of the matrix. With ``service`` (the service's
+    login, password), a teacher's statements run the way the service runs every request:
+    as the service's login, in one transaction switched to the teacher (``act_as_teacher``)."""
+
     pg: PgCluster
     db: str
     logins: dict[str, str]  # role name in the test -> login
+    service: tuple[str, str] | None = None
 
     def connect(self, who: str) -> Any:
         if who == "su":
@@ -79,11 +86,30 @@ class World:
         return conn
 
     def run(self, who: str, statement: str, params: Any = None) -> tuple[str, Any]:
+        if self.service is not None and who in ("T001", "T002"):
+            return self._run_as_service(who, statement, params)
         conn = self.connect(who)
         try:
             with conn.cursor() as cur:
                 cur.execute(statement, params)
                 result = cur.fetchall() if cur.description else cur.rowcount
+            return "ok", result
+        except psycopg2.Error as exc:
+            return DENIED, exc.pgcode
+        finally:
+            conn.close()
+
+    def _run_as_service(self, teacher: str, statement: str, params: Any) -> tuple[str, Any]:
+        assert self.service is not None
+        login, password = self.service
+        conn = psycopg2.connect(self.pg.dsn(self.db, user=login, password=password))
+        try:
+            with conn.cursor() as cur:  # what sync.service.db.act_as_teacher does
+                cur.execute("SET LOCAL ROLE flourish_teacher")
+                cur.execute("SELECT set_config('flourish.teacher_id', %s, true)", (teacher,))
+                cur.execute(statement, params)
+                result = cur.fetchall() if cur.description else cur.rowcount
+            conn.commit()
             return "ok", result
         except psycopg2.Error as exc:
             return DENIED, exc.pgcode
@@ -98,10 +124,16 @@ class World:
         return int(self.run("su", statement, params)[1][0][0])
 
 
-@pytest.fixture
-def world(pg: PgCluster, pg_url: str, tmp_path: Path) -> Iterator[World]:
+@pytest.fixture(params=["direct", "service"])
+def world(
+    pg: PgCluster, pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[World]:
+    """The matrix as each teacher's own login ("direct") and as the service acting for
+    the teacher ("service": laptops also sign in and sync through a service process)."""
     load_demo(pg_url)
     server = make_server(pg_url)
+    if request.param == "service":
+        server.serve(tmp_path / "service")
     db = server.dbname
     logins = {
         "T001": server.logins["T001"],
@@ -120,7 +152,12 @@ def world(pg: PgCluster, pg_url: str, tmp_path: Path) -> Iterator[World]:
     for lap in laptops:
         lap.sync()
         lap.close()
-    w = World(pg, db, logins)
+    service = None
+    if server.service is not None:
+        parsed = urlsplit(server.service.db_url)
+        service = (str(parsed.username), SERVICE_PASSWORD)
+    server.stop()
+    w = World(pg, db, logins, service)
     w.run(
         "su",
         "INSERT INTO teacher_corrections (assessment_id, original_level, "
@@ -303,6 +340,8 @@ def test_a_correction_through_the_trigger_works_for_the_teacher(world: World) ->
 
 
 def test_crafted_sessions_change_nothing(world: World) -> None:
+    if world.service is not None:
+        pytest.skip("a teacher's own login; the service's path: test_service_auth.py")
     own = world.count("T001", "students")
     conn = world.connect("T001")
     try:
@@ -334,7 +373,8 @@ def test_it_can_change_and_the_audit_log_stays_append_only(world: World) -> None
     sign_ins = world.run(
         "su", "SELECT login_role, teacher_id FROM audit_log WHERE action = 'sign_in' ORDER BY id"
     )[1]
-    assert (world.logins["T001"], "T001") in sign_ins
+    signer = world.service[0] if world.service else world.logins["T001"]
+    assert (signer, "T001") in sign_ins
 
 
 def test_sync_pulls_exactly_the_teachers_rows(world: World, tmp_path: Path) -> None:

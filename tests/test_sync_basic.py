@@ -14,10 +14,15 @@ from sync.server.central import create_engine_for
 from tests.support.laptops import Laptop, Server, load_demo, make_server
 
 
-@pytest.fixture
-def server(pg_url: str) -> Server:
+@pytest.fixture(params=["direct", "service"])
+def server(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The laptops sync directly with PostgreSQL, or through a real service process."""
     load_demo(pg_url)
-    return make_server(pg_url)
+    made = make_server(pg_url)
+    if request.param == "service":
+        made.serve(tmp_path / "service")
+    yield made
+    made.stop()
 
 
 @pytest.fixture
@@ -40,13 +45,21 @@ def server_scalar(server: Server, sql: str) -> object:
     return value
 
 
-def test_login_registers_distinct_devices(laptops: dict[str, Laptop]) -> None:
+def test_login_registers_distinct_devices(server: Server, laptops: dict[str, Laptop]) -> None:
     numbers = {name: lap.device_no for name, lap in laptops.items()}
     assert len(set(numbers.values())) == 3 and min(numbers.values()) >= 1
     assert laptops["L1"].store.state("teacher_id") == "T001"
     assert laptops["L3"].store.state("teacher_id") == "T002"
-    assert "@" in (laptops["L1"].store.state("server_url") or "")
-    assert ":" + "teacher-pass" not in (laptops["L1"].store.state("server_url") or "")
+    stored = laptops["L1"].store.state("server_url") or ""
+    if server.service is None:
+        assert "@" in stored
+    else:  # the service's address only; the token is not in the store
+        assert stored == server.service.url
+        token = laptops["L1"].result.token or "-"
+        with laptops["L1"].store.read() as conn:
+            state = conn.execute(text("SELECT group_concat(value) FROM sync_state")).scalar()
+        assert token not in str(state)
+    assert ":" + "teacher-pass" not in stored
 
 
 def test_initial_pull_brings_exactly_the_teachers_slice(

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sync import actions
 from sync.server.backup import backup_server, restore_server
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.laptops import PASSWORD, Laptop, admin_rows, load_demo, make_server
 
 
-def test_laptops_restore_what_the_backup_missed(pg_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", ["direct", "service"])
+def test_laptops_restore_what_the_backup_missed(pg_url: str, tmp_path: Path, path: str) -> None:
     load_demo(pg_url)
     server = make_server(pg_url)
+    if path == "service":
+        server.serve(tmp_path / "service")
     l1 = Laptop(server, "T001", tmp_path / "L1")
     l2 = Laptop(server, "T001", tmp_path / "L2")
     try:
@@ -68,3 +73,4 @@ def test_laptops_restore_what_the_backup_missed(pg_url: str, tmp_path: Path) -> 
     finally:
         l1.close()
         l2.close()
+        server.stop()

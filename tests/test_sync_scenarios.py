@@ -20,15 +20,21 @@ from tests.support.laptops import PASSWORD, Laptop, Server, admin_rows, load_dem
 from tests.support.pgcluster import PgCluster
 
 
-@pytest.fixture
-def server(pg_url: str) -> Server:
+@pytest.fixture(params=["direct", "service"])
+def server(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The laptops sync directly with PostgreSQL, or through a real service process."""
     load_demo(pg_url)
-    return make_server(pg_url)
+    made = make_server(pg_url)
+    if request.param == "service":
+        made.serve(tmp_path / "service")
+    yield made
+    made.stop()
 
 
 @pytest.fixture
-def proxy(pg: PgCluster) -> Iterator[FaultProxy]:
-    p = FaultProxy(pg.port)
+def proxy(pg: PgCluster, server: Server) -> Iterator[FaultProxy]:
+    """A TCP fault proxy in front of what the laptops talk to (service or database)."""
+    p = FaultProxy(server.service.port if server.service else pg.port)
     yield p
     p.close()
 
@@ -40,7 +46,7 @@ def admin(server: Server, sql: str, **params: object) -> list[tuple[object, ...]
 def test_two_laptops_correct_the_same_assessment_offline(
     server: Server, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    url = lambda t: proxy.url(server.teacher_url(t))  # noqa: E731
+    url = lambda t: proxy.url(server.url_for(t))  # noqa: E731
     l1 = Laptop(server, "T001", tmp_path / "L1", url=url("T001"))
     l2 = Laptop(server, "T001", tmp_path / "L2", url=url("T001"))
     l3 = Laptop(server, "T002", tmp_path / "L3", url=url("T002"))

@@ -32,17 +32,23 @@ def cmd_login(args: argparse.Namespace) -> int:
                 server_url=args.server,
                 user=args.user,
                 password=password(f"password for {args.user}: "),
+                ca_file=args.ca_cert,
             )
     except BaseException:
         if new_store:  # a failed first sign-in leaves no data file behind
             for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
                 leftover.unlink(missing_ok=True)
         raise
-    where = (
-        "password kept in the system keyring"
-        if result.password_stored
-        else "no system keyring here: set FLOURISH_PASSWORD when you sync"
-    )
+    if result.token is None:
+        where = (
+            "password kept in the system keyring"
+            if result.password_stored
+            else "no system keyring here: set FLOURISH_PASSWORD when you sync"
+        )
+    elif result.password_stored:
+        where = "device token kept in the system keyring (the password is not kept)"
+    else:  # shown once, for a headless machine; the server keeps only its hash
+        where = f"no system keyring here: set FLOURISH_TOKEN={result.token} when you sync"
     moved = f"; {result.renumbered} offline row(s) queued for upload" if result.renumbered else ""
     print(f"signed in as teacher {result.teacher_id} (laptop {result.device_no}); {where}{moved}")
     return 0

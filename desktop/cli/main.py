@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from desktop.cli import account, app, data, server, students, teaching
+from desktop.cli import account, app, data, server, service, students, teaching
 from desktop.cli._common import UsageError
 from sync import paths
 from sync.errors import FlourishError
@@ -80,11 +80,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = add_server("migrate", server.cmd_server_migrate, "move the central schema to a revision")
     p.add_argument("--to", default="head", metavar="REV", help="revision (head, base, 0001, ...)")
     p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-    p = add_server("add-teacher", server.cmd_server_add_teacher, "add a teacher login")
+    p = add_server(
+        "add-teacher", server.cmd_server_add_teacher, "add a teacher or set their password"
+    )
     p.add_argument("--id", required=True)
     p.add_argument("--name")
     p.add_argument("--email")
     p.add_argument("--login", required=True)
+    p.add_argument(
+        "--no-database-login",
+        action="store_true",
+        help="sign-in through the Flourish service only (no PostgreSQL login for the teacher)",
+    )
+    p = add_server("serve", service.cmd_server_serve, "run the Flourish sync service")
+    p.add_argument("--bind", default="127.0.0.1:8443", metavar="HOST:PORT")
+    p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain")
+    p.add_argument("--tls-key", metavar="FILE", help="PEM private key")
+    p.add_argument("--pool-size", type=int, default=8, metavar="N", help="database connections")
+    p = add_server(
+        "add-service-login",
+        service.cmd_server_add_service_login,
+        "create the database login the service runs as",
+    )
+    p.add_argument("--login", required=True)
+    p = add_server("devices", service.cmd_server_devices, "list signed-in laptops")
+    p.add_argument("--all", action="store_true", help="revoked ones too")
+    p.add_argument("--json", action="store_true")
+    p = add_server(
+        "revoke-device", service.cmd_server_revoke_device, "sign a laptop (or a login) out"
+    )
+    p.add_argument("device", metavar="DEVICE", help="device id, or a login or teacher id: all")
     p = add_server("backup", server.cmd_server_backup, "pg_dump the central database")
     p.add_argument("--out", required=True, metavar="FILE")
     p = add_server("restore", server.cmd_server_restore, "restore a backup")
@@ -92,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel (not atomic)")
 
     p = add("login", account.cmd_login, "store the server and login this laptop syncs with")
-    p.add_argument("--server", required=True, metavar="URL")
+    p.add_argument("--server", required=True, metavar="URL", help="https://HOST[:PORT]")
     p.add_argument("--user", required=True, metavar="LOGIN")
+    p.add_argument("--ca-cert", metavar="FILE", help="trust this CA (the school's own)")
     p = add("logout", account.cmd_logout, "sign out: wipe the local store once nothing is unsent")
     p.add_argument("--force", action="store_true", help="discard changes not yet sent")
     add(

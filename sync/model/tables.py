@@ -53,6 +53,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import JSON, TypeEngine, UserDefinedType
 
+from sync.model.account_tables import add_account_tables
 from sync.model.vocab import BADGE_LEVEL, BADGE_TYPES, CATEGORIES, ENTRY_TYPES, LEVELS
 
 __all__ = [
@@ -671,6 +672,7 @@ def _sync_tables(md: MetaData, d: _Dialect) -> Table:
             ),
             Index("ix_evidence_shares_student", "student_id"),
         )
+        add_account_tables(md)  # the service's sign-in tables
         Table(
             "flourish_meta",
             md,

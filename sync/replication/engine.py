@@ -31,6 +31,7 @@ import psycopg2
 
 from sync.credentials import get_secret, server_key_name
 from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerError
+from sync.replication.client.http import ServiceClient, is_service_url
 from sync.replication.pull import PullReport, pull
 from sync.replication.push import MAX_SKEW_MS, BatchResult, OpResult, apply_batch
 from sync.replication.wire import BadOp, Op, exchanged_columns, local_value, parse_op, pk_value
@@ -131,13 +132,16 @@ class SyncEngine:
         password: str | None,
         batch_size: int = 2000,
         page_size: int = 5000,
+        ca_file: str | None = None,
     ) -> None:
         self.store = store
         self.url = url
-        self.password = password
+        self.password = password  # the device token when syncing through the service
         self.batch_size = batch_size
         self.page_size = page_size
+        self.ca_file = ca_file
         self._conn: Any = None
+        self._service: ServiceClient | None = None
 
     @classmethod
     def from_store(
@@ -147,13 +151,21 @@ class SyncEngine:
         login = store.state("login")
         if not url or not login:
             raise NotConfigured("this laptop is not signed in to a server: run 'flourish login'")
+        host = urlsplit(url).hostname or ""
+        if is_service_url(url):
+            token = password or get_secret(server_key_name(login, host), env="FLOURISH_TOKEN")
+            if token is None:
+                raise AuthError(
+                    f"not signed in to {url} on this laptop: sign in again ('flourish login')"
+                )
+            return cls(store, url=url, password=token, ca_file=store.state("server_ca"), **options)
         from sync.replication.login import clean_url
 
         if clean_url(url, login) != url:  # a password kept by an older version: drop it
             url = clean_url(url, login)
             store.set_state({"server_url": url})
+        host = urlsplit(url).hostname or ""
         if password is None:
-            host = urlsplit(url).hostname or ""
             password = get_secret(server_key_name(login, host), env="FLOURISH_PASSWORD")
         if password is None:
             raise AuthError(
@@ -198,25 +210,10 @@ class SyncEngine:
             cur.execute("SELECT value FROM flourish_meta WHERE key = 'server_epoch'")
             row = cur.fetchone()
         self._conn.rollback()
-        epoch = None if row is None else str(row[0])
-        known = self.store.state("server_epoch")
-        if epoch is None or epoch == known:
-            return
-        if known is not None:
-            self._recover_after_restore()
-        self.store.set_state({"server_epoch": epoch})
+        self.check_epoch(None if row is None else str(row[0]), self._register_directly)
 
-    def _recover_after_restore(self) -> None:
-        """The server lost what came after its backup; this laptop still has it.
-
-        Everything it holds is queued again as it is (same stamps: timestamp-wins keeps
-        whichever side is newer), the device is registered again if the backup predates it,
-        and the next pull starts from the beginning.
-        """
+    def _register_directly(self) -> int:
         import socket
-
-        from sync.model.tables import SYNCED_TABLES
-        from sync.store.capture import requeue_sql
 
         with self._conn.cursor() as cur:
             cur.execute(
@@ -225,6 +222,28 @@ class SyncEngine:
             )
             device_no = int(cur.fetchone()[0])
         self._conn.commit()
+        return device_no
+
+    def check_epoch(self, epoch: str | None, register: Callable[[], int]) -> None:
+        """Compare the server's epoch with the one this store last saw (see above)."""
+        known = self.store.state("server_epoch")
+        if epoch is None or epoch == known:
+            return
+        if known is not None:
+            self._recover_after_restore(register())
+        self.store.set_state({"server_epoch": epoch})
+
+    def _recover_after_restore(self, device_no: int) -> None:
+        """The server lost what came after its backup; this laptop still has it.
+
+        Everything it holds is queued again as it is (same stamps: timestamp-wins keeps
+        whichever side is newer), the device is registered again if the backup predates it
+        (``device_no`` is what the registration answered), and the next pull starts from
+        the beginning.
+        """
+        from sync.model.tables import SYNCED_TABLES
+        from sync.store.capture import requeue_sql
+
         log.warning("the server was restored from a backup: re-sending this laptop's data")
         with self.store.apply_remote() as conn:
             raw = sqlite_of(conn)
@@ -243,6 +262,9 @@ class SyncEngine:
             raw.execute("DELETE FROM sync_state WHERE key = 'pull_resume'")
 
     def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
+            self._service = None
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -285,11 +307,21 @@ class SyncEngine:
     ) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport()
+        if is_service_url(self.url):
+            try:
+                run_through_service(self, report, progress, cancel, push, pull_after)
+            except ServerError as exc:
+                self._record_error(exc)
+                raise
+            return self._finish(report, started, push and pull_after)
         try:
             conn = self._connection()
             self._check_epoch()  # every round: a restore does not drop our connection
             if push:
-                self._push_all(conn, report, progress, cancel)
+                device = self.store.device_no
+                self._push_all(
+                    lambda ops, now: self._apply(conn, device, ops, now), report, progress, cancel
+                )
             if pull_after:
                 report.pull = pull(
                     conn, self.store, page_size=self.page_size, progress=progress, cancel=cancel
@@ -303,11 +335,22 @@ class SyncEngine:
             self._record_error(error)
             self.close()
             raise error from exc
+        return self._finish(report, started, push and pull_after)
+
+    def _finish(self, report: SyncReport, started: float, full: bool) -> SyncReport:
         report.seconds = time.perf_counter() - started
-        if push and pull_after:
+        if full:
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
             self.store.set_state({"last_sync": now + "Z", "last_error": None})
         return report
+
+    @staticmethod
+    def _apply(conn: Any, device: int, ops: list[Op], client_now: int) -> BatchResult:
+        """The direct path: the laptop applies its batch as its teacher's own login."""
+        with conn.cursor() as cur:
+            result = apply_batch(cur, device, ops, client_now_ms=client_now)
+        conn.commit()
+        return result
 
     def _record_error(self, exc: BaseException) -> None:
         try:
@@ -346,7 +389,7 @@ class SyncEngine:
 
     def _push_all(
         self,
-        conn: Any,
+        send: Callable[[list[Op], int], BatchResult],
         report: SyncReport,
         progress: Progress | None,
         cancel: threading.Event | None,
@@ -374,9 +417,7 @@ class SyncEngine:
                     ahead = local.submit(self._next_batch, device, last)
                 offset = int(self.store.state("clock_offset_ms", "0") or 0)
                 client_now = self.store.clock() + offset
-                with conn.cursor() as cur:
-                    result = apply_batch(cur, device, ops, client_now_ms=client_now)
-                conn.commit()
+                result = send(ops, client_now)
                 if acked is not None:
                     acked.result()  # the previous batch's (raises what it raised)
                 acked = local.submit(self._acknowledge, ops, result)
@@ -480,3 +521,6 @@ class SyncEngine:
             (str(corrected), corrected + hlclock.from_millis(MAX_SKEW_MS)),
         )
         log.warning("clock corrected by %d ms after the server reported a skew", -skew_ms)
+
+
+from sync.replication.client.remote import run_through_service  # noqa: E402

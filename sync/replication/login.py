@@ -15,13 +15,15 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
 from sync.credentials import server_key_name, set_secret
-from sync.errors import AuthError, StoreError
+from sync.errors import AuthError, StoreError, ValidationError
 from sync.model.ids import ID_RANGE, allocate_id
 from sync.model.tables import SYNCED_TABLES
+from sync.replication.client.http import ServiceClient, is_service_url
 from sync.replication.engine import check_schema, connect
 from sync.server.central import normalise_url
 from sync.store.local import LocalStore
@@ -36,7 +38,8 @@ class LoginResult:
     teacher_id: str
     device_no: int
     renumbered: int
-    password_stored: bool
+    password_stored: bool  # the password (direct) or the device token (service) is kept
+    token: str | None = None  # the device token (service sign-in only)
 
 
 def clean_url(server_url: str, user: str) -> str:
@@ -54,11 +57,19 @@ def clean_url(server_url: str, user: str) -> str:
 
 
 def login(
-    store: LocalStore, *, server_url: str, user: str, password: str, remember: bool = True
+    store: LocalStore,
+    *,
+    server_url: str,
+    user: str,
+    password: str,
+    remember: bool = True,
+    ca_file: str | None = None,
 ) -> LoginResult:
-    url = clean_url(server_url, user)
     if store.state("profile") == "demo":
         raise StoreError("this is a demo store; sign in from your own data folder")
+    if is_service_url(server_url):
+        return _login_service(store, server_url, user, password, remember, ca_file)
+    url = clean_url(server_url, user)
     conn = connect(url, password=password)
     try:
         with conn.cursor() as cur:
@@ -70,25 +81,7 @@ def login(
                     f"login {user} is not a teacher on this server; ask IT to run "
                     "'flourish server add-teacher'"
                 )
-            linked = store.state("server_url")
-            device_no = store.device_no
-            known_teacher = store.state("teacher_id")
-            if device_no and (linked != url or known_teacher != teacher):
-                raise StoreError(
-                    f"this data folder is linked to {linked} as {known_teacher}; "
-                    "use another data folder (--data-dir) for this login"
-                )
-            adopt = (
-                device_no == 0
-                and store.state("profile") == "local"
-                and known_teacher is not None
-                and known_teacher != teacher
-            )
-            if known_teacher and known_teacher != teacher and not adopt:
-                raise StoreError(
-                    f"this data folder belongs to teacher {known_teacher}, but {user} is "
-                    f"{teacher} on the server"
-                )
+            adopt = _check_store(store, url, user, teacher)
             cur.execute(
                 "SELECT sync_register_device(%s, %s, %s)",
                 (store.state("device_uuid"), socket.gethostname(), _client_version()),
@@ -97,6 +90,101 @@ def login(
         conn.commit()
     finally:
         conn.close()
+    host = normalise_url(url).host or ""
+    return _finish(
+        store, url, user, teacher, new_device, adopt, password if remember else None, host
+    )
+
+
+def _login_service(
+    store: LocalStore,
+    server_url: str,
+    user: str,
+    password: str,
+    remember: bool,
+    ca_file: str | None,
+) -> LoginResult:
+    """Sign in through the Flourish service: the password buys a device token once; only
+    the token is kept (keyring), and the service registers the laptop as the teacher."""
+    url = clean_service_url(server_url)
+    ca = str(Path(ca_file).expanduser().resolve()) if ca_file else None
+    if ca is not None and not Path(ca).is_file():
+        raise ValidationError(f"--ca-cert: no such file {ca_file}")
+    client = ServiceClient(url, ca_file=ca)
+    try:
+        answer = client.sign_in(user, password, socket.gethostname() or "laptop")
+        teacher = str(answer["teacher_id"])
+        adopt = _check_store(store, url, user, teacher)
+        device_no = int(
+            client.register(str(store.state("device_uuid")), socket.gethostname())["device_no"]
+        )
+    finally:
+        client.close()
+    store.set_state({"server_ca": ca})
+    token = str(answer["token"])
+    result = _finish(
+        store,
+        url,
+        user,
+        teacher,
+        device_no,
+        adopt,
+        token if remember else None,
+        urlsplit(url).hostname or "",
+    )
+    return LoginResult(
+        result.teacher_id, result.device_no, result.renumbered, result.password_stored, token
+    )
+
+
+def clean_service_url(server_url: str) -> str:
+    """``https://host[:port]`` (no path, no credentials); plain http is refused."""
+    parts = urlsplit(server_url.strip())
+    if parts.scheme.lower() != "https":
+        raise ValidationError(f"{server_url}: the Flourish server is reached over https:// only")
+    if not parts.hostname or parts.username or parts.password:
+        raise ValidationError(f"{server_url}: expected https://HOST[:PORT]")
+    port = f":{parts.port}" if parts.port else ""
+    return f"https://{parts.hostname}{port}"
+
+
+def _check_store(store: LocalStore, url: str, user: str, teacher: str) -> bool:
+    """Refuse a store linked elsewhere; True if a local-only profile adopts ``teacher``."""
+    linked = store.state("server_url")
+    device_no = store.device_no
+    known_teacher = store.state("teacher_id")
+    if device_no and (linked != url or known_teacher != teacher):
+        raise StoreError(
+            f"this data folder is linked to {linked} as {known_teacher}; "
+            "use another data folder (--data-dir) for this login"
+        )
+    adopt = (
+        device_no == 0
+        and store.state("profile") == "local"
+        and known_teacher is not None
+        and known_teacher != teacher
+    )
+    if known_teacher and known_teacher != teacher and not adopt:
+        raise StoreError(
+            f"this data folder belongs to teacher {known_teacher}, but {user} is "
+            f"{teacher} on the server"
+        )
+    return adopt
+
+
+def _finish(
+    store: LocalStore,
+    url: str,
+    user: str,
+    teacher: str,
+    new_device: int,
+    adopt: bool,
+    secret: str | None,
+    host: str,
+) -> LoginResult:
+    """Adopt, renumber and record the sign-in; keep ``secret`` in the keyring if given."""
+    known_teacher = store.state("teacher_id")
+    device_no = store.device_no
     renumbered = 0
     if adopt and known_teacher is not None:
         _adopt_teacher(store, known_teacher, teacher)
@@ -111,10 +199,7 @@ def login(
             "profile": "server",
         }
     )
-    stored = False
-    if remember:
-        host = normalise_url(url).host or ""
-        stored = set_secret(server_key_name(user, host), password)
+    stored = set_secret(server_key_name(user, host), secret) if secret is not None else False
     return LoginResult(teacher, new_device, renumbered, stored)
 
 
@@ -198,7 +283,8 @@ def sign_out(path: Path, *, force: bool = False, key: str | None = None) -> int:
             )
         url, user = store.state("server_url"), store.state("login")
     if url and user:
-        delete_secret(server_key_name(user, normalise_url(url).host or ""))
+        host = urlsplit(url).hostname if is_service_url(url) else normalise_url(url).host
+        delete_secret(server_key_name(user, host or ""))
     delete_secret(store_key_name(path))
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)

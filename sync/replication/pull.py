@@ -57,10 +57,20 @@ from sync.store.capture import capture_ddl, trigger_names
 from sync.store.local import LocalStore, sqlite_of
 from sync.store.storefile import integrity_error
 
-__all__ = ["PULL_TABLES", "PullReport", "pull"]
+__all__ = [
+    "FETCH_WHERE",
+    "PULL_TABLES",
+    "STEPS",
+    "PgSource",
+    "PullReport",
+    "fetch_rows",
+    "pull",
+    "pull_remote",
+]
 
 PULL_TABLES = SYNCED_TABLES  # parents first
 _STEPS = ("tombstones", *PULL_TABLES, "visibility")
+STEPS = _STEPS
 
 Progress = Callable[[str, int, int | None], None]
 # Pages at least this large are applied without the (inert) capture triggers: see _quiet.
@@ -135,14 +145,42 @@ def _remote(
     return list(cur.fetchall())
 
 
-def _fetch_rows(cur: Any, table: str, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+#: The rows a pull may fetch outside its pages: a missing parent by id, a student's slice.
+FETCH_WHERE = {
+    "id": "id = %s",
+    "student_id": "student_id = %s",
+    "student_corrections": "assessment_id IN (SELECT id FROM assessments WHERE student_id = %s)",
+}
+
+
+def fetch_rows(cur: Any, table: str, by: str, value: str) -> list[tuple[Any, ...]]:
     cur.execute(
-        sql.SQL("SELECT {cols} FROM {t} WHERE " + where).format(
+        sql.SQL("SELECT {cols} FROM {t} WHERE " + FETCH_WHERE[by]).format(
             cols=sql.SQL(select_list(table)), t=sql.Identifier(table)
         ),
-        params,
+        (value,),
     )
     return list(cur.fetchall())
+
+
+class PgSource:
+    """Where a pull reads: a cursor of the teacher's own connection (the direct path).
+    The service's client half has the same three methods over HTTPS."""
+
+    def __init__(self, cur: Any) -> None:
+        self.cur = cur
+
+    def page(
+        self, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
+    ) -> list[tuple[Any, ...]]:
+        return _remote(self.cur, step, lo, hi, after, limit)
+
+    def fetch(self, table: str, by: str, value: str) -> list[tuple[Any, ...]]:
+        return fetch_rows(self.cur, table, by, value)
+
+    def twin(self) -> PgSource:
+        """A second reader of the same snapshot (pages are read ahead on the first)."""
+        return PgSource(self.cur.connection.cursor())
 
 
 class _Applier:
@@ -258,7 +296,7 @@ class _Applier:
                 value is not None
                 and not self.db.execute(f"SELECT 1 FROM {parent} WHERE id = ?", (value,)).fetchone()
             ):
-                parent_rows = _fetch_rows(self.cur, parent, "id = %s", (value,))
+                parent_rows = self.cur.fetch(parent, "id", str(value))
                 if parent_rows:
                     self.rows(parent, parent_rows)
         self.db.execute(statement, row)
@@ -300,17 +338,12 @@ class _Applier:
                 self.grant(student)
 
     def grant(self, student_id: str) -> None:
-        self.rows("students", _fetch_rows(self.cur, "students", "id = %s", (student_id,)))
+        self.rows("students", self.cur.fetch("students", "id", student_id))
         for table in ("data_entries", "assessments", "skill_targets", "badges"):
-            self.rows(table, _fetch_rows(self.cur, table, "student_id = %s", (student_id,)))
+            self.rows(table, self.cur.fetch(table, "student_id", student_id))
         self.rows(
             "teacher_corrections",
-            _fetch_rows(
-                self.cur,
-                "teacher_corrections",
-                "assessment_id IN (SELECT id FROM assessments WHERE student_id = %s)",
-                (student_id,),
-            ),
+            self.cur.fetch("teacher_corrections", "student_corrections", student_id),
         )
 
     def finish(self) -> None:
@@ -350,7 +383,6 @@ def pull(
         progress("pull", 0, None)  # the pull has begun (the first page may take a while)
     state = store.states("pull_resume", "pull_cursor", "teacher_id")
     window = _Window(store, report, page_size, progress, cancel, state["teacher_id"])
-    resume_raw = state["pull_resume"]
     pg.rollback()
     pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
@@ -364,23 +396,7 @@ def pull(
         hi, held = cur.fetchone()
         hi = str(hi)
         _prepare(cur, held)
-        if resume_raw:
-            resume = json.loads(resume_raw)
-            window.run(
-                cur,
-                resume["lo"],
-                resume["hi"],
-                resume["step"],
-                (resume["after"][0], int(resume["after"][1])),
-            )
-        # after a resumed window the cursor has moved on: read it again
-        lo = (store.state("pull_cursor") if resume_raw else state["pull_cursor"]) or "0"
-        report.cursor = lo
-        if int(hi) > int(lo):
-            window.run(cur, lo, hi, 0, ("0", 0))
-            report.cursor = hi
-        if report.rows + report.deleted >= page_size:
-            store.checkpoint()  # a large pull let the log grow (see LocalStore.apply_remote)
+        _run_windows(window, PgSource(cur), store, state, hi)
         return report
     finally:
         if not pg.closed:
@@ -389,6 +405,47 @@ def pull(
                 pg.set_session(isolation_level="READ COMMITTED", readonly=False)
             except psycopg2.Error:
                 pass  # the connection died with the pull; the engine reconnects
+
+
+def pull_remote(
+    source: Any,
+    store: LocalStore,
+    *,
+    page_size: int = 5000,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> PullReport:
+    """The pull through the Flourish service: ``source`` (the client half) asks it for the
+    window's upper bound, then pages and rows, with the same resume points as :func:`pull`.
+    Each page is its own server transaction; a row changed meanwhile moves to a later
+    transaction id and arrives with the next pull, as after a resumed pull."""
+    report = PullReport()
+    if progress is not None:
+        progress("pull", 0, None)
+    state = store.states("pull_resume", "pull_cursor", "teacher_id")
+    window = _Window(store, report, page_size, progress, cancel, state["teacher_id"])
+    _run_windows(window, source, store, state, str(source.window_hi()))
+    return report
+
+
+def _run_windows(
+    window: _Window, source: Any, store: LocalStore, state: dict[str, str | None], hi: str
+) -> None:
+    """Complete an interrupted window first, then pull from the cursor up to ``hi``."""
+    report = window.report
+    resume_raw = state["pull_resume"]
+    if resume_raw:
+        resume = json.loads(resume_raw)
+        after = (resume["after"][0], int(resume["after"][1]))
+        window.run(source, resume["lo"], resume["hi"], resume["step"], after)
+    # after a resumed window the cursor has moved on: read it again
+    lo = (store.state("pull_cursor") if resume_raw else state["pull_cursor"]) or "0"
+    report.cursor = lo
+    if int(hi) > int(lo):
+        window.run(source, lo, hi, 0, ("0", 0))
+        report.cursor = hi
+    if report.rows + report.deleted >= window.page_size:
+        store.checkpoint()  # a large pull let the log grow (see LocalStore.apply_remote)
 
 
 class _Window:
@@ -416,7 +473,7 @@ class _Window:
         # is read (on ``cur``) while the current one is written; the applier fetches what it
         # needs on a cursor of its own. Leaving the pool waits for a read still in flight, so
         # the connection is idle again whenever run() returns or raises.
-        applier_cur = cur.connection.cursor()
+        applier_cur = cur.twin()
         buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
         buffered = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flourish-pull") as reader:
@@ -428,7 +485,7 @@ class _Window:
                     raise Cancelled()
                 step = _STEPS[step_index]
                 if ahead is None:
-                    rows = _remote(cur, step, lo, hi, after, self.page_size)
+                    rows = cur.page(step, lo, hi, after, self.page_size)
                 else:
                     rows, ahead = ahead.result(), None
                 if rows:
@@ -445,7 +502,7 @@ class _Window:
                 if buffered >= self.page_size or step_index >= len(_STEPS):
                     if step_index < len(_STEPS):
                         ahead = reader.submit(
-                            _remote, cur, _STEPS[step_index], lo, hi, after, self.page_size
+                            cur.page, _STEPS[step_index], lo, hi, after, self.page_size
                         )
                     self._flush(applier_cur, buffer, lo, hi, step_index, after)
                     buffer, buffered = [], 0

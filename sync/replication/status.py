@@ -13,15 +13,30 @@ from sync.store.queue import counts
 __all__ = ["local_status", "queue_status", "server_reachable"]
 
 
-def server_reachable(url: str, login: str | None) -> tuple[bool, str | None]:
+def server_reachable(
+    url: str, login: str | None, ca_file: str | None = None
+) -> tuple[bool, str | None]:
     """Does the server answer? An answer that rejects the login still counts as reachable."""
     from urllib.parse import urlsplit
 
     from sync.credentials import get_secret, server_key_name
-    from sync.errors import AuthError, ServerError
+    from sync.errors import AuthError, ServerError, TransientError
+    from sync.replication.client.http import ServiceClient, is_service_url
     from sync.replication.engine import connect
 
     host = urlsplit(url).hostname or ""
+    if is_service_url(url):
+        token = get_secret(server_key_name(login or "", host), env="FLOURISH_TOKEN")
+        client = ServiceClient(url, token=token, ca_file=ca_file)
+        try:
+            client.hello()
+        except TransientError as exc:
+            return False, str(exc)
+        except ServerError as exc:  # it answered: signed out, too old, ...
+            return True, str(exc)
+        finally:
+            client.close()
+        return True, None
     password = get_secret(server_key_name(login or "", host), env="FLOURISH_PASSWORD")
     try:
         conn = connect(url, password=password or "", connect_timeout=3)
@@ -55,9 +70,12 @@ def queue_status(store: LocalStore) -> dict[str, Any]:
 
 def _shown_url(url: str | None, login: str | None) -> str | None:
     """The server URL without any password (an older version stored it as given)."""
+    from sync.replication.client.http import is_service_url
     from sync.replication.login import clean_url
 
-    return clean_url(url, login) if url and login else url
+    if not url or not login or is_service_url(url):  # a service URL holds no credentials
+        return url
+    return clean_url(url, login)
 
 
 def local_status(data_dir: str | None, *, check_server: bool = True) -> dict[str, Any]:
@@ -94,8 +112,9 @@ def local_status(data_dir: str | None, *, check_server: bool = True) -> dict[str
             }
         )
         store_login = store.state("login")
+        ca_file = store.state("server_ca")
     if status["server"] and check_server:
-        reachable, problem = server_reachable(status["server"], store_login)
+        reachable, problem = server_reachable(status["server"], store_login, ca_file)
         status["server_reachable"] = reachable
         status["server_problem"] = problem
     return status

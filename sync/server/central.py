@@ -73,16 +73,24 @@ def create_engine_for(
     connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
     application_name: str = "flourish",
+    max_overflow: int = 2,
+    lock_timeout_ms: int | None = None,
+    idle_in_transaction_timeout_ms: int | None = None,
 ) -> Engine:
-    """An engine for the central database. ``password`` overrides the URL's (keyring)."""
+    """An engine for the central database. ``password`` overrides the URL's (keyring).
+    The service also bounds lock waits and idle transactions (None: the server's)."""
     parsed = normalise_url(url)
     if password is not None:
         parsed = parsed.set(password=password)
     options = f"-c statement_timeout={statement_timeout_ms} -c timezone=UTC"
+    if lock_timeout_ms is not None:
+        options += f" -c lock_timeout={lock_timeout_ms}"
+    if idle_in_transaction_timeout_ms is not None:
+        options += f" -c idle_in_transaction_session_timeout={idle_in_transaction_timeout_ms}"
     engine = create_engine(
         parsed,
         pool_size=pool_size,
-        max_overflow=2,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={

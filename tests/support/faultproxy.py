@@ -9,6 +9,7 @@ a connection at a random chunk. All traffic stays on loopback.
 from __future__ import annotations
 
 import random
+import re
 import socket
 import threading
 import time
@@ -35,8 +36,9 @@ class FaultProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, admin_url: str) -> str:
-        """``admin_url`` (any postgresql:// URL on 127.0.0.1) pointed at the proxy."""
-        return admin_url.replace(f":{self.target_port}/", f":{self.port}/")
+        """``admin_url`` (a postgresql:// or the service's https:// URL on 127.0.0.1)
+        pointed at the proxy."""
+        return re.sub(rf":{self.target_port}(?=/|$)", f":{self.port}", admin_url, count=1)
 
     def go_offline(self) -> None:
         self.online = False

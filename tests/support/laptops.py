@@ -10,16 +10,33 @@ from sync.replication.engine import SyncEngine, SyncReport
 from sync.replication.login import login
 from sync.server.admin import add_teacher
 from sync.store.local import LocalStore
+from tests.support.service import Service, service_login_url
 
 PASSWORD = "teacher-pass-123"
 
 
 @dataclass
 class Server:
-    """The test database, with admin URL and one login per teacher."""
+    """The test database, with admin URL and one login per teacher; with ``service``,
+    laptops sign in and sync through a real ``flourish server serve`` process."""
 
     admin_url: str
     logins: dict[str, str]
+    service: Service | None = None
+
+    def url_for(self, teacher: str) -> str:
+        """Where that teacher's laptops sync: the service, or the database directly."""
+        return self.service.url if self.service else self.teacher_url(teacher)
+
+    def serve(self, folder: Path) -> Server:
+        """Start the service in front of this database (stop it with :meth:`stop`)."""
+        self.service = Service(service_login_url(self.admin_url), folder).start()
+        return self
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
 
     @property
     def dbname(self) -> str:
@@ -74,14 +91,17 @@ class Laptop:
         folder.mkdir(parents=True, exist_ok=True)
         self.teacher = teacher
         self.store = LocalStore.open(folder / "flourish.sqlite3")
+        service = server.service
         self.result = login(
             self.store,
-            server_url=url or server.teacher_url(teacher),
+            server_url=url or (service.url if service else server.teacher_url(teacher)),
             user=server.logins[teacher],
             password=PASSWORD,
             remember=False,
+            ca_file=str(service.tls.ca) if service else None,
         )
-        self.engine = SyncEngine.from_store(self.store, password=PASSWORD)
+        secret = self.result.token if service else PASSWORD
+        self.engine = SyncEngine.from_store(self.store, password=secret)
 
     @property
     def device_no(self) -> int:

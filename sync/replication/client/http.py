@@ -1,0 +1,192 @@
+"""An HTTPS client of the Flourish service: certificate verified, errors in plain words.
+
+A school's own CA (or a self-signed certificate) is trusted with ``ca_file`` (``flourish
+login --ca-cert FILE``); otherwise the system's trusted CAs. Every request carries the
+program's version (the service answers 426 to an old client) and the device token.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from typing import Any
+
+import httpx
+
+from sync.errors import (
+    AuthError,
+    ConfigurationError,
+    SchemaVersionError,
+    ServerError,
+    TransientError,
+)
+from sync.replication.push import BatchResult, OpResult
+from sync.replication.wire import Op, pk_value
+from sync.service.protocol import VERSION_HEADER, app_version
+
+__all__ = ["MAX_PUSH_BYTES", "ServiceClient", "is_service_url"]
+
+#: A push request is split when its body would exceed this (the service takes 8 MiB).
+MAX_PUSH_BYTES = 4 * 1024 * 1024
+
+
+def queued(op: Op) -> dict[str, Any]:
+    """The queue row an operation was parsed from (the service parses it again)."""
+    if op.kind == "upsert":
+        payload = json.dumps(op.row, separators=(",", ":"))
+    else:
+        payload = json.dumps({"id": pk_value(op.table, op.pk), "sync_version": op.base_version})
+    return {
+        "op_id": op.op_id,
+        "table": op.table,
+        "row_pk": op.pk,
+        "op": op.kind,
+        "payload": payload,
+        "sync_hlc": op.hlc,
+    }
+
+
+def is_service_url(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(("https://", "http://"))
+
+
+def _context(ca_file: str | None) -> ssl.SSLContext:
+    try:
+        return (
+            ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"TLS: cannot read the CA certificate {ca_file}: {exc}") from exc
+
+
+class ServiceClient:
+    """One warm HTTPS connection (keep-alive) to the service; thread-safe."""
+
+    def __init__(
+        self, base_url: str, *, token: str | None = None, ca_file: str | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {VERSION_HEADER: app_version(), "User-Agent": f"Flourish/{app_version()}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(
+            base_url=self.base_url,
+            verify=_context(ca_file) if self.base_url.startswith("https") else False,
+            headers=headers,
+            timeout=httpx.Timeout(60.0, connect=10.0),
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- transport -------------------------------------------------------------------
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            if body is None:
+                answer = self.http.request(method, path)
+            else:
+                content = json.dumps(body, separators=(",", ":")).encode()
+                answer = self.http.request(
+                    method, path, content=content, headers={"Content-Type": "application/json"}
+                )
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower():
+                raise ConfigurationError(
+                    f"TLS: the server certificate could not be verified ({exc}); trust the "
+                    "school's CA with 'flourish login --ca-cert FILE'"
+                ) from exc
+            raise TransientError(f"server unreachable: {exc} ({self.base_url})") from exc
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"server unreachable: timed out ({self.base_url})") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"connection to the server was lost ({exc})") from exc
+        return self._answer(answer)
+
+    @staticmethod
+    def _answer(answer: httpx.Response) -> Any:
+        if answer.status_code < 300:
+            return answer.json()
+        try:
+            message = str(answer.json().get("error") or answer.reason_phrase)
+        except ValueError:
+            message = f"HTTP {answer.status_code} {answer.reason_phrase}"
+        status = answer.status_code
+        if status == 401:
+            raise AuthError(message)
+        if status == 403:
+            raise AuthError(f"permission denied: {message}")
+        if status == 426:
+            raise SchemaVersionError(message)
+        if status in (429, 502, 503, 504):
+            raise TransientError(f"the server is busy or unavailable: {message}")
+        raise ServerError(f"the server refused the request: {message}")
+
+    # -- sign-in and handshake -------------------------------------------------------
+    def sign_in(self, login: str, password: str, device_name: str) -> dict[str, Any]:
+        body = {"login": login, "password": password, "device_name": device_name}
+        answer: dict[str, Any] = self.call("POST", "/v1/login", body)
+        self.http.headers["Authorization"] = f"Bearer {answer['token']}"
+        return answer
+
+    def hello(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self.call("GET", "/v1/sync/hello")
+        return answer
+
+    def register(self, device_uuid: str, hostname: str) -> dict[str, Any]:
+        body = {"device_uuid": device_uuid, "hostname": hostname[:255] or "laptop"}
+        answer: dict[str, Any] = self.call("POST", "/v1/sync/register", body)
+        return answer
+
+    # -- push --------------------------------------------------------------------------
+    def push(self, device_no: int, ops: list[Op], now: int) -> BatchResult:
+        """Send ``ops`` as queued; split when the body would be too big."""
+        return self._push(device_no, [queued(op) for op in ops], now)
+
+    def _push(self, device_no: int, raw: list[dict[str, Any]], now: int) -> BatchResult:
+        size = sum(len(r["payload"]) + 200 for r in raw)
+        if size > MAX_PUSH_BYTES and len(raw) > 1:
+            half = len(raw) // 2
+            first = self._push(device_no, raw[:half], now)
+            second = self._push(device_no, raw[half:], now)
+            return BatchResult(
+                results=first.results + second.results,
+                skew_ms=second.skew_ms,
+                conflicts=first.conflicts + second.conflicts,
+                events=first.events + second.events,
+            )
+        body = {
+            "device_no": device_no,
+            "client_now_ms": now,
+            "ops": raw,
+        }
+        answer = self.call("POST", "/v1/sync/push", body)
+        return BatchResult(
+            results=[OpResult(**r) for r in answer["results"]],
+            skew_ms=int(answer["skew_ms"]),
+            conflicts=int(answer["conflicts"]),
+            events=list(answer["events"]),
+        )
+
+    # -- pull (the source the pull's window reads) -------------------------------------
+    def window_hi(self) -> str:
+        return str(self.call("POST", "/v1/sync/pull/window", {})["hi"])
+
+    def page(
+        self, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
+    ) -> list[tuple[Any, ...]]:
+        body = {
+            "step": step,
+            "lo": lo,
+            "hi": hi,
+            "after_txid": str(after[0]),
+            "after_version": int(after[1]),
+            "limit": limit,
+        }
+        return [tuple(r) for r in self.call("POST", "/v1/sync/pull/page", body)["rows"]]
+
+    def fetch(self, table: str, by: str, value: str) -> list[tuple[Any, ...]]:
+        body = {"table": table, "by": by, "value": value}
+        return [tuple(r) for r in self.call("POST", "/v1/sync/pull/rows", body)["rows"]]
+
+    def twin(self) -> ServiceClient:
+        return self  # httpx.Client is thread-safe; the pool opens a second connection

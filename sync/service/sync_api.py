@@ -1,0 +1,202 @@
+"""The server half of sync: the laptop's push and pull, run by the service as the teacher.
+
+Every route is one transaction switched to the teacher the device token stands for
+(:meth:`Database.teacher_request`), so the merge — :func:`sync.replication.push.apply_batch`
+with timestamp-wins, natural-key rivals, conflicts, quarantine and visibility, exactly once
+per (device, operation id) — runs here, under row level security, and no longer trusts the
+laptop's code. The pull hands out the commit-safe window bound, pages and the few rows a
+laptop fetches outside its pages; the laptop's half writes them into SQLite
+(:mod:`sync.replication.client`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from sync.replication.pull import PULL_TABLES, STEPS, fetch_rows
+from sync.replication.pull import _step_query as step_query
+from sync.replication.push import apply_batch
+from sync.replication.wire import BadOp, Op, parse_op
+from sync.service.deps import Db, Token
+from sync.service.errors import ApiError
+from sync.service.protocol import app_version
+
+__all__ = ["MAX_BATCH", "MAX_PAGE", "sync_router"]
+
+MAX_BATCH = 2000
+MAX_PAGE = 10_000
+_TXID = r"^[0-9]{1,20}$"
+
+
+class Hello(BaseModel):
+    teacher_id: str
+    server_epoch: str | None
+    protocol: int
+    server_version: str
+
+
+class RegisterRequest(BaseModel):
+    device_uuid: uuid.UUID
+    hostname: str = Field(min_length=1, max_length=255)
+
+
+class Registered(Hello):
+    device_no: int
+
+
+class QueuedOp(BaseModel):
+    """One row of the laptop's ``sync_operations`` queue, as it is stored there."""
+
+    op_id: int = Field(ge=1, le=2**62)
+    table: str = Field(min_length=1, max_length=40)
+    row_pk: str = Field(min_length=1, max_length=40)
+    op: Literal["upsert", "delete"]
+    payload: str = Field(max_length=4_000_000)
+    sync_hlc: int = Field(ge=1, le=2**63 - 1)
+
+
+class PushRequest(BaseModel):
+    device_no: int = Field(ge=1, le=2**31 - 1)
+    client_now_ms: int = Field(ge=0, le=2**53)
+    ops: list[QueuedOp] = Field(max_length=MAX_BATCH)
+
+
+class PushAnswer(BaseModel):
+    results: list[dict[str, Any]]
+    skew_ms: int
+    conflicts: int
+    events: list[dict[str, Any]]
+
+
+class Window(BaseModel):
+    hi: str
+
+
+class PageRequest(BaseModel):
+    step: Literal[STEPS]  # type: ignore[valid-type]
+    lo: str = Field(pattern=_TXID)
+    hi: str = Field(pattern=_TXID)
+    after_txid: str = Field(pattern=_TXID)
+    after_version: int = Field(ge=0, le=2**63 - 1)
+    limit: int = Field(ge=1, le=MAX_PAGE)
+
+
+class RowsRequest(BaseModel):
+    table: Literal[PULL_TABLES]  # type: ignore[valid-type]
+    by: Literal["id", "student_id", "student_corrections"]
+    value: str = Field(min_length=1, max_length=40)
+
+
+class Rows(BaseModel):
+    rows: list[list[Any]]
+
+
+def _cursor(conn: Connection) -> Any:
+    """The request transaction's own psycopg2 cursor (the merge code speaks psycopg2)."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _hello(conn: Connection, teacher_id: str) -> dict[str, Any]:
+    cur = _cursor(conn)
+    cur.execute(
+        "SELECT (SELECT value FROM flourish_meta WHERE key = 'server_epoch'), "
+        "(SELECT value FROM flourish_meta WHERE key = 'sync_protocol')"
+    )
+    epoch, protocol = cur.fetchone()
+    return {
+        "teacher_id": teacher_id,
+        "server_epoch": epoch,
+        "protocol": int(protocol or 0),
+        "server_version": app_version(),
+    }
+
+
+def _parse(ops: list[QueuedOp], device_no: int) -> tuple[list[Op], list[dict[str, Any]]]:
+    good: list[Op] = []
+    refused: list[dict[str, Any]] = []
+    for q in sorted(ops, key=lambda o: o.op_id):
+        try:
+            good.append(
+                parse_op(q.op_id, q.table, q.row_pk, q.op, q.payload, q.sync_hlc, device_no)
+            )
+        except BadOp as exc:
+            refused.append(
+                {"op_id": q.op_id, "status": "rejected", "reason": f"not applied: {exc}"}
+            )
+    return good, refused
+
+
+def sync_router(dependencies: list[Any]) -> APIRouter:
+    """The ``/v1/sync`` routes (``dependencies``: the version handshake)."""
+    router = APIRouter(prefix="/v1/sync", dependencies=dependencies, tags=["sync"])
+
+    @router.get("/hello", response_model=Hello)
+    def hello(db: Db, token: Token) -> dict[str, Any]:
+        with db.teacher_request(token) as (conn, who):
+            return _hello(conn, who.teacher_id)
+
+    @router.post("/register", response_model=Registered)
+    def register(body: RegisterRequest, db: Db, token: Token) -> dict[str, Any]:
+        with db.teacher_request(token) as (conn, who):
+            cur = _cursor(conn)
+            cur.execute(
+                "SELECT sync_register_device(%s, %s, %s)",
+                (str(body.device_uuid), body.hostname, f"flourish {app_version()}"),
+            )
+            device_no = int(cur.fetchone()[0])
+            return {**_hello(conn, who.teacher_id), "device_no": device_no}
+
+    @router.post("/push", response_model=PushAnswer)
+    def push(body: PushRequest, db: Db, token: Token) -> dict[str, Any]:
+        with db.teacher_request(token) as (conn, _who):
+            ops, refused = _parse(body.ops, body.device_no)
+            result = apply_batch(
+                _cursor(conn), body.device_no, ops, client_now_ms=body.client_now_ms
+            )
+        answers = [
+            {k: v for k, v in vars(r).items() if v is not None and v is not False}
+            for r in result.results
+        ]
+        return {
+            "results": answers + refused,
+            "skew_ms": result.skew_ms,
+            "conflicts": result.conflicts,
+            "events": result.events,
+        }
+
+    @router.post("/pull/window", response_model=Window)
+    def window(db: Db, token: Token) -> dict[str, str]:
+        with db.teacher_request(token) as (conn, _who):
+            cur = _cursor(conn)
+            cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+            return {"hi": str(cur.fetchone()[0])}
+
+    @router.post("/pull/page", response_model=Rows)
+    def page(body: PageRequest, db: Db, token: Token) -> dict[str, Any]:
+        if int(body.lo) > int(body.hi):
+            raise ApiError(422, "invalid_request", "body.lo: must not be above body.hi")
+        query = (
+            step_query(body.step)
+            .replace("$1", "%s::xid8")
+            .replace("$2", "%s::xid8")
+            .replace("$3", "%s::xid8")
+            .replace("$4", "%s::bigint")
+            .replace("$5", "%s::integer")
+        )
+        with db.teacher_request(token) as (conn, _who):
+            cur = _cursor(conn)
+            cur.execute(query, (body.lo, body.hi, body.after_txid, body.after_version, body.limit))
+            return {"rows": [list(r) for r in cur.fetchall()]}
+
+    @router.post("/pull/rows", response_model=Rows)
+    def rows(body: RowsRequest, db: Db, token: Token) -> dict[str, Any]:
+        with db.teacher_request(token) as (conn, _who):
+            found = fetch_rows(_cursor(conn), body.table, body.by, body.value)
+            return {"rows": [list(r) for r in found]}
+
+    return router
