@@ -103,3 +103,20 @@ def test_data_folder_choice_is_remembered_but_flags_win(
 def test_settings_refuse_secrets() -> None:
     with pytest.raises(ValueError, match="keyring"):
         Prefs()._set("ai/api_key", "sk-123")
+
+
+def test_title_and_waiting_count_read_right(qtbot: QtBot, demo_store: LocalStore) -> None:
+    """Qt adds "— Flourish" to the title itself; one entry is "1 entry awaits"."""
+    w = open_window(qtbot, demo_store)
+    try:
+        qtbot.waitUntil(lambda: bool(w.windowTitle()))
+        assert "Flourish" not in w.windowTitle()
+        assert w.windowTitle().endswith("— demo class")
+        w._awaiting(1)
+        assert w.awaiting_label.text() == "1 entry awaits AI assessment"
+        w._awaiting(4)
+        assert w.awaiting_label.text() == "4 entries await AI assessment"
+        w._awaiting(0)
+        assert w.awaiting_label.text() == ""
+    finally:
+        close_window(w)

@@ -349,7 +349,8 @@ class MainWindow(QMainWindow, FirstDayActions):
     def _set_title(self) -> None:
         ctx = self.ctx
         who = ctx.profile.teacher_name or ctx.teacher_id or "not signed in"
-        self.setWindowTitle(f"Flourish — {who}" + (" — demo class" if ctx.is_demo else ""))
+        # Qt adds the application's display name ("— Flourish") on Linux and Windows.
+        self.setWindowTitle(who + (" — demo class" if ctx.is_demo else ""))
 
     def _switch_profile(self, folder: Path) -> None:
         self.switch_profile.emit(folder)
@@ -393,7 +394,8 @@ class MainWindow(QMainWindow, FirstDayActions):
         self.menu_actions["assess"].setEnabled(not running)
 
     def _awaiting(self, n: int) -> None:
-        self.awaiting_label.setText(f"{n} entries await AI assessment" if n else "")
+        noun = "entry awaits" if n == 1 else "entries await"
+        self.awaiting_label.setText(f"{n} {noun} AI assessment" if n else "")
 
     # -- geometry ------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
