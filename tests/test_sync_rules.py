@@ -10,7 +10,7 @@ from sync import actions
 from sync.model import rules
 from sync.model.records import Assessment
 from sync.model.tables import SYNCED_TABLES
-from sync.replication import push
+from sync.replication import push_rows
 from sync.replication.wire import exchanged_columns, settable_columns
 from sync.store.local import LocalStore
 
@@ -48,8 +48,8 @@ def test_derived_and_touched_columns_are_treated_alike_by_capture_and_wire(
     assert [(t, pk) for t, pk, _ in _queued(demo_store)] == [("assessments", "1")]
     row = {"confidence_score": 0.51, "corrected": True, "updated_at": "x", "level": "Emerging"}
     other = {**row, "corrected": False, "updated_at": "y"}
-    assert push._same_content("assessments", row, other)
-    assert not push._same_content("assessments", row, {**other, "level": "Advanced"})
+    assert push_rows.same_content("assessments", row, other)
+    assert not push_rows.same_content("assessments", row, {**other, "level": "Advanced"})
 
 
 def test_the_owning_student_is_the_same_in_capture_and_push(demo_store: LocalStore) -> None:
