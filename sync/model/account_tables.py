@@ -14,16 +14,16 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    ForeignKey,
     Identity,
     Index,
     LargeBinary,
     MetaData,
-    String,
     Text,
     text,
 )
 from sqlalchemy import Table as _Table
+
+from sync.model.columns import created_now, owning_teacher
 
 __all__ = ["add_account_tables"]
 
@@ -33,14 +33,9 @@ def add_account_tables(md: MetaData) -> None:
         "teacher_accounts",
         md,
         Column("login", Text, primary_key=True),
-        Column(
-            "teacher_id",
-            String(10),
-            ForeignKey("teachers.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        owning_teacher(),
         Column("password_hash", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), server_default=text("now()")),
+        created_now(),
         Column("password_set_at", DateTime(timezone=True), server_default=text("now()")),
         Index("ix_teacher_accounts_teacher", "teacher_id"),
     )
@@ -48,12 +43,7 @@ def add_account_tables(md: MetaData) -> None:
         "device_tokens",
         md,
         Column("id", BigInteger, Identity(), primary_key=True),
-        Column(
-            "teacher_id",
-            String(10),
-            ForeignKey("teachers.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        owning_teacher(),
         Column("login", Text, nullable=False),
         Column("token_hash", LargeBinary, nullable=False, unique=True),
         Column("device_name", Text, nullable=False),
