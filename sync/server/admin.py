@@ -195,7 +195,7 @@ def add_teacher(
     PostgreSQL login for laptops that still sync directly with the database."""
     from sync.model.crud import TEACHERS
     from sync.model.records import Teacher
-    from sync.service.accounts import set_password
+    from sync.server.accounts import set_password
 
     if not _LOGIN_NAME.match(login):
         raise ValidationError(

@@ -1,7 +1,7 @@
 """IT's side of the service: teachers' passwords, the service's login, devices.
 
 ``flourish server add-teacher`` sets the teacher's password for the service
-(:func:`sync.service.accounts.set_password`); ``add-service-login`` creates the one
+(:func:`sync.server.accounts.set_password`); ``add-service-login`` creates the one
 database login the service runs as (a member of ``flourish_service``, owning nothing);
 ``devices`` and ``revoke-device`` list and revoke laptops' tokens. All run with IT's URL.
 """
@@ -16,8 +16,8 @@ from psycopg2 import sql as psql
 from sqlalchemy import text
 
 from sync.errors import ValidationError
+from sync.server import accounts
 from sync.server.admin import _admin_connection, audit
-from sync.service import accounts
 
 __all__ = ["add_service_login", "devices", "revoke_device"]
 

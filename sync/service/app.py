@@ -21,12 +21,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from sync.errors import ServerError
-from sync.service import accounts
+from sync.replication.protocol import MIN_CLIENT_VERSION, VERSION_HEADER, app_version, parse_version
+from sync.server import accounts
 from sync.service.db import Database, DbSettings
 from sync.service.deps import bearer, database
 from sync.service.errors import ApiError, install_error_handlers
 from sync.service.limits import AttemptLimiter, BodyLimit
-from sync.service.protocol import MIN_CLIENT_VERSION, VERSION_HEADER, app_version, parse_version
 from sync.service.sync_api import sync_router
 
 __all__ = ["create_app"]

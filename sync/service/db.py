@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from sync.errors import ServerError
+from sync.server.accounts import Identity, authenticate
 from sync.server.central import create_engine_for, server_errors
-from sync.service.accounts import Identity, authenticate
 
 __all__ = ["TEACHER_ROLE", "Database", "DbSettings", "act_as_teacher"]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sync.service import accounts
+from sync.server import accounts
 from sync.service.db import Database
 
 __all__ = ["Db", "Token", "bearer", "database"]

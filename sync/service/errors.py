@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.errors import AuthError, ServerError, TransientError, ValidationError
-from sync.service.accounts import SignInRequired
+from sync.server.accounts import SignInRequired
 
 __all__ = ["ApiError", "install_error_handlers"]
 

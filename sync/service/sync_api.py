@@ -18,13 +18,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from sync.replication.protocol import app_version
 from sync.replication.pull import PULL_TABLES, STEPS, fetch_rows
 from sync.replication.pull import _step_query as step_query
 from sync.replication.push import apply_batch
 from sync.replication.wire import BadOp, Op, parse_op
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
-from sync.service.protocol import app_version
 
 __all__ = ["MAX_BATCH", "MAX_PAGE", "sync_router"]
 

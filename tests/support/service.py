@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sync.replication.protocol import VERSION_HEADER, app_version
 from sync.server.service_admin import add_service_login
-from sync.service.protocol import VERSION_HEADER, app_version
 from tests.support.pgcluster import free_port
 
 SERVICE_PASSWORD = "service-pass-123456"

@@ -20,9 +20,9 @@ from sync.errors import (
     ServerError,
     TransientError,
 )
+from sync.replication.protocol import VERSION_HEADER, app_version
 from sync.replication.push import BatchResult, OpResult
 from sync.replication.wire import Op, pk_value
-from sync.service.protocol import VERSION_HEADER, app_version
 
 __all__ = ["MAX_PUSH_BYTES", "ServiceClient", "is_service_url"]
 
