@@ -101,6 +101,21 @@ def test_demo_then_list_and_status(tmp_path: Path) -> None:
     assert conflicts.returncode == 0 and json.loads(conflicts.stdout) == []
 
 
+def test_target_and_badge_record_for_the_student_and_skill(tmp_path: Path) -> None:
+    assert flourish("demo", "--no-window", data_dir=tmp_path).returncode == 0
+    target = flourish("target", "S001", "Self-Awareness", "--level", "Advanced", data_dir=tmp_path)
+    assert target.returncode == 0, target.stderr
+    assert target.stdout.startswith("target ") and "S001 Self-Awareness" in target.stdout
+    assert target.stdout.rstrip().endswith("-> Advanced")
+    badge = flourish("badge", "S001", "Self-Awareness", "--type", "bronze", data_dir=tmp_path)
+    assert badge.returncode == 0, badge.stderr
+    assert "bronze for S001 in Self-Awareness" in badge.stdout
+    again = flourish("badge", "S001", "Self-Awareness", "--type", "bronze", data_dir=tmp_path)
+    assert again.returncode != 0 and "already has the bronze badge" in again.stderr
+    status = json.loads(flourish("status", "--json", data_dir=tmp_path).stdout)
+    assert status["pending"] == 2  # the target and the badge, queued for sync
+
+
 def test_demo_refuses_a_teachers_own_store(tmp_path: Path) -> None:
     from sync.store.local import LocalStore
 

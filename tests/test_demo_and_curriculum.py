@@ -11,7 +11,7 @@ import pytest
 from sync.model.curriculum import CurriculumError, load_curriculum
 from sync.model.demo import demo_dataset
 from sync.model.queries import count_pending_reviews, student_summaries
-from sync.model.vocab import CATEGORIES, ENTRY_TYPES, LEVELS
+from sync.model.vocab import CATEGORIES, ENTRY_TYPES, LEVELS, target_progress
 from sync.store.local import LocalStore
 
 
@@ -55,6 +55,17 @@ def test_broken_json_reports_line_and_column(tmp_path: Path) -> None:
     bad.write_text('{"rubric_version": "1.0",\n  "levels": [,]}')
     with pytest.raises(CurriculumError, match=r"line 2, column"):
         load_curriculum(bad)
+
+
+def test_target_progress_runs_from_the_starting_level_to_the_target() -> None:
+    """One rule for the student view and the report (each once had its own copy)."""
+    assert target_progress("Emerging", "Advanced", "Emerging", completed=False) == 0.0
+    assert target_progress("Emerging", "Advanced", "Proficient", completed=False) == 2 / 3
+    assert target_progress(None, "Developing", None, completed=False) == 0.0
+    assert target_progress(None, "Proficient", "Emerging", completed=False) == 1 / 3
+    assert target_progress("Proficient", "Proficient", "Emerging", completed=False) == 0.0
+    assert target_progress("Emerging", "Advanced", "Advanced", completed=False) == 1.0
+    assert target_progress("Emerging", "Advanced", None, completed=True) == 1.0
 
 
 def test_demo_dataset_is_rich_enough() -> None:

@@ -4,8 +4,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from desktop.cli._common import open_store, print_json, print_table, teacher_of
+
+if TYPE_CHECKING:
+    from sync.actions import Result
+
+T = TypeVar("T")
 
 __all__ = ["cmd_badge", "cmd_correct", "cmd_list", "cmd_target"]
 
@@ -57,18 +64,26 @@ def cmd_correct(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_target(args: argparse.Namespace) -> int:
-    from sync import actions
-
+def _for_student_skill(
+    args: argparse.Namespace, action: Callable[..., Result[T]], **fields: Any
+) -> T:
+    """Run ``action`` (``assign_target``, ``grant_badge``) for ``--student`` and ``--skill``
+    as the store's teacher; its new row."""
     with open_store(args) as store:
-        result = actions.assign_target(
+        result = action(
             store,
             student_id=args.student,
             skill_name=args.skill,
-            target_level=args.level,
             teacher_id=teacher_of(store),
+            **fields,
         )
-    t = result.value
+    return result.value
+
+
+def cmd_target(args: argparse.Namespace) -> int:
+    from sync import actions
+
+    t = _for_student_skill(args, actions.assign_target, target_level=args.level)
     print(
         f"target {t.id}: {t.student_id} {t.skill_name} "
         f"{t.starting_level or 'no evidence yet'} -> {t.target_level}"
@@ -79,14 +94,6 @@ def cmd_target(args: argparse.Namespace) -> int:
 def cmd_badge(args: argparse.Namespace) -> int:
     from sync import actions
 
-    with open_store(args) as store:
-        result = actions.grant_badge(
-            store,
-            student_id=args.student,
-            skill_name=args.skill,
-            badge_type=args.type,
-            teacher_id=teacher_of(store),
-        )
-    b = result.value
+    b = _for_student_skill(args, actions.grant_badge, badge_type=args.type)
     print(f"badge {b.id}: {b.badge_type} for {b.student_id} in {b.skill_name}")
     return 0

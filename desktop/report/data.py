@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 from sync.errors import NotFoundError
 from sync.model.crud import BADGES, STUDENTS, TEACHERS
 from sync.model.curriculum import load_curriculum
-from sync.model.vocab import LEVEL_RANK
+from sync.model.vocab import LEVEL_RANK, target_progress
 
 __all__ = [
     "BadgeRow",
@@ -75,12 +75,9 @@ class TargetRow:
     @property
     def progress(self) -> float:
         """0..1 from the starting level to the target (no evidence counts as rank 0)."""
-        start = LEVEL_RANK.get(self.starting_level or "", 0)
-        goal = LEVEL_RANK[self.target_level]
-        now = LEVEL_RANK.get(self.current_level or "", 0)
-        if self.completed or now >= goal:
-            return 1.0
-        return 0.0 if goal <= start else max(0.0, min(1.0, (now - start) / (goal - start)))
+        return target_progress(
+            self.starting_level, self.target_level, self.current_level, completed=self.completed
+        )
 
 
 @dataclass(frozen=True)

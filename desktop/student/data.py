@@ -24,7 +24,7 @@ from sync.errors import NotFoundError
 from sync.model.crud import BADGES, STUDENTS
 from sync.model.curriculum import load_curriculum
 from sync.model.records import Badge
-from sync.model.vocab import LEVEL_RANK
+from sync.model.vocab import LEVEL_RANK, target_progress
 
 __all__ = [
     "EntrySummary",
@@ -81,14 +81,9 @@ class TargetRow:
     @property
     def progress(self) -> float:
         """0..1 from the starting level to the target (no evidence counts as rank 0)."""
-        start = LEVEL_RANK.get(self.starting_level or "", 0)
-        goal = LEVEL_RANK[self.target_level]
-        now = LEVEL_RANK.get(self.current_level or "", 0)
-        if self.completed or now >= goal:
-            return 1.0
-        if goal <= start:
-            return 0.0
-        return max(0.0, min(1.0, (now - start) / (goal - start)))
+        return target_progress(
+            self.starting_level, self.target_level, self.current_level, completed=self.completed
+        )
 
 
 @dataclass(frozen=True)

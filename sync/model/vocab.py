@@ -17,6 +17,7 @@ __all__ = [
     "LEVEL_RANK",
     "level_from_rank",
     "parse_level",
+    "target_progress",
 ]
 
 LEVELS: Final = ("Emerging", "Developing", "Proficient", "Advanced")
@@ -55,3 +56,17 @@ def parse_level(value: str | int) -> str:
         if name.lower() == text:
             return name
     raise ValueError(f"unknown level {value!r}: use one of {', '.join(LEVELS)} or 1-4")
+
+
+def target_progress(start: str | None, target: str, now: str | None, *, completed: bool) -> float:
+    """How far a target has come, 0..1: from its starting level to the target level, at
+    the student's level ``now`` (no evidence counts as rank 0); 1 once completed or
+    reached."""
+    first, goal, at = (
+        LEVEL_RANK.get(start or "", 0),
+        LEVEL_RANK[target],
+        LEVEL_RANK.get(now or "", 0),
+    )
+    if completed or at >= goal:
+        return 1.0
+    return 0.0 if goal <= first else max(0.0, min(1.0, (at - first) / (goal - first)))
