@@ -87,13 +87,11 @@ def _import_roster(args: argparse.Namespace, store: Any) -> int:
 
 
 def _import_evidence(args: argparse.Namespace, store: Any) -> int:
-    from sync.io.evidence_import import import_evidence, preview_evidence
+    from sync.io.evidence_import import Given, import_evidence, preview_evidence
 
-    options = {
-        "student_id": args.student,
-        "entry_type": args.type,
-        "date": parse_date(args.date, "--date"),
-    }
+    options = Given(
+        student_id=args.student, entry_type=args.type, date=parse_date(args.date, "--date")
+    )
     if args.dry_run:
         plan = preview_evidence(store, args.paths, **options)
         for item in plan.files:

@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync.io.rosterfiles import RosterProblem, Table, read_table, require_columns
+from sync.io.rosterfiles import (
+    RosterProblem,
+    Table,
+    locate_files,
+    read_table,
+    require_columns,
+)
 from sync.io.schoolroster import Person, SchoolClass, SchoolRoster
 
 __all__ = ["CLEVER_FILES", "is_clever", "read_clever"]
@@ -44,32 +50,6 @@ def is_clever(paths: Sequence[Path]) -> bool:
     return "sections.csv" in names or {"students.csv", "teachers.csv"} <= names
 
 
-def _locate(paths: Sequence[Path], problems: list[RosterProblem]) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for path in paths:
-        children = sorted(path.iterdir()) if path.is_dir() else [path]
-        for child in children:
-            if child.name.lower() in CLEVER_FILES:
-                found.setdefault(child.name.lower(), child)
-            elif not path.is_dir():
-                problems.append(
-                    RosterProblem(
-                        child.name, None, f"not a Clever file (expected {', '.join(CLEVER_FILES)})"
-                    )
-                )
-    missing = [n for n in CLEVER_FILES if n not in found]
-    if missing:
-        problems.append(
-            RosterProblem(
-                missing[0],
-                None,
-                f"missing: a Clever roster needs {', '.join(CLEVER_FILES)} together "
-                f"(not found: {', '.join(missing)})",
-            )
-        )
-    return found
-
-
 def _person(table: Table, line: int, row: dict[str, str], kind: str) -> Person:
     key = row[f"{kind}_id"]
     number = row.get(f"{kind}_number", "")
@@ -87,7 +67,7 @@ def _person(table: Table, line: int, row: dict[str, str], kind: str) -> Person:
 
 def read_clever(paths: Sequence[Path], problems: list[RosterProblem]) -> SchoolRoster | None:
     """Read a Clever set; appends problems; None when its files cannot be used."""
-    located = _locate(paths, problems)
+    located = locate_files(paths, problems, system="Clever", required=CLEVER_FILES)
     tables: dict[str, Table] = {}
     encodings: dict[str, str] = {}
     for name in CLEVER_FILES:

@@ -47,7 +47,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection
 
@@ -64,6 +64,7 @@ __all__ = [
     "EvidenceImport",
     "EvidencePlan",
     "EvidenceRefused",
+    "Given",
     "NameInfo",
     "Refusal",
     "import_evidence",
@@ -382,35 +383,36 @@ def _known(conn: Connection) -> frozenset[str]:
     return frozenset(s.id for s in STUDENTS.list(conn))
 
 
+class Given(TypedDict, total=False):
+    """What the teacher says of every file at once (otherwise each file's name says it)."""
+
+    student_id: str | None
+    entry_type: str | None
+    date: dt.date | None
+
+
+def _checked_plan(
+    conn: Connection, paths: Sequence[str | os.PathLike[str]], given: Given
+) -> EvidencePlan:
+    plan = plan_evidence(paths, **given, known_students=_known(conn))
+    return _check_store(conn, plan)
+
+
 def preview_evidence(
-    store: LocalStore,
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    student_id: str | None = None,
-    entry_type: str | None = None,
-    date: dt.date | None = None,
+    store: LocalStore, paths: Sequence[str | os.PathLike[str]], **given: Unpack[Given]
 ) -> EvidencePlan:
     """What :func:`import_evidence` would import and refuse (nothing written)."""
     with store.read() as conn:
-        plan = plan_evidence(
-            paths,
-            student_id=student_id,
-            entry_type=entry_type,
-            date=date,
-            known_students=_known(conn),
-        )
-        return _check_store(conn, plan)
+        return _checked_plan(conn, paths, given)
 
 
 def import_evidence(
     store: LocalStore,
     paths: Sequence[str | os.PathLike[str]],
     *,
-    student_id: str | None = None,
-    entry_type: str | None = None,
-    date: dt.date | None = None,
     teacher_id: str | None = None,
     skip_bad: bool = False,
+    **given: Unpack[Given],
 ) -> EvidenceImport:
     """Import the files in one transaction: all of them, or (``skip_bad``) the good ones.
 
@@ -418,14 +420,7 @@ def import_evidence(
     Raises :class:`EvidenceRefused` when a file is refused and ``skip_bad`` is not set.
     """
     with store.write() as txn:
-        plan = plan_evidence(
-            paths,
-            student_id=student_id,
-            entry_type=entry_type,
-            date=date,
-            known_students=_known(txn.conn),
-        )
-        plan = _check_store(txn.conn, plan)
+        plan = _checked_plan(txn.conn, paths, given)
         if plan.refused and not skip_bad:
             raise EvidenceRefused(plan.refused)
         if not plan.files:

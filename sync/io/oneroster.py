@@ -29,7 +29,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync.io.rosterfiles import RosterProblem, Table, read_table, require_columns
+from sync.io.rosterfiles import (
+    RosterProblem,
+    Table,
+    locate_files,
+    read_table,
+    require_columns,
+)
 from sync.io.schoolroster import Person, SchoolClass, SchoolRoster
 
 __all__ = ["ONE_ROSTER_FILES", "is_oneroster", "read_oneroster"]
@@ -53,37 +59,6 @@ def is_oneroster(paths: Sequence[Path]) -> bool:
         if any(n in ONE_ROSTER_FILES for n in names):
             return True
     return False
-
-
-def _locate(paths: Sequence[Path], problems: list[RosterProblem]) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    wanted = (*ONE_ROSTER_FILES, *_OPTIONAL)
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.iterdir()):
-                if child.name.lower() in wanted:
-                    found.setdefault(child.name.lower(), child)
-        elif path.name.lower() in wanted:
-            found.setdefault(path.name.lower(), path)
-        else:
-            problems.append(
-                RosterProblem(
-                    path.name,
-                    None,
-                    "not a OneRoster file (expected users.csv, enrollments.csv, classes.csv)",
-                )
-            )
-    missing = [name for name in ONE_ROSTER_FILES if name not in found]
-    if missing:
-        problems.append(
-            RosterProblem(
-                missing[0],
-                None,
-                f"missing: a OneRoster roster needs {', '.join(ONE_ROSTER_FILES)} together "
-                f"(not found: {', '.join(missing)})",
-            )
-        )
-    return found
 
 
 def _live(table: Table) -> tuple[list[tuple[int, dict[str, str]]], set[str]]:
@@ -118,7 +93,9 @@ def _manifest(table: Table | None, problems: list[RosterProblem]) -> str | None:
 
 def read_oneroster(paths: Sequence[Path], problems: list[RosterProblem]) -> SchoolRoster | None:
     """Read a OneRoster set; appends problems; None when its files cannot be used."""
-    located = _locate(paths, problems)
+    located = locate_files(
+        paths, problems, system="OneRoster", required=ONE_ROSTER_FILES, optional=_OPTIONAL
+    )
     tables: dict[str, Table] = {}
     encodings: dict[str, str] = {}
     for name in (*ONE_ROSTER_FILES, *_OPTIONAL):

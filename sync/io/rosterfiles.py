@@ -24,6 +24,7 @@ from pathlib import Path
 from sync.errors import ValidationError
 
 __all__ = [
+    "locate_files",
     "MAX_NAME",
     "SHOWN_PROBLEMS",
     "RosterProblem",
@@ -197,3 +198,39 @@ def check_name(name: str, bad: list[str]) -> None:
         bad.append("name is empty")
     elif len(name) > MAX_NAME:
         bad.append(f"name is longer than {MAX_NAME} characters")
+
+
+def locate_files(
+    paths: Sequence[Path],
+    problems: list[RosterProblem],
+    *,
+    system: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+) -> dict[str, Path]:
+    """The files of ``system``'s roster among ``paths`` (files, or folders holding them),
+    by lower-cased name. A file named that is none of them, and a required file missing,
+    are appended to ``problems``; other files in a folder are passed over."""
+    wanted = (*required, *optional)
+    found: dict[str, Path] = {}
+    for path in paths:
+        for child in sorted(path.iterdir()) if path.is_dir() else [path]:
+            if child.name.lower() in wanted:
+                found.setdefault(child.name.lower(), child)
+            elif not path.is_dir():
+                problems.append(
+                    RosterProblem(
+                        child.name, None, f"not a {system} file (expected {', '.join(required)})"
+                    )
+                )
+    missing = [name for name in required if name not in found]
+    if missing:
+        problems.append(
+            RosterProblem(
+                missing[0],
+                None,
+                f"missing: a {system} roster needs {', '.join(required)} together "
+                f"(not found: {', '.join(missing)})",
+            )
+        )
+    return found
