@@ -66,6 +66,12 @@ def test_target_progress_runs_from_the_starting_level_to_the_target() -> None:
     assert target_progress("Proficient", "Proficient", "Emerging", completed=False) == 0.0
     assert target_progress("Emerging", "Advanced", "Advanced", completed=False) == 1.0
     assert target_progress("Emerging", "Advanced", None, completed=True) == 1.0
+    from desktop.report.data import TargetRow as ReportTarget
+    from desktop.student.data import TargetRow as StudentTarget
+
+    report = ReportTarget("Empathy", "Emerging", "Advanced", "Proficient", False, None, None)
+    student = StudentTarget(1, "Empathy", "Emerging", "Advanced", "Proficient", None, False, None)
+    assert report.progress == student.progress == 2 / 3
 
 
 def test_demo_dataset_is_rich_enough() -> None:

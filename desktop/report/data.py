@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 from sync.errors import NotFoundError
 from sync.model.crud import BADGES, STUDENTS, TEACHERS
 from sync.model.curriculum import load_curriculum
-from sync.model.vocab import LEVEL_RANK, target_progress
+from sync.model.vocab import LEVEL_RANK, TargetLevels
 
 __all__ = [
     "BadgeRow",
@@ -63,7 +63,7 @@ class HistoryPoint:
 
 
 @dataclass(frozen=True)
-class TargetRow:
+class TargetRow(TargetLevels):
     skill: str
     starting_level: str | None
     target_level: str
@@ -71,13 +71,6 @@ class TargetRow:
     completed: bool
     assigned: dt.date | None
     completed_on: dt.date | None
-
-    @property
-    def progress(self) -> float:
-        """0..1 from the starting level to the target (no evidence counts as rank 0)."""
-        return target_progress(
-            self.starting_level, self.target_level, self.current_level, completed=self.completed
-        )
 
 
 @dataclass(frozen=True)

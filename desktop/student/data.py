@@ -24,7 +24,7 @@ from sync.errors import NotFoundError
 from sync.model.crud import BADGES, STUDENTS
 from sync.model.curriculum import load_curriculum
 from sync.model.records import Badge
-from sync.model.vocab import LEVEL_RANK, target_progress
+from sync.model.vocab import LEVEL_RANK, TargetLevels
 
 __all__ = [
     "EntrySummary",
@@ -68,7 +68,7 @@ class EntrySummary:
 
 
 @dataclass(frozen=True)
-class TargetRow:
+class TargetRow(TargetLevels):
     id: int
     skill_name: str
     starting_level: str | None
@@ -77,13 +77,6 @@ class TargetRow:
     assigned_at: str | None
     completed: bool
     completed_at: str | None
-
-    @property
-    def progress(self) -> float:
-        """0..1 from the starting level to the target (no evidence counts as rank 0)."""
-        return target_progress(
-            self.starting_level, self.target_level, self.current_level, completed=self.completed
-        )
 
 
 @dataclass(frozen=True)

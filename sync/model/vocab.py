@@ -15,6 +15,7 @@ __all__ = [
     "ENTRY_TYPES",
     "LEVELS",
     "LEVEL_RANK",
+    "TargetLevels",
     "level_from_rank",
     "parse_level",
     "target_progress",
@@ -70,3 +71,20 @@ def target_progress(start: str | None, target: str, now: str | None, *, complete
     if completed or at >= goal:
         return 1.0
     return 0.0 if goal <= first else max(0.0, min(1.0, (at - first) / (goal - first)))
+
+
+class TargetLevels:
+    """The levels of a target and its :func:`target_progress`, for the rows that show
+    targets (the student view's, the report's) to mix in."""
+
+    starting_level: str | None
+    target_level: str
+    current_level: str | None
+    completed: bool
+
+    @property
+    def progress(self) -> float:
+        """0..1 from the starting level to the target (no evidence counts as rank 0)."""
+        return target_progress(
+            self.starting_level, self.target_level, self.current_level, completed=self.completed
+        )
