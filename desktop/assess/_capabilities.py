@@ -307,21 +307,13 @@ def _chars_per_token(
         got = _get(http, f"{root}/tokenize", method="POST", json={"content": sample})
         tokens = got.get("tokens") if isinstance(got, dict) else None
         count = len(tokens) if isinstance(tokens, list) else None
-    elif kind == "vLLM":
-        got = _get(
-            http,
-            f"{root}/tokenize",
-            method="POST",
-            json={"model": settings.model, "prompt": sample},
+    elif kind in ("vLLM", "llama-cpp-python"):
+        # the same count, asked by another path and field name
+        path, field = (
+            ("tokenize", "prompt") if kind == "vLLM" else ("extras/tokenize/count", "input")
         )
-        count = _int_or_none(got.get("count")) if isinstance(got, dict) else None
-    elif kind == "llama-cpp-python":
-        got = _get(
-            http,
-            f"{root}/extras/tokenize/count",
-            method="POST",
-            json={"model": settings.model, "input": sample},
-        )
+        body = {"model": settings.model, field: sample}
+        got = _get(http, f"{root}/{path}", method="POST", json=body)
         count = _int_or_none(got.get("count")) if isinstance(got, dict) else None
     if not count:
         return None

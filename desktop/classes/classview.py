@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.context import AppContext, ChangeSet
 from desktop.core.marks import UNREVIEWED, UNREVIEWED_LEGEND, draw_unreviewed_corner
+from desktop.core.tasks import LatestRead
 from desktop.core.theme import level_colors
 from sync.model.curriculum import Curriculum
 from sync.model.vocab import LEVEL_RANK, LEVELS
@@ -240,8 +241,9 @@ class ClassPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
         layout.addLayout(self._legend())
-        self._loading = False
-        self._dirty = False
+        self._reads: LatestRead[ClassGrid] = LatestRead(
+            ctx.tasks, "class-grid", again=self.refresh, loaded=self._loaded
+        )
         self.loaded_once = False
         ctx.bus.changed.connect(self._changes)
 
@@ -265,24 +267,15 @@ class ClassPanel(QWidget):
         return row
 
     def refresh(self) -> None:
-        if self._loading:
-            self._dirty = True
-            return
-        self._loading = True
         store = self.ctx.store
 
         def work() -> ClassGrid:
             with store.read() as conn:
                 return load_grid(conn)
 
-        self.ctx.tasks.read(work, self._loaded, self._failed, name="class-grid")
-
-    def _failed(self, exc: BaseException) -> None:
-        self._loading = False
-        self.ctx.tasks.error.emit(exc)
+        self._reads.start(work)
 
     def _loaded(self, grid: ClassGrid) -> None:
-        self._loading = False
         self.loaded_once = True
         self.model.set_grid(grid)
         n_students = len(grid.students)
@@ -292,9 +285,6 @@ class ClassPanel(QWidget):
             f"{n_students} students · evidence for {filled} of {total} student-skill pairs · "
             "click a student to open them"
         )
-        if self._dirty:
-            self._dirty = False
-            self.refresh()
 
     def _changes(self, change: ChangeSet) -> None:
         if self.loaded_once and change.touches("assessments", "teacher_corrections", "students"):

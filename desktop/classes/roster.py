@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.context import AppContext, ChangeSet
+from desktop.core.tasks import LatestRead
+from desktop.core.widgets import draw_item_frame
 from sync.model.queries import StudentSummary, student_summaries
 
 __all__ = ["RosterModel", "RosterPanel"]
@@ -91,12 +93,7 @@ class RosterDelegate(QStyledItemDelegate):
         return QSize(fm.averageCharWidth() * 24, fm.height() * 2 + 12)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        opt = draw_item_frame(self, painter, option, index)
         rect: QRect = opt.rect
         pal: QPalette = opt.palette
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
@@ -188,37 +185,26 @@ class RosterPanel(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.add_button)
-        self._loading = False
-        self._dirty = False
+        self._reads: LatestRead[list[StudentSummary]] = LatestRead(
+            ctx.tasks, "roster", again=self.refresh, loaded=self._loaded
+        )
         ctx.bus.changed.connect(self._changes)
 
     def refresh(self) -> None:
-        if self._loading:
-            self._dirty = True
-            return
-        self._loading = True
         store = self.ctx.store
 
         def work() -> list[StudentSummary]:
             with store.read() as conn:
                 return student_summaries(conn)
 
-        self.ctx.tasks.read(work, self._loaded, self._failed, name="roster")
-
-    def _failed(self, exc: BaseException) -> None:
-        self._loading = False
-        self.ctx.tasks.error.emit(exc)
+        self._reads.start(work)
 
     def _loaded(self, students: list[StudentSummary]) -> None:
-        self._loading = False
         current = self.current_student()
         self.model.set_students(students)
         if current is not None:
             self.select(current, notify=False)
         self.students_loaded.emit(students)
-        if self._dirty:
-            self._dirty = False
-            self.refresh()
 
     def _changes(self, change: ChangeSet) -> None:
         if change.touches("students", "assessments", "teacher_corrections"):

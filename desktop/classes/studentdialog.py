@@ -13,7 +13,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.core.context import AppContext
 from desktop.core.errors import describe
 from desktop.core.ops import run_action
+from desktop.core.widgets import dialog_buttons, error_label
 
 __all__ = ["StudentDialog", "confirm_remove_student"]
 
@@ -63,19 +63,12 @@ class StudentDialog(QDialog):
         self.student_id.setPlaceholderText("assigned when left empty (S001, S002 …)")
         self.student_id.setReadOnly(editing)
         self.student_id.setMaxLength(10)
-        self.error = QLabel()
-        self.error.setObjectName("dialogError")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("&Name", self.name)
         form.addRow("&Grade", self.grade)
         form.addRow("Student &id", self.student_id)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.submit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         if not editing:

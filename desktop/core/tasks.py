@@ -39,7 +39,7 @@ from PySide6.QtCore import QObject, Signal
 import desktop.core.qtfix  # noqa: F401  (PySide6 6.12.0 refcount workaround, first)
 from desktop.core import gcguard
 
-__all__ = ["Cancelled", "Task", "TaskContext", "TaskRunner"]
+__all__ = ["Cancelled", "LatestRead", "Task", "TaskContext", "TaskRunner"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -247,3 +247,39 @@ class TaskRunner(QObject):
             self._in_flight -= 1
             task.finished = True
         return task
+
+
+class LatestRead(Generic[T]):
+    """One background read at a time for a view that refreshes on every change: asked
+    again while a read runs, it reads once more when that one has landed, so the view
+    ends on the latest data without a pile of reads."""
+
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        name: str,
+        *,
+        again: Callable[[], None],
+        loaded: Callable[[T], None],
+    ) -> None:
+        self.tasks, self.name, self.again, self.loaded = tasks, name, again, loaded
+        self.loading = False
+        self.dirty = False
+
+    def start(self, work: Callable[[], T]) -> None:
+        if self.loading:
+            self.dirty = True
+            return
+        self.loading = True
+        self.tasks.read(work, self._landed, self._failed, name=self.name)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.loading = False
+        self.tasks.error.emit(exc)
+
+    def _landed(self, value: T) -> None:
+        self.loading = False
+        self.loaded(value)
+        if self.dirty:
+            self.dirty = False
+            self.again()

@@ -15,10 +15,27 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtGui import QIcon, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
-__all__ = ["ChoiceModel", "Column", "RowTableModel", "combo_value", "set_combo_value"]
+__all__ = [
+    "ChoiceModel",
+    "Column",
+    "RowTableModel",
+    "combo_value",
+    "dialog_buttons",
+    "draw_item_frame",
+    "error_label",
+    "set_combo_value",
+]
 
 _Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
@@ -134,3 +151,34 @@ def error_label() -> QLabel:
     label.setStyleSheet("color: palette(bright-text)")  # readable red in both palettes
     label.hide()
     return label
+
+
+def dialog_buttons(
+    dialog: QDialog, submit: Callable[[], None], *, ok: str | None = None
+) -> QDialogButtonBox:
+    """Save and Cancel at the foot of a dialog (OK named ``ok`` instead of Save when
+    given), wired to ``submit`` and to the dialog's ``reject``."""
+    button = QDialogButtonBox.StandardButton
+    buttons = QDialogButtonBox((button.Ok if ok else button.Save) | button.Cancel)
+    if ok:
+        buttons.button(button.Ok).setText(ok)
+    buttons.accepted.connect(submit)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def draw_item_frame(
+    delegate: QStyledItemDelegate,
+    painter: QPainter,
+    option: QStyleOptionViewItem,
+    index: QModelIndex | QPersistentModelIndex,
+) -> QStyleOptionViewItem:
+    """Paint an item's background, selection and focus as the style does, without its
+    text, for a delegate that draws the content itself; the style option it used."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    opt.text = ""
+    style = opt.widget.style() if opt.widget else None
+    if style is not None:
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+    return opt

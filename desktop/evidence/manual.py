@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -30,7 +29,13 @@ from PySide6.QtWidgets import (
 from desktop.core.context import AppContext
 from desktop.core.errors import describe
 from desktop.core.ops import run_action
-from desktop.core.widgets import ChoiceModel, combo_value, set_combo_value
+from desktop.core.widgets import (
+    ChoiceModel,
+    combo_value,
+    dialog_buttons,
+    error_label,
+    set_combo_value,
+)
 from sync.errors import NotFoundError
 from sync.model.vocab import LEVELS
 
@@ -90,10 +95,7 @@ class ManualAssessDialog(QDialog):
         self.notes = QLineEdit()
         self.notes.setAccessibleName("Notes")
         self.notes.setPlaceholderText("Notes for yourself (optional)")
-        self.error = QLabel()
-        self.error.setObjectName("dialogError")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("S&tudent", self.student_box)
         form.addRow("&Skill", self.skill_box)
@@ -101,11 +103,7 @@ class ManualAssessDialog(QDialog):
         form.addRow("&Quote", self.quote)
         form.addRow("&Justification", self.justification)
         form.addRow("&Notes", self.notes)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.submit)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Select the words that show the skill, then choose its level."))
         layout.addWidget(self.text, 1)

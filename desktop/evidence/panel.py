@@ -39,7 +39,13 @@ from desktop.core import ops
 from desktop.core.context import AppContext
 from desktop.core.errors import describe
 from desktop.core.tasks import Task, TaskContext
-from desktop.core.widgets import ChoiceModel, combo_value, error_label, set_combo_value
+from desktop.core.widgets import (
+    ChoiceModel,
+    combo_value,
+    dialog_buttons,
+    error_label,
+    set_combo_value,
+)
 from desktop.review.panes import entry_label
 from sync.io.evidencetext import EVIDENCE_SUFFIXES
 from sync.model.vocab import ENTRY_TYPES
@@ -94,11 +100,7 @@ class NewEvidenceDialog(QDialog):
         form.addRow("Type", self.type_box)
         form.addRow("Date", self.date)
         form.addRow("Title", self.title_edit)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.submit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.text, 1)

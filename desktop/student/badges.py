@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QListView,
@@ -30,7 +29,13 @@ from PySide6.QtWidgets import (
 from desktop.core import ops
 from desktop.core.context import AppContext
 from desktop.core.errors import describe
-from desktop.core.widgets import ChoiceModel, combo_value, set_combo_value
+from desktop.core.widgets import (
+    ChoiceModel,
+    combo_value,
+    dialog_buttons,
+    error_label,
+    set_combo_value,
+)
 from desktop.student.data import StudentData
 from sync.actions import BadgeSuggestion
 from sync.model.records import Badge
@@ -156,11 +161,7 @@ class GrantBadgeDialog(QDialog):
         )
         types.icons = {kind: badge_icon(kind) for kind in BADGE_TYPES}
         self.type_box.setModel(types)
-        self.error = QLabel()
-        self.error.setObjectName("dialogError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: palette(bright-text)")  # readable red, both palettes
-        self.error.hide()
+        self.error = error_label()
         intro = QLabel(
             "Earned by levels you confirmed, not granted yet (click one):"
             if data.suggestions
@@ -170,12 +171,7 @@ class GrantBadgeDialog(QDialog):
         form = QFormLayout()
         form.addRow("Skill", self.skill_box)
         form.addRow("Badge", self.type_box)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Grant")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.submit, ok="Grant")
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         if data.suggestions:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.context import AppContext
+from desktop.core.widgets import dialog_buttons, error_label
 
 __all__ = ["ReportDialog", "ReportRequest", "level_counts"]
 
@@ -104,18 +104,12 @@ class ReportDialog(QDialog):
         self.review = QPushButton("Review them first")
         self.review.hide()
         self.review.clicked.connect(self._review)
-        self.error = QLabel("")
-        self.error.setObjectName("dialogError")
-        self.error.hide()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Period", period)
         form.addRow("", self.include_name)
         form.addRow("Save as", where)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.submit)
         warn_row = QHBoxLayout()
         warn_row.addWidget(self.warning, 1)
         warn_row.addWidget(self.review)

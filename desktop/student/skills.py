@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop.core.marks import UNREVIEWED, draw_unreviewed_corner
 from desktop.core.theme import level_colors
+from desktop.core.widgets import draw_item_frame
 from desktop.student.data import SkillState, StudentData
 from sync.model.curriculum import Curriculum
 
@@ -172,12 +173,7 @@ class LevelDelegate(QStyledItemDelegate):
         if level is None:
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else None
-        if style is not None:
-            style.drawControl(style.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        opt = draw_item_frame(self, painter, option, index)
         rect: QRect = opt.rect
         fm = opt.fontMetrics
         bg, fg = level_colors(str(level))

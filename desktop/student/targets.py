@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -32,7 +31,15 @@ from PySide6.QtWidgets import (
 from desktop.core import ops
 from desktop.core.context import AppContext
 from desktop.core.errors import describe
-from desktop.core.widgets import ChoiceModel, Column, RowTableModel, combo_value, set_combo_value
+from desktop.core.widgets import (
+    ChoiceModel,
+    Column,
+    RowTableModel,
+    combo_value,
+    dialog_buttons,
+    error_label,
+    set_combo_value,
+)
 from desktop.student.data import StudentData, TargetRow
 from sync.model.vocab import LEVEL_RANK, LEVELS
 
@@ -106,21 +113,12 @@ class AssignTargetDialog(QDialog):
         self.level_box = QComboBox()
         self.level_model = ChoiceModel()
         self.level_box.setModel(self.level_model)
-        self.error = QLabel()
-        self.error.setObjectName("dialogError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: palette(bright-text)")  # readable red, both palettes
-        self.error.hide()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Skill", self.skill_box)
         form.addRow("Starts at", self.start_label)
         form.addRow("Target level", self.level_box)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Assign")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.submit, ok="Assign")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
