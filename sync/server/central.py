@@ -112,76 +112,60 @@ def _on_connect(dbapi_conn: psycopg2.extensions.connection, _record: object) -> 
     dbapi_conn.autocommit = False
 
 
-_RULES: list[tuple[re.Pattern[str], type[ServerError], str]] = [
-    (
-        re.compile(r"password authentication failed for user \"([^\"]+)\""),
+_Rule = tuple[re.Pattern[str], type[ServerError], str]
+
+
+def _rules(cls: type[ServerError], table: dict[str, str]) -> list[_Rule]:
+    return [(re.compile(pattern), cls, template) for pattern, template in table.items()]
+
+
+# What a driver message means, tried in order; a template may use the pattern's groups
+# ({0}, {1}), the whole match ({match}) and the server's address ({where}).
+_RULES: list[_Rule] = [
+    *_rules(
         AuthError,
-        "login rejected: wrong password for user {0}",
+        {
+            r"password authentication failed for user \"([^\"]+)\"": (
+                "login rejected: wrong password for user {0}"
+            ),
+            r"role \"([^\"]+)\" does not exist": "login rejected: no user {0}",
+            r"no password supplied": "login rejected: no password supplied",
+            r"permission denied for (\w+ \S+)": "permission denied for {0}",
+            r"pg_hba\.conf.*?host \"([^\"]+)\", user \"([^\"]+)\"": (
+                "the server does not accept connections from {0} for user {1} (pg_hba.conf)"
+            ),
+        },
     ),
-    (re.compile(r"role \"([^\"]+)\" does not exist"), AuthError, "login rejected: no user {0}"),
-    (re.compile(r"no password supplied"), AuthError, "login rejected: no password supplied"),
-    (
-        re.compile(r"permission denied for (\w+ \S+)"),
-        AuthError,
-        "permission denied for {0}",
-    ),
-    (
-        re.compile(r"database \"([^\"]+)\" does not exist"),
+    *_rules(
         ConfigurationError,
-        "database {0} does not exist on the server",
-    ),
-    (
-        re.compile(r"pg_hba\.conf.*?host \"([^\"]+)\", user \"([^\"]+)\""),
-        AuthError,
-        "the server does not accept connections from {0} for user {1} (pg_hba.conf)",
-    ),
-    (
-        re.compile(
+        {
+            r"database \"([^\"]+)\" does not exist": "database {0} does not exist on the server",
             r"certificate verify failed|root certificate file .* does not exist|"
-            r"server certificate for \"[^\"]+\"( \(and \d+ other names?\))? does not match"
-        ),
-        ConfigurationError,
-        "TLS: the server certificate could not be verified ({match})",
+            r"server certificate for \"[^\"]+\"( \(and \d+ other names?\))? does not match": (
+                "TLS: the server certificate could not be verified ({match})"
+            ),
+            r"server does not support SSL|SSL connection has been closed|SSL error": "TLS: {match}",
+        },
     ),
-    (
-        re.compile(r"server does not support SSL|SSL connection has been closed|SSL error"),
-        ConfigurationError,
-        "TLS: {match}",
-    ),
-    (
-        re.compile(r"could not translate host name \"([^\"]+)\""),
+    *_rules(
         TransientError,
-        "server unreachable: unknown host {0}",
-    ),
-    (
-        re.compile(r"Connection refused"),
-        TransientError,
-        "server unreachable: connection refused ({where})",
-    ),
-    (re.compile(r"timeout expired"), TransientError, "server unreachable: timed out ({where})"),
-    (
-        re.compile(r"No route to host|Network is unreachable"),
-        TransientError,
-        "server unreachable: {match} ({where})",
-    ),
-    (
-        re.compile(
+        {
+            r"could not translate host name \"([^\"]+)\"": "server unreachable: unknown host {0}",
+            r"Connection refused": "server unreachable: connection refused ({where})",
+            r"timeout expired": "server unreachable: timed out ({where})",
+            r"No route to host|Network is unreachable": "server unreachable: {match} ({where})",
             r"server closed the connection unexpectedly|terminating connection|"
             r"connection already closed|SSL SYSCALL error|could not receive data|"
-            r"could not send data|the database system is (starting up|shutting down)"
-        ),
-        TransientError,
-        "connection to the server was lost ({match})",
-    ),
-    (
-        re.compile(r"canceling statement due to statement timeout"),
-        TransientError,
-        "the server took too long to answer (statement timeout)",
-    ),
-    (
-        re.compile(r"could not serialize access|deadlock detected"),
-        TransientError,
-        "the server asked to retry the transaction ({match})",
+            r"could not send data|the database system is (starting up|shutting down)": (
+                "connection to the server was lost ({match})"
+            ),
+            r"canceling statement due to statement timeout": (
+                "the server took too long to answer (statement timeout)"
+            ),
+            r"could not serialize access|deadlock detected": (
+                "the server asked to retry the transaction ({match})"
+            ),
+        },
     ),
 ]
 
