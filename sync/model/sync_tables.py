@@ -39,6 +39,14 @@ from sync.model.columns import (
 __all__ = ["add_sync_tables"]
 
 
+def _pulled_per_teacher(table: str) -> list[Index]:
+    """The indexes of a bookkeeping table the pull reads by cursor and by teacher."""
+    return [
+        Index(f"ix_{table}_sync_txid", "sync_txid", "sync_version"),
+        Index(f"ix_{table}_teacher", "teacher_id"),
+    ]
+
+
 def add_sync_tables(md: MetaData, d: Dialect) -> None:
     """Add the sync bookkeeping tables of ``d``'s side to ``md``: the conflict log on both
     sides; devices, tombstones, visibility, events, logins, audit, shares and accounts on
@@ -103,8 +111,7 @@ def add_sync_tables(md: MetaData, d: Dialect) -> None:
             Column("sync_txid", XID8(), nullable=False),
             Column("deleted_at", DateTime(timezone=True), server_default=text("now()")),
             PrimaryKeyConstraint("table_name", "row_pk", name="sync_tombstones_pkey"),
-            Index("ix_sync_tombstones_sync_txid", "sync_txid", "sync_version"),
-            Index("ix_sync_tombstones_teacher", "teacher_id"),
+            *_pulled_per_teacher("sync_tombstones"),
         )
         Table(
             "sync_visibility",
@@ -117,8 +124,7 @@ def add_sync_tables(md: MetaData, d: Dialect) -> None:
             Column("sync_txid", XID8(), nullable=False),
             created_now(),
             CheckConstraint("kind IN ('grant', 'revoke')", name="chk_visibility_kind"),
-            Index("ix_sync_visibility_sync_txid", "sync_txid", "sync_version"),
-            Index("ix_sync_visibility_teacher", "teacher_id"),
+            *_pulled_per_teacher("sync_visibility"),
         )
         Table(
             "sync_events",
