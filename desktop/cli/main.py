@@ -97,6 +97,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key")
     p.add_argument("--pool-size", type=int, default=8, metavar="N", help="database connections")
+    p.add_argument(
+        "--listen-db",
+        metavar="URL",
+        help="where live updates LISTEN (default: --db; give the database itself when --db "
+        "is a transaction-mode pooler such as PgBouncer)",
+    )
+    p.add_argument(
+        "--device-rate",
+        type=float,
+        default=20.0,
+        metavar="N",
+        help="requests a second per device, in this process (default 20)",
+    )
+    p.add_argument(
+        "--device-burst",
+        type=int,
+        default=120,
+        metavar="N",
+        help="requests a device may send at once (default 120)",
+    )
     p = add_server(
         "add-service-login",
         service.cmd_server_add_service_login,

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from desktop.cli._common import db_url, password
+from sync.errors import ValidationError
 
 __all__ = [
     "cmd_server_add_service_login",
@@ -22,11 +23,15 @@ __all__ = [
 def cmd_server_serve(args: argparse.Namespace) -> int:
     url = db_url(args)
     from sync.service.db import DbSettings
+    from sync.service.limits import Limits
     from sync.service.serve import serve
 
-    settings = DbSettings(url=url, pool_size=args.pool_size)
+    settings = DbSettings(url=url, pool_size=args.pool_size, listen_url=args.listen_db)
+    if args.device_rate <= 0 or args.device_burst < 1:
+        raise ValidationError("--device-rate must be above 0 and --device-burst at least 1")
     serve(
         settings,
+        limits=Limits(device_per_second=args.device_rate, device_burst=args.device_burst),
         bind=args.bind,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,

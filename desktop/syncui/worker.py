@@ -5,6 +5,9 @@ the GUI thread, and local changes turned into sync requests.
   syncs on request, retries on its own after a failure that may pass, and every few
   minutes pulls other laptops' changes; a local change asks for a round 2 s later, so a
   burst of changes shares one round.
+* **Live updates**: when the laptop syncs through the Flourish service, the loop also waits
+  on the service (its own thread, never the GUI's) and syncs as soon as another of the
+  teacher's laptops changes something; :meth:`SyncWorker.stop` ends that wait at once.
 * **Status** (:class:`~sync.replication.worker.SyncStatus`): local only, offline (with the
   next retry), syncing (phase and progress), synced N min ago, K changes pending (oldest
   age), refused changes, unresolved conflicts, sign-in or update required. The counts are
@@ -46,6 +49,7 @@ class SyncWorker(QObject):
         after_change_s: float = 2.0,
         interval_s: float = 180.0,
         backoff: Backoff | None = None,
+        live_updates: bool = True,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -57,6 +61,7 @@ class SyncWorker(QObject):
             interval_s=interval_s,
             on_status=self._status_from_loop.emit,
             on_round=self._round_done,
+            live_updates=live_updates,
         )
         self._status_from_loop.connect(self._set_status)
         self._round_from_loop.connect(self._round_on_gui)

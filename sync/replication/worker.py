@@ -8,7 +8,12 @@ and one background thread, and syncs
 * after a failure that may pass, on its own, after :class:`~sync.replication.retry.Backoff`'s
   delay (5 s doubling to 5 min, ±20 % jitter), so a laptop that comes back online catches
   up without waiting for the next local write;
-* every ``interval_s`` after a success, to bring other laptops' changes.
+* every ``interval_s`` after a success, to bring other laptops' changes;
+* at once when the service says something this teacher can see has changed (**live
+  updates**): after a successful round through the service the loop keeps one
+  :class:`~sync.replication.client.live.ChangeWatcher` long-polling it on a thread of its
+  own; a failed round, a new sign-in or :meth:`SyncLoop.stop` ends it, the next success
+  starts another, and the ``interval_s`` timer stays as the fallback.
 
 **One retry policy** (:func:`outcome_of`): a :class:`~sync.errors.TransientError`
 (unreachable, timeout, connection dropped) is *offline* and retried with backoff; a
@@ -44,6 +49,7 @@ from sync.errors import (
     SchemaVersionError,
     TransientError,
 )
+from sync.replication.client.live import ChangeWatcher, watcher_for
 from sync.replication.engine import NotConfigured, SyncEngine, SyncReport
 from sync.replication.pull import Cancelled
 from sync.replication.retry import Backoff
@@ -186,8 +192,11 @@ class SyncLoop:
         interval_s: float = 180.0,
         on_status: Callable[[SyncStatus], Any] | None = None,
         on_round: Callable[[bool, str, SyncReport | None], Any] | None = None,
+        live_updates: bool = True,
     ) -> None:
         self.store = store
+        self.live_updates = live_updates
+        self.watcher: ChangeWatcher | None = None  # set and cleared on the loop's thread
         self.engine_factory = engine_factory
         self.backoff = backoff or Backoff(base_s=5, cap_s=300, jitter=0.2)
         self.interval_s = interval_s
@@ -229,6 +238,7 @@ class SyncLoop:
 
     def reconfigured(self) -> None:
         """The server settings changed (a sign-in): forget the backoff and try now."""
+        self._stop_watching(wait=False)
         self.configured = None
         self.backoff.reset()
         self.request()
@@ -240,13 +250,40 @@ class SyncLoop:
         self._cancel.set()
         with self._cond:
             self._cond.notify_all()
+        self._stop_watching(wait=False)
         if timeout is not None and self._thread is not None:
             self._thread.join(timeout)
 
     @property
     def idle(self) -> bool:
-        """No round is running and the thread has ended (after :meth:`stop`)."""
+        """No round is running and the threads have ended (after :meth:`stop`)."""
+        watcher = self.watcher
+        if watcher is not None and watcher.alive:
+            return False
         return self._thread is None or not self._thread.is_alive()
+
+    # -- live updates --------------------------------------------------------------------
+    def _watch(self, engine: SyncEngine) -> None:
+        """After a success: keep one watcher waiting on the service (loop thread)."""
+        if not self.live_updates or self._stop.is_set():
+            return
+        watcher = self.watcher
+        if watcher is not None and watcher.alive:
+            return
+        try:
+            self.watcher = watcher_for(
+                engine.url, engine.password, engine.ca_file, lambda: self.request(0.0)
+            )
+        except Exception:  # noqa: BLE001 - the timer still syncs; say why in the log
+            log.exception("live updates could not start")
+            self.watcher = None
+        if self._stop.is_set():  # stop() ran meanwhile
+            self._stop_watching(wait=False)
+
+    def _stop_watching(self, *, wait: bool) -> None:
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.stop(timeout=5.0 if wait else None)
 
     def status(self) -> SyncStatus:
         with self._lock:
@@ -316,7 +353,9 @@ class SyncLoop:
                     engine = self._failed(exc, engine)
                     continue
                 self._succeeded(report)
+                self._watch(engine)
         finally:
+            self._stop_watching(wait=True)
             if engine is not None:
                 engine.close()
 
@@ -341,6 +380,7 @@ class SyncLoop:
         self.rounds += 1
         self.failures += 1
         self.configured = outcome.state is not SyncState.LOCAL_ONLY
+        self._stop_watching(wait=False)  # it would fail too; the next success restarts it
         if outcome.fresh_engine and engine is not None:
             engine.close()
             engine = None

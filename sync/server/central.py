@@ -76,9 +76,12 @@ def create_engine_for(
     max_overflow: int = 2,
     lock_timeout_ms: int | None = None,
     idle_in_transaction_timeout_ms: int | None = None,
+    session_options: bool = True,
 ) -> Engine:
     """An engine for the central database. ``password`` overrides the URL's (keyring).
-    The service also bounds lock waits and idle transactions (None: the server's)."""
+    Lock waits and idle transactions may be bounded too (None: the server's). With
+    ``session_options=False`` no setting is sent with the connection (the caller sets them
+    per transaction, as a transaction-mode pooler such as PgBouncer requires)."""
     parsed = normalise_url(url)
     if password is not None:
         parsed = parsed.set(password=password)
@@ -95,7 +98,7 @@ def create_engine_for(
         pool_recycle=1800,
         connect_args={
             "connect_timeout": connect_timeout,
-            "options": options,
+            **({"options": options} if session_options else {}),
             "application_name": application_name,
             # Notice dead peers quickly instead of hanging on a half-open socket.
             "keepalives": 1,
@@ -161,6 +164,9 @@ _RULES: list[_Rule] = [
             ),
             r"canceling statement due to statement timeout": (
                 "the server took too long to answer (statement timeout)"
+            ),
+            r"canceling statement due to lock timeout": (
+                "the server is busy: a row this needs stayed locked too long (lock timeout)"
             ),
             r"could not serialize access|deadlock detected": (
                 "the server asked to retry the transaction ({match})"

@@ -26,7 +26,8 @@ from sync.server import accounts
 from sync.service.db import Database, DbSettings
 from sync.service.deps import bearer, database
 from sync.service.errors import ApiError, install_error_handlers
-from sync.service.limits import AttemptLimiter, BodyLimit
+from sync.service.limits import AttemptLimiter, BodyLimit, DeviceRate, Limits
+from sync.service.live import ChangeHub
 from sync.service.sync_api import sync_router
 
 __all__ = ["create_app"]
@@ -88,17 +89,22 @@ def create_app(
     settings: DbSettings,
     *,
     expected_revision: str | None = None,
-    login_attempts_per_minute: int = 10,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """The service. ``expected_revision``: the schema /readyz requires (default: head);
-    sign-in attempts per login and per client address in a minute."""
+    ``limits``: request rates and batch sizes (:class:`~sync.service.limits.Limits`)."""
+    limits = limits or Limits()
+    login_attempts_per_minute = limits.login_per_minute
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)  # the process's one pool
+        app.state.hub = ChangeHub(settings.listen_url or settings.url)  # its one listener
+        await app.state.hub.start()
         try:
             yield
         finally:
+            await app.state.hub.stop()
             app.state.db.dispose()
 
     app = FastAPI(
@@ -109,6 +115,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.state.limits = limits
+    app.state.device_rate = DeviceRate(limits.device_per_second, limits.device_burst)
     sign_ins = AttemptLimiter(limit=login_attempts_per_minute)
     # a school's laptops often share one public address: that limit is a flood guard
     sign_ins_per_address = AttemptLimiter(limit=login_attempts_per_minute * 20)

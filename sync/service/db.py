@@ -6,6 +6,12 @@ transaction — ``SET LOCAL ROLE flourish_teacher`` and the transaction-local
 ``flourish.teacher_id`` that ``current_teacher_id()`` reads, the way PostgREST switches
 roles — so row level security, column grants and triggers decide what the request may
 read and write. Both end with the transaction; a pooled connection goes back clean.
+
+The timeouts are transaction-local too: every transaction starts with one statement that
+sets ``statement_timeout``, ``lock_timeout``, ``idle_in_transaction_session_timeout`` and
+the UTC time zone with ``set_config(..., true)`` (``SET LOCAL``). Nothing is set on the
+session and nothing is prepared on it, so the pool works through PgBouncer in transaction
+mode, where consecutive transactions may run on different server connections.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ class DbSettings:
     statement_timeout_ms: int = 15_000
     lock_timeout_ms: int = 5_000
     idle_in_transaction_timeout_ms: int = 30_000
+    #: Where the live-update listener connects (LISTEN needs a session: not through a
+    #: transaction-mode pooler); None: ``url``.
+    listen_url: str | None = None
 
 
 def act_as_teacher(conn: Connection, teacher_id: str) -> None:
@@ -55,16 +64,25 @@ class Database:
             settings.url,
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
-            statement_timeout_ms=settings.statement_timeout_ms,
-            lock_timeout_ms=settings.lock_timeout_ms,
-            idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
             application_name="flourish-service",
+            session_options=False,  # set per transaction (see the module docstring)
+        )
+        self._limits = text(
+            "SELECT set_config('statement_timeout', :st, true), "
+            "set_config('lock_timeout', :lt, true), "
+            "set_config('idle_in_transaction_session_timeout', :it, true), "
+            "set_config('TimeZone', 'UTC', true)"
+        ).bindparams(
+            st=str(settings.statement_timeout_ms),
+            lt=str(settings.lock_timeout_ms),
+            it=str(settings.idle_in_transaction_timeout_ms),
         )
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction as the service's own login; committed if the block succeeds."""
         with server_errors(), self.engine.begin() as conn:
+            conn.execute(self._limits)
             yield conn
 
     @contextmanager
@@ -82,6 +100,11 @@ class Database:
             who = authenticate(conn, token)
             act_as_teacher(conn, who.teacher_id)
             yield conn, who
+
+    def identify(self, token: str) -> Identity:
+        """Whom a device token stands for (one short transaction as the service)."""
+        with self.transaction() as conn:
+            return authenticate(conn, token)
 
     def schema_revision(self) -> str | None:
         with self.transaction() as conn:

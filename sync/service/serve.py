@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import FrameType
 
 from sync.errors import ValidationError
 from sync.server.central import display_url
 from sync.service.db import Database, DbSettings
+from sync.service.limits import Limits
 
 __all__ = ["parse_bind", "serve"]
 
@@ -35,6 +37,7 @@ def serve(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
     access_log: bool = True,
+    limits: Limits | None = None,
 ) -> None:
     """Check the database login, then serve until interrupted."""
     import uvicorn
@@ -54,8 +57,18 @@ def serve(
         probe.dispose()
     scheme = "https" if tls_cert else "http"
     log.info("serving %s://%s:%d for %s", scheme, host, port, display_url(settings.url))
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings, limits=limits)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # answer the long polls now: uvicorn waits for open requests before stopping
+            hub = getattr(app.state, "hub", None)
+            if hub is not None:
+                hub.release_all_threadsafe()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app,
         host=host,
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert else None,
@@ -65,3 +78,4 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=10,
     )
+    Server(config).run()

@@ -12,9 +12,10 @@ laptop fetches outside its pages; the laptop's half writes them into SQLite
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
@@ -25,6 +26,8 @@ from sync.replication.push import apply_batch
 from sync.replication.wire import BadOp, Op, parse_op
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
+from sync.service.limits import Limits
+from sync.service.live import ChangeHub
 
 __all__ = ["MAX_BATCH", "MAX_PAGE", "sync_router"]
 
@@ -63,7 +66,10 @@ class QueuedOp(BaseModel):
 class PushRequest(BaseModel):
     device_no: int = Field(ge=1, le=2**31 - 1)
     client_now_ms: int = Field(ge=0, le=2**53)
-    ops: list[QueuedOp] = Field(max_length=MAX_BATCH)
+    ops: list[QueuedOp] = Field(
+        description=f"at most {MAX_BATCH} operations (the service's batch limit; 413 above)",
+        json_schema_extra={"maxItems": MAX_BATCH},
+    )
 
 
 class PushAnswer(BaseModel):
@@ -94,6 +100,13 @@ class RowsRequest(BaseModel):
 
 class Rows(BaseModel):
     rows: list[list[Any]]
+
+
+class Changed(BaseModel):
+    changed: bool = Field(
+        description="true: something this teacher can see changed since the request began "
+        "(sync now); false: nothing did before the timeout (wait again)"
+    )
 
 
 def _cursor(conn: Connection) -> Any:
@@ -131,6 +144,25 @@ def _parse(ops: list[QueuedOp], device_no: int) -> tuple[list[Op], list[dict[str
     return good, refused
 
 
+def _check_batch(body: PushRequest, limits: Limits) -> None:
+    """The batch limit: a push too big for one transaction is refused whole (413)."""
+    if len(body.ops) > limits.batch_ops:
+        raise ApiError(
+            413,
+            "batch_too_large",
+            f"body.ops: a push takes at most {limits.batch_ops} operations, this one has "
+            f"{len(body.ops)}: send them in smaller batches",
+        )
+    size = sum(len(q.payload.encode("utf-8")) for q in body.ops)
+    if size > limits.batch_bytes:
+        raise ApiError(
+            413,
+            "batch_too_large",
+            f"body.ops: a push takes at most {limits.batch_bytes} bytes of payloads, this one "
+            f"has {size}: send them in smaller batches",
+        )
+
+
 def sync_router(dependencies: list[Any]) -> APIRouter:
     """The ``/v1/sync`` routes (``dependencies``: the version handshake)."""
     router = APIRouter(prefix="/v1/sync", dependencies=dependencies, tags=["sync"])
@@ -152,7 +184,8 @@ def sync_router(dependencies: list[Any]) -> APIRouter:
             return {**_hello(conn, who.teacher_id), "device_no": device_no}
 
     @router.post("/push", response_model=PushAnswer)
-    def push(body: PushRequest, db: Db, token: Token) -> dict[str, Any]:
+    def push(body: PushRequest, request: Request, db: Db, token: Token) -> dict[str, Any]:
+        _check_batch(body, request.app.state.limits)
         with db.teacher_request(token) as (conn, _who):
             ops, refused = _parse(body.ops, body.device_no)
             result = apply_batch(
@@ -198,5 +231,20 @@ def sync_router(dependencies: list[Any]) -> APIRouter:
         with db.teacher_request(token) as (conn, _who):
             found = fetch_rows(_cursor(conn), body.table, body.by, body.value)
             return {"rows": [list(r) for r in found]}
+
+    @router.get("/wait", response_model=Changed)
+    async def wait(
+        request: Request,
+        db: Db,
+        token: Token,
+        timeout: Annotated[int, Query(ge=1, le=60, description="seconds to wait at most")] = 25,
+    ) -> dict[str, bool]:
+        """Long poll: answers as soon as a change this teacher can see commits, or at the
+        timeout. The token is checked in one short transaction; the wait itself holds no
+        database connection (:class:`~sync.service.live.ChangeHub`)."""
+        hub: ChangeHub = request.app.state.hub
+        since = hub.seq
+        who = await run_in_threadpool(db.identify, token)
+        return {"changed": await hub.wait(who.teacher_id, since, float(timeout))}
 
     return router

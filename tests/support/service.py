@@ -115,8 +115,11 @@ def client_headers() -> dict[str, str]:
 class Service:
     """``flourish server serve`` as a child process; a context manager."""
 
-    def __init__(self, db_url: str, folder: Path, *, tls: Tls | None = None) -> None:
+    def __init__(
+        self, db_url: str, folder: Path, *, tls: Tls | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.db_url = db_url
+        self.args = args  # more ``flourish server serve`` options
         self.folder = folder
         self.tls = tls or make_tls(folder / "tls")
         self.port = free_port()
@@ -144,6 +147,7 @@ class Service:
             str(self.tls.key),
             "--pool-size",
             "4",
+            *self.args,
         ]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with open(self.log, "ab") as log:

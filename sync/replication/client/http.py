@@ -24,10 +24,12 @@ from sync.replication.protocol import VERSION_HEADER, app_version
 from sync.replication.push import BatchResult, OpResult
 from sync.replication.wire import Op, pk_value
 
-__all__ = ["MAX_PUSH_BYTES", "ServiceClient", "is_service_url"]
+__all__ = ["MAX_PUSH_BYTES", "WAIT_PATH", "ServiceClient", "is_service_url", "tls_context"]
 
 #: A push request is split when its body would exceed this (the service takes 8 MiB).
 MAX_PUSH_BYTES = 4 * 1024 * 1024
+#: The long poll of live updates (``?timeout=`` 1-60 s).
+WAIT_PATH = "/v1/sync/wait"
 
 
 def queued(op: Op) -> dict[str, Any]:
@@ -57,6 +59,9 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
         )
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"TLS: cannot read the CA certificate {ca_file}: {exc}") from exc
+
+
+tls_context = _context  # the live-update watcher's client trusts the same CA
 
 
 class ServiceClient:
@@ -187,6 +192,26 @@ class ServiceClient:
     def fetch(self, table: str, by: str, value: str) -> list[tuple[Any, ...]]:
         body = {"table": table, "by": by, "value": value}
         return [tuple(r) for r in self.call("POST", "/v1/sync/pull/rows", body)["rows"]]
+
+    # -- live updates --------------------------------------------------------------------
+    def wait_for_changes(self, timeout: int = 25) -> bool:
+        """Block until something this teacher can see changes (True) or ``timeout`` seconds
+        (1-60) pass (False). The app waits with :class:`~sync.replication.client.live.
+        ChangeWatcher`, which can be interrupted; this is the same call, plainly."""
+        seconds = max(1, min(60, int(timeout)))
+        try:
+            answer = self.http.get(
+                WAIT_PATH,
+                params={"timeout": seconds},
+                timeout=httpx.Timeout(seconds + 30.0, connect=10.0),
+            )
+        except httpx.ConnectError as exc:
+            raise TransientError(f"server unreachable: {exc} ({self.base_url})") from exc
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"server unreachable: timed out ({self.base_url})") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"connection to the server was lost ({exc})") from exc
+        return bool(self._answer(answer)["changed"])
 
     def twin(self) -> ServiceClient:
         return self  # httpx.Client is thread-safe; the pool opens a second connection
