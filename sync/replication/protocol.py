@@ -12,11 +12,15 @@ import re
 import tomllib
 from functools import cache
 from importlib import metadata
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from sync.paths import program_root
 
 __all__ = [
     "MIN_CLIENT_VERSION",
+    "PlainText",
     "VERSION_HEADER",
     "app_version",
     "parse_version",
@@ -25,6 +29,22 @@ __all__ = [
 VERSION_HEADER = "Flourish-Version"
 #: The oldest laptop program this service speaks to.
 MIN_CLIENT_VERSION = "0.1.0"
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """Text PostgreSQL can store: no NUL character, no unpaired UTF-16 surrogate (a JSON
+    body may carry both as escapes; neither is a character of UTF-8 text)."""
+    found = _UNSTORABLE.search(value)
+    if found is not None:
+        what = "a NUL character" if found.group() == "\x00" else "an unpaired surrogate"
+        raise ValueError(f"text must not contain {what} (at position {found.start()})")
+    return value
+
+
+#: A string field of a request: refused with 422 when it is not storable text.
+PlainText = Annotated[str, AfterValidator(storable)]
 
 _VERSION = re.compile(r"^(\d{1,6})\.(\d{1,6})\.(\d{1,6})(?:[.+-][0-9A-Za-z.+-]{0,40})?$")
 

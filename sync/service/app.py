@@ -21,7 +21,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from sync.errors import ServerError
-from sync.replication.protocol import MIN_CLIENT_VERSION, VERSION_HEADER, app_version, parse_version
+from sync.replication.protocol import (
+    MIN_CLIENT_VERSION,
+    VERSION_HEADER,
+    PlainText,
+    app_version,
+    parse_version,
+)
 from sync.server import accounts
 from sync.service.db import Database, DbSettings
 from sync.service.deps import bearer, database
@@ -42,8 +48,8 @@ class Problem(BaseModel):
 
 class LoginRequest(BaseModel):
     login: str = Field(min_length=1, max_length=63, pattern=r"^[a-z_][a-z0-9_]*$")
-    password: str = Field(min_length=1, max_length=1024)
-    device_name: str = Field(min_length=1, max_length=200)
+    password: PlainText = Field(min_length=1, max_length=1024)
+    device_name: PlainText = Field(min_length=1, max_length=200)
 
 
 class LoginAnswer(BaseModel):
@@ -66,7 +72,7 @@ class Health(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem} for code in (401, 413, 422, 426, 429, 503)
+    code: {"model": Problem} for code in (401, 403, 413, 422, 426, 429, 503)
 }
 
 
@@ -178,5 +184,5 @@ def create_app(
         return Me(teacher_id=row.id, name=row.name, login=who.login)
 
     app.include_router(v1)
-    app.include_router(sync_router([Depends(_check_version)]))
+    app.include_router(sync_router([Depends(_check_version)], ERRORS))
     return app

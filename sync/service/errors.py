@@ -71,6 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # bytes that are not UTF-8 JSON at all: the same answer as any other bad JSON
+            return _body(422, "invalid_request", "body: not valid JSON (UTF-8 expected)")
         code = _HTTP_CODES.get(exc.status_code, "error")
         response = _body(exc.status_code, code, str(exc.detail))
         if exc.headers:
@@ -101,11 +104,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServerError)
     async def server_error(_request: Request, exc: ServerError) -> JSONResponse:
-        if _sqlstate(exc) == "42501":  # insufficient_privilege: the database said no
-            message = str(exc).removeprefix("server error: ")
+        state = _sqlstate(exc)
+        message = str(exc).removeprefix("server error: ")
+        if state == "42501":  # insufficient_privilege: the database said no
             return _body(403, "forbidden", message)
+        if state is not None and state.startswith("22"):
+            # data exception: a value the request carried (a safety net: the models and
+            # handlers should have refused it first)
+            return _body(422, "invalid_request", f"the database refused a value: {message}")
         log.error("database error: %s", exc, exc_info=exc)
         return _body(500, "server_error", "the service could not complete the request")
+
+    @app.exception_handler(UnicodeError)
+    async def not_text(_request: Request, exc: UnicodeError) -> JSONResponse:
+        return _body(422, "invalid_request", f"text that is not valid Unicode: {exc}")
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

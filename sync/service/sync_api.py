@@ -19,11 +19,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from sync.replication.protocol import app_version
+from sync.replication.protocol import PlainText, app_version, storable
 from sync.replication.pull import PULL_TABLES, STEPS, fetch_rows
 from sync.replication.pull import _step_query as step_query
 from sync.replication.push import apply_batch
-from sync.replication.wire import BadOp, Op, parse_op
+from sync.replication.wire import INT_ID_TABLES, BadOp, Op, parse_op
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
 from sync.service.limits import Limits
@@ -45,7 +45,7 @@ class Hello(BaseModel):
 
 class RegisterRequest(BaseModel):
     device_uuid: uuid.UUID
-    hostname: str = Field(min_length=1, max_length=255)
+    hostname: PlainText = Field(min_length=1, max_length=255)
 
 
 class Registered(Hello):
@@ -56,10 +56,10 @@ class QueuedOp(BaseModel):
     """One row of the laptop's ``sync_operations`` queue, as it is stored there."""
 
     op_id: int = Field(ge=1, le=2**62)
-    table: str = Field(min_length=1, max_length=40)
-    row_pk: str = Field(min_length=1, max_length=40)
+    table: PlainText = Field(min_length=1, max_length=40)
+    row_pk: PlainText = Field(min_length=1, max_length=40)
     op: Literal["upsert", "delete"]
-    payload: str = Field(max_length=4_000_000)
+    payload: PlainText = Field(max_length=4_000_000)
     sync_hlc: int = Field(ge=1, le=2**63 - 1)
 
 
@@ -95,7 +95,7 @@ class PageRequest(BaseModel):
 class RowsRequest(BaseModel):
     table: Literal[PULL_TABLES]  # type: ignore[valid-type]
     by: Literal["id", "student_id", "student_corrections"]
-    value: str = Field(min_length=1, max_length=40)
+    value: PlainText = Field(min_length=1, max_length=40)
 
 
 class Rows(BaseModel):
@@ -129,14 +129,37 @@ def _hello(conn: Connection, teacher_id: str) -> dict[str, Any]:
     }
 
 
+def _check_values(value: Any, where: str = "") -> None:
+    """Every text in a row is storable (escaped NULs and lone surrogates survive JSON)."""
+    if isinstance(value, str):
+        try:
+            storable(value)
+        except ValueError as exc:
+            raise BadOp(f"{where or 'the row'}: {exc}") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(str(key), where)
+            _check_values(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(item, where)
+
+
+#: The columns each way of fetching rows needs (``RowsRequest.by``).
+_FETCH_TABLES = {
+    "student_id": ("data_entries", "assessments", "skill_targets", "badges", "sync_conflicts"),
+    "student_corrections": ("teacher_corrections",),
+}
+
+
 def _parse(ops: list[QueuedOp], device_no: int) -> tuple[list[Op], list[dict[str, Any]]]:
     good: list[Op] = []
     refused: list[dict[str, Any]] = []
     for q in sorted(ops, key=lambda o: o.op_id):
         try:
-            good.append(
-                parse_op(q.op_id, q.table, q.row_pk, q.op, q.payload, q.sync_hlc, device_no)
-            )
+            op = parse_op(q.op_id, q.table, q.row_pk, q.op, q.payload, q.sync_hlc, device_no)
+            _check_values(op.row)
+            good.append(op)
         except BadOp as exc:
             refused.append(
                 {"op_id": q.op_id, "status": "rejected", "reason": f"not applied: {exc}"}
@@ -163,9 +186,14 @@ def _check_batch(body: PushRequest, limits: Limits) -> None:
         )
 
 
-def sync_router(dependencies: list[Any]) -> APIRouter:
-    """The ``/v1/sync`` routes (``dependencies``: the version handshake)."""
-    router = APIRouter(prefix="/v1/sync", dependencies=dependencies, tags=["sync"])
+def sync_router(
+    dependencies: list[Any], responses: dict[int | str, dict[str, Any]] | None = None
+) -> APIRouter:
+    """The ``/v1/sync`` routes (``dependencies``: the version handshake; ``responses``: the
+    error answers every route may give, for the OpenAPI document)."""
+    router = APIRouter(
+        prefix="/v1/sync", dependencies=dependencies, tags=["sync"], responses=responses
+    )
 
     @router.get("/hello", response_model=Hello)
     def hello(db: Db, token: Token) -> dict[str, Any]:
@@ -228,6 +256,19 @@ def sync_router(dependencies: list[Any]) -> APIRouter:
 
     @router.post("/pull/rows", response_model=Rows)
     def rows(body: RowsRequest, db: Db, token: Token) -> dict[str, Any]:
+        tables = _FETCH_TABLES.get(body.by)
+        if tables is not None and body.table not in tables:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"body.by: {body.table} rows cannot be fetched by {body.by} "
+                f"(only {', '.join(tables)})",
+            )
+        numeric = body.by == "id" and body.table in INT_ID_TABLES
+        if numeric and not (body.value.isdigit() and len(body.value) <= 18):
+            raise ApiError(
+                422, "invalid_request", f"body.value: {body.table} ids are whole numbers"
+            )
         with db.teacher_request(token) as (conn, _who):
             found = fetch_rows(_cursor(conn), body.table, body.by, body.value)
             return {"rows": [list(r) for r in found]}
