@@ -97,9 +97,7 @@ class PgBouncer:
             for path in (self.root, *self.root.iterdir()):
                 os.chown(path, pw.pw_uid, pw.pw_gid)
             command = ["runuser", "-u", osuser, "--", *command]
-        self.proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -30,6 +30,9 @@ OBJECTS = ("functions/sync_notify", "triggers/sync_notify")
 def upgrade() -> None:
     for name in OBJECTS:
         op.execute(load(name, as_of=revision).create)
+    # The function belongs to flourish_owner like every object (its SECURITY DEFINER
+    # lookups must see every row); a first installation runs as IT's own login up to here.
+    op.execute(load("grants/ownership", as_of=revision).create)
     op.execute("SELECT audit_event('schema_upgrade', jsonb_build_object('to', '0008'))")
 
 
