@@ -195,9 +195,14 @@ def test_a_change_on_one_laptop_reaches_the_other_within_a_second(
             assert _wait_until(lambda before=before: loop.rounds > before, 3.0)
             time.sleep(0.3)  # the watcher waits again
         assert watcher.wakes >= 5 and loop.watcher is watcher
+        stopping = time.monotonic()
+        loop.stop(timeout=10.0)
+        # the open long poll (25 s) is cancelled at once: quitting the app does not wait
+        assert _wait_until(lambda: loop.idle, 10.0)
+        assert time.monotonic() - stopping < 2.0
+        assert not watcher.alive
     finally:
         loop.stop(timeout=10.0)
-        assert _wait_until(lambda: loop.idle, 10.0)  # the long poll ends at once too
         a.close()
         other.close()
         b.store.close()
@@ -229,3 +234,51 @@ def test_a_plain_client_wait_wakes_on_a_change(server: Server, tmp_path: Path) -
         waiting.close()
         a.close()
     assert answer == [True] and took < 5.0
+
+
+def test_the_listener_reconnects_and_wakes_everyone_it_may_have_missed(
+    server: Server, tmp_path: Path
+) -> None:
+    """The listening connection dies (PostgreSQL restarted, a network cut): the service
+    reconnects, wakes every waiting laptop (a notification may have been lost meanwhile)
+    and later changes wake them again."""
+    assert server.service is not None
+    a = Laptop(server, "T001", tmp_path / "A3")
+    waiting = ServiceClient(
+        server.service.url, token=a.result.token, ca_file=str(server.service.tls.ca)
+    )
+    try:
+        a.sync()
+        answers: list[bool] = []
+
+        def wait_once() -> threading.Thread:
+            t = threading.Thread(target=lambda: answers.append(waiting.wait_for_changes(20)))
+            t.start()
+            time.sleep(0.5)
+            return t
+
+        t = wait_once()
+        killed = admin_rows(
+            server.admin_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'flourish-service-listen' AND datname = current_database()",
+        )
+        t.join(15)
+        assert killed == [(True,)] and answers == [True]  # woken by the reconnect
+        assert _wait_until(
+            lambda: admin_rows(
+                server.admin_url,
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'flourish-service-listen' AND datname = current_database()",
+            )[0][0]
+            == 1,
+            10.0,
+        )
+        t = wait_once()
+        _new_target(a)
+        a.sync()
+        t.join(15)
+    finally:
+        waiting.close()
+        a.close()
+    assert answers == [True, True]

@@ -49,6 +49,9 @@ class ChangeHub:
         self._everyone = 0  # seq of the latest notification for every teacher
         self._waiters: dict[str, set[asyncio.Future[bool]]] = {}
         self._conn: psycopg2.extensions.connection | None = None
+        # its socket, kept: a closed psycopg2 connection no longer tells its fileno(), and
+        # a reader left registered would swallow the next connection's (same-numbered) fd
+        self._fd: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._closed = False
@@ -131,8 +134,8 @@ class ChangeHub:
     async def _listen(self) -> None:
         conn = await asyncio.to_thread(self._connect)
         assert self._loop is not None
-        self._conn = conn
-        self._loop.add_reader(conn.fileno(), self._readable)
+        self._conn, self._fd = conn, conn.fileno()
+        self._loop.add_reader(self._fd, self._readable)
         self.connected.set()
         log.info("live updates: listening on %s", display_url(self.url))
 
@@ -169,12 +172,12 @@ class ChangeHub:
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
+        fd, self._fd = self._fd, None
         self.connected.clear()
+        if fd is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(fd)
         if conn is None:
             return
-        if self._loop is not None and not self._loop.is_closed():
-            with contextlib.suppress(Exception):
-                self._loop.remove_reader(conn.fileno())
         with contextlib.suppress(Exception):
             conn.close()
 
