@@ -266,12 +266,14 @@ def test_the_listener_reconnects_and_wakes_everyone_it_may_have_missed(
         t.join(15)
         assert killed == [(True,)] and answers == [True]  # woken by the reconnect
         assert _wait_until(
-            lambda: admin_rows(
-                server.admin_url,
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                "'flourish-service-listen' AND datname = current_database()",
-            )[0][0]
-            == 1,
+            lambda: (
+                admin_rows(
+                    server.admin_url,
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                    "'flourish-service-listen' AND datname = current_database()",
+                )[0][0]
+                == 1
+            ),
             10.0,
         )
         t = wait_once()
