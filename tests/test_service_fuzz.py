@@ -107,7 +107,7 @@ def _waits(query: Any) -> bool:
 
 
 @schema.exclude(path=SLOW).parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_answers_every_generated_request_as_its_schema_says(
     case: Any, site: tuple[Service, str], session: requests.Session
 ) -> None:
@@ -115,7 +115,7 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
 
 
 @schema.include(path=SLOW).parametrize()
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_sign_in_and_the_long_poll_answer_as_their_schema_says(
     case: Any, site: tuple[Service, str], session: requests.Session
 ) -> None:
