@@ -9,11 +9,16 @@ and sends what could be read, counts what could not, and keeps the old file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sync import actions
 from sync.actions.students import add_student
@@ -183,9 +188,16 @@ def test_a_healthy_store_can_be_refreshed_and_offline_nothing_is_replaced(
     assert [p.name for p in path.parent.iterdir() if ".download-" in p.name] == []
 
     service.start()
-    result = redownload(path, password=token)
-    assert result.kept == 1 and result.sent
-    assert result.old_file.name.startswith("flourish.sqlite3.replaced-")
+    done = subprocess.run(  # the command line does the same
+        [sys.executable, "-m", "desktop.cli", "--data-dir", str(path.parent), "redownload"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FLOURISH_TOKEN": token},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 change(s) not sent before were kept and sent." in done.stdout
+    assert [p.name[:26] for p in path.parent.glob("*.replaced-*[0-9]")] == ["flourish.sqlite3.replaced-"]
     with LocalStore.open(path, create=False) as store, store.read() as conn:
         assert ASSESSMENTS.require(conn, 1).corrected is True
 
@@ -197,3 +209,46 @@ def test_a_store_without_a_server_has_nothing_to_download(tmp_path: Path) -> Non
     with pytest.raises(ValidationError, match="not signed in to a server"):
         redownload(path)
     assert path.exists()
+
+
+def _answer(boxes: dict[str, str], seen: dict[str, str]) -> QTimer:
+    """Click the button named in ``boxes`` of each message box (by object name) as it
+    appears; its text goes to ``seen``."""
+
+    def look() -> None:
+        for widget in QApplication.topLevelWidgets():
+            name = widget.objectName()
+            if isinstance(widget, QMessageBox) and widget.isVisible() and name in boxes:
+                if name in seen:
+                    continue
+                seen[name] = widget.text()
+                next(b for b in widget.buttons() if b.text() == boxes[name]).click()
+
+    timer = QTimer()
+    timer.timeout.connect(look)
+    timer.start(50)
+    return timer
+
+
+def test_the_app_downloads_a_damaged_store_again(
+    qapp: QApplication, server: Server, laptop: Laptop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.shell.recovery import offer_recovery
+
+    actions.correct(laptop.store, assessment_id=1, teacher_id="T001", level=3)
+    path, token = _close(laptop)
+    _overwrite(path, 0, b"\x00" * 16)
+    monkeypatch.setenv("FLOURISH_TOKEN", token)
+    with pytest.raises(StoreDamagedError) as caught:
+        LocalStore.open(path, create=False)
+    seen: dict[str, str] = {}
+    timer = _answer(
+        {"recoveryBox": "Download again from the server", "downloadOutcome": "OK"}, seen
+    )
+    folder = offer_recovery(caught.value, path.parent)
+    timer.stop()
+    assert folder == path.parent
+    assert "1 change(s) not sent before were kept and sent." in seen["downloadOutcome"]
+    with LocalStore.open(path, create=False) as store, store.read() as conn:
+        assert ASSESSMENTS.require(conn, 1).corrected is True
+    assert len(list(path.parent.glob("flourish.sqlite3.damaged-*"))) == 1

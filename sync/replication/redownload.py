@@ -47,7 +47,7 @@ from sync.errors import FlourishError, StoreError, ValidationError
 from sync.model.tables import LOCAL, SYNCED_TABLES
 from sync.store.health import header_state, quick_check
 from sync.store.local import LocalStore, sqlite_of
-from sync.store.storefile import PLAIN, Driver, driver_for, integrity_error
+from sync.store.storefile import PLAIN, Driver, driver_for, integrity_error, store_key_name
 
 __all__ = ["RedownloadResult", "Salvage", "load_unsent", "redownload", "salvage_unsent"]
 
@@ -115,20 +115,38 @@ class RedownloadResult:
     send_error: str | None = None
 
     def summary(self) -> str:
-        lines = [f"downloaded a fresh copy from the server ({self.downloaded_rows} row(s))"]
+        lines = [f"Downloaded a fresh copy from the server ({self.downloaded_rows} rows)."]
         if self.kept:
             lines.append(
                 f"{self.kept} change(s) not sent before were kept and "
-                + ("sent" if self.sent else f"wait for the next sync ({self.send_error})")
+                + ("sent." if self.sent else f"wait for the next sync ({self.send_error}).")
             )
         if self.unreadable:
             lines.append(
                 f"{self.unreadable} unsent change(s) could not be read from the old file "
-                "and are lost"
+                "and are lost."
             )
-        lines.append(f"the unsent changes are also saved in {self.export}")
-        lines.append(f"the old data file is kept at {self.old_file}")
+        lines.append(f"The unsent changes are also saved in {self.export}.")
+        lines.append(f"The old data file is kept at {self.old_file}.")
         return "\n".join(lines)
+
+
+def _key_for(path: Path, key: str | None) -> str | None:
+    """The key of an encrypted store (the caller's, else the keyring's); None for a plain one."""
+    if header_state(path) != "encrypted":
+        return None
+    if key is not None:
+        return key
+    from sync.credentials import get_secret
+    from sync.store.storefile import KEY_ENV
+
+    found = get_secret(store_key_name(path), env=KEY_ENV)
+    if found is None:
+        raise StoreError(
+            f"{path} is encrypted and its key is not available (this computer's keyring, or "
+            f"{KEY_ENV}): it cannot be read"
+        )
+    return found
 
 
 # -- 1. salvage --------------------------------------------------------------------------
@@ -179,11 +197,11 @@ def salvage_unsent(path: Path, *, key: str | None = None) -> Salvage:
     path = Path(path)
     if not path.exists():
         raise StoreError(f"no data file at {path}")
+    key = _key_for(path, key)
     work = path.parent / f".salvage-{dt.datetime.now():%Y%m%d-%H%M%S-%f}"
     try:
         copy = _copy_for_reading(path, work)
-        plain = header_state(path) in ("plain", "damaged")
-        driver: Driver = PLAIN if plain and key is None else driver_for(copy, key)
+        driver: Driver = PLAIN if key is None else driver_for(copy, key)
         db = driver.connect(copy, isolation_level=None)
         try:
             return _salvage(db, path)
@@ -358,6 +376,7 @@ def redownload(
     from sync.replication.engine import SyncEngine
 
     path = Path(path)
+    key = _key_for(path, key)  # the fresh copy is encrypted like the old file
     salvage = salvage or salvage_unsent(path, key=key)
     state = salvage.state
     if state.get("profile") == "demo":
