@@ -46,6 +46,7 @@ from desktop.core.context import Reopen
 from desktop.core.errors import describe
 from desktop.core.tasks import TaskContext
 from desktop.core.widgets import error_label
+from desktop.core.wording import format_time
 
 if TYPE_CHECKING:
     from desktop.core.context import AppContext
@@ -318,10 +319,10 @@ class RestoreDialog(QDialog):
     def _inspected(self, result: tuple[Any, float]) -> None:
         info, mtime = result
         self.info = info
-        saved = dt.datetime.fromtimestamp(mtime)
+        saved = dt.datetime.fromtimestamp(mtime, dt.UTC)
         self.heading.setText("This backup will replace the data on this laptop:")
         self.fields["file"].setText(str(info.path))
-        self.fields["saved"].setText(saved.strftime("%A %d %B %Y, %H:%M"))
+        self.fields["saved"].setText(format_time(saved))
         mine = self.ctx.teacher_id
         who = info.teacher_id or "no teacher"
         if info.teacher_id and mine and info.teacher_id != mine:

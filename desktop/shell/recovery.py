@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from desktop.core.wording import format_time
 from sync.errors import StoreError
 from sync.store.health import StoreDamagedError
 
@@ -37,6 +38,10 @@ def restore_automatic_backup(store_path: Path, backup: Path) -> Path:
     shutil.copy2(backup, store_path)
     store_path.chmod(0o600)
     return kept
+
+
+def _saved(file: Path) -> str:
+    return format_time(dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC))
 
 
 def _choose_folder(parent: QWidget | None) -> Path | None:
@@ -58,8 +63,7 @@ def offer_recovery(
         info = (
             "Nothing has been changed or deleted. "
             + (
-                f"The newest automatic backup is from "
-                f"{dt.datetime.fromtimestamp(error.backups[0].stat().st_mtime):%x %X}; "
+                f"The newest automatic backup is from {_saved(error.backups[0])}; "
                 "restoring it keeps the damaged file beside it. Changes made since that "
                 "backup are lost on this laptop, but whatever reached the server comes "
                 "back with the next sync."
