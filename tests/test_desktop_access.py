@@ -198,12 +198,18 @@ def test_the_applied_palettes_are_the_tested_ones(qapp: QApplication) -> None:
         apply_appearance(Appearance.LIGHT)
 
 
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)], ids=["1280x720", "1366x768"])
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_no_text_is_cut_short_at_1280x720(qtbot: QtBot, window: MainWindow, dark: bool) -> None:
-    """Every view and dialog as the screenshots show them (packaging/screenshots.py)."""
+def test_no_text_is_cut_short_on_small_screens(
+    qtbot: QtBot, window: MainWindow, dark: bool, size: tuple[int, int]
+) -> None:
+    """Every view and dialog as the screenshots show them (packaging/screenshots.py), at
+    the two small laptop screens it takes them at."""
     shots = _screenshots_module()
     DIALOGS, elided, open_dialog = shots.DIALOGS, shots.elided, shots.open_dialog
+    assert size in shots.SIZES
     w = window
+    w.resize(*size)
     apply_appearance(Appearance.DARK if dark else Appearance.LIGHT)
     try:
         problems: list[str] = []

@@ -121,6 +121,8 @@ def test_conflicts_show_local_times_and_no_false_difference(
         listed = panel.model.index(0, 0).data()
         assert listed == format_time("2026-10-02 09:05:00") and ":00." not in listed
         assert fields["Corrected level"][2] is True  # a real difference still shows
+        teacher = w.ctx.profile.teacher_name
+        assert teacher and fields["Corrected by"] == (teacher, teacher, False)  # not "T001"
     finally:
         close_window(w)
 

@@ -197,7 +197,9 @@ def test_a_healthy_store_can_be_refreshed_and_offline_nothing_is_replaced(
     )
     assert done.returncode == 0, done.stderr
     assert "1 change(s) not sent before were kept and sent." in done.stdout
-    assert [p.name[:26] for p in path.parent.glob("*.replaced-*[0-9]")] == ["flourish.sqlite3.replaced-"]
+    assert [p.name[:26] for p in path.parent.glob("*.replaced-*[0-9]")] == [
+        "flourish.sqlite3.replaced-"
+    ]
     with LocalStore.open(path, create=False) as store, store.read() as conn:
         assert ASSESSMENTS.require(conn, 1).corrected is True
 

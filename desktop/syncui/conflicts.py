@@ -89,6 +89,11 @@ def _kinds(table: str | None) -> dict[str, str]:
     return kinds
 
 
+#: Fields that hold a person's id: shown by name where this laptop knows it.
+_PEOPLE = {"corrected_by": "teachers", "granted_by": "teachers", "teacher_id": "teachers"}
+_PEOPLE_STUDENTS = {"student_id"}
+
+
 def _value(value: Any, kind: str | None = None) -> str:
     """A field's value as the teacher reads it: one word for each truth value whether the
     laptop (1) or the server (true) sent it, local time to the second, JSON parsed, so that
@@ -129,16 +134,24 @@ class ComparisonModel(QAbstractTableModel):
         losing: dict[str, Any] | None,
         winning: dict[str, Any] | None,
         table: str | None = None,
+        names: dict[str, str] | None = None,
     ) -> None:
         """Show two versions of a row of ``table`` (its column types say how values read;
-        rows differ only where what the teacher reads differs)."""
+        rows differ only where what the teacher reads differs); ``names``: people's names
+        by id, for the fields that hold a teacher's or a student's id."""
         losing, winning = losing or {}, winning or {}
-        kinds = _kinds(table)
+        kinds, names = _kinds(table), names or {}
         fields = [f for f in dict.fromkeys([*losing, *winning]) if f not in _HIDDEN]
+
+        def shown(f: str, value: Any) -> str:
+            if (f in _PEOPLE or f in _PEOPLE_STUDENTS) and str(value) in names:
+                return names[str(value)]
+            return _value(value, kinds.get(f))
+
         rows = []
         for f in fields:
-            a = _value(losing.get(f), kinds.get(f))
-            b = _value(winning.get(f), kinds.get(f)) if winning else "(deleted)"
+            a = shown(f, losing.get(f))
+            b = shown(f, winning.get(f)) if winning else "(deleted)"
             rows.append((_label(f), a, b, a != b))
         rows.sort(key=lambda r: not r[3])  # differences first
         self.beginResetModel()
@@ -259,8 +272,16 @@ class ConflictsPanel(QWidget):
 
             with store.read() as conn:
                 rows = conflict_rows(conn, unresolved_only=unresolved)
+                names = {
+                    str(i): str(n)
+                    for i, n in conn.exec_driver_sql(
+                        "SELECT id, name FROM teachers UNION ALL SELECT id, name FROM students"
+                    )
+                    if n
+                }
                 for row in rows:
                     row["subject"] = describe_subject(conn, row)
+                    row["names"] = names
                 return rows
 
         self.ctx.tasks.read(work, self._loaded, name="conflicts")
@@ -292,7 +313,10 @@ class ConflictsPanel(QWidget):
         if row is None:
             return
         self.compare.set_versions(
-            row.get("losing_row"), row.get("winning_row"), row.get("table_name")
+            row.get("losing_row"),
+            row.get("winning_row"),
+            row.get("table_name"),
+            row.get("names"),
         )
         self.compare_view.resizeRowsToContents()
         what = _TABLE_NAMES.get(row["table_name"], row["table_name"])
