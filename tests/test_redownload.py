@@ -14,11 +14,13 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from sync import actions
 from sync.actions.students import add_student
@@ -254,3 +256,30 @@ def test_the_app_downloads_a_damaged_store_again(
     with LocalStore.open(path, create=False) as store, store.read() as conn:
         assert ASSESSMENTS.require(conn, 1).corrected is True
     assert len(list(path.parent.glob("flourish.sqlite3.damaged-*"))) == 1
+
+
+def test_the_file_menu_asks_first_and_reopens_on_a_fresh_copy(
+    qtbot: QtBot, demo_store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.core.context import Reopen
+    from tests.test_desktop_support import close_window, isolate_settings, open_window
+
+    isolate_settings(monkeypatch, tmp_path)
+    w = open_window(qtbot, demo_store, start_sync=False)
+    try:
+        w.menu_actions["redownload"].trigger()  # the demo has no server
+        box = w.dialog
+        assert isinstance(box, QMessageBox) and "no server" in box.text()
+        box.close()
+        w.ctx.profile = replace(w.ctx.profile, profile="teacher", server_url="https://x")
+        asked: list[Reopen] = []
+        monkeypatch.setattr(w, "reopen", asked.append)
+        w.menu_actions["redownload"].trigger()
+        box = w.dialog
+        assert box.text() == "Replace the data on this laptop by a fresh copy from the server?"
+        assert "kept and sent" in box.informativeText()
+        next(b for b in box.buttons() if b.text() == "Download").click()
+        assert len(asked) == 1 and asked[0].prepare is not None
+        assert asked[0].folder == demo_store.path.parent
+    finally:
+        close_window(w)
