@@ -90,6 +90,28 @@ def test_untitled_evidence_is_named_by_its_first_words(
     assert titles[entry.id] == "“Pat explained the fractions homework to her little…”"
     assert not any(t.startswith("DE") and t[2:].isdigit() for t in titles.values())
     assert entry_title(None, "", "parent_note") == "Parent note"
+
+
+def test_the_review_queue_names_untitled_evidence_by_kind_and_date(
+    qtbot: QtBot, demo_store: LocalStore, locale: None
+) -> None:
+    QLocale.setDefault(QLocale(QLocale.Language.C))
+    with demo_store.apply_remote() as conn:  # every entry untitled
+        conn.exec_driver_sql("UPDATE data_entries SET metadata = json_remove(metadata, '$.title')")
+    w = open_window(qtbot, demo_store, start_sync=False)
+    try:
+        w.toggle_by_document(True)
+        model = w.review.model
+        qtbot.waitUntil(lambda: model.complete and model.rowCount() > 0)
+        column = model.columns.index("Evidence")
+        shown = [model.index(r, column).data() for r in range(min(model.rowCount(), 30))]
+        labels = [s for s in shown if s]
+        assert labels and not any("DE0" in s for s in labels), labels
+        assert all(s.split(", ")[-1][:4] == "2026" for s in labels), labels
+        header = w.review.evidence.header.text()
+        assert "DE0" not in header and "“" in header  # the entry's first words
+    finally:
+        close_window(w)
     assert entry_title("  Lab report ", "whatever") == "Lab report"
 
 

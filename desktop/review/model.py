@@ -301,7 +301,9 @@ class ReviewQueueModel(QAbstractTableModel):
             if previous is not None and previous.data_entry_id == row.data_entry_id:
                 return ""
             kind = _ENTRY_LABEL.get(row.entry_type or "", row.entry_type or "")
-            return f"{row.entry_title or row.data_entry_id} · {kind}"
+            if row.entry_title:
+                return f"{row.entry_title} · {kind}"
+            return f"{kind}, {format_date(row.entry_date)}"  # untitled: never its id
         return ""
 
 
