@@ -1,6 +1,7 @@
 """Screenshots of the desktop app on the demo dataset, in light and dark.
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [OUT_DIR] [--theme light|dark|both]
+        [--size WIDTHxHEIGHT ...]
 
 (``QT_QPA_PLATFORM=offscreen`` works too; the test suite uses it.) Builds a fresh demo
 store in a temporary folder, makes it look used — a few decisions, a target, a badge, a
@@ -16,10 +17,12 @@ conflict pulled from "another laptop" — opens the real main window and saves:
                     import roster, add student, assess yourself, progress report, assign
                     target, grant badge, AI calibration, keyboard shortcuts
 
-Dark variants get a ``-dark`` suffix. Window shots are WIDTHxHEIGHT (default 1280x720, the
-smallest laptop screen Flourish is laid out for). Text cut short on screen (an ellipsis
-where the full text would fit, a label or button narrower than its text) is printed as a
-warning; :func:`elided` is what the test suite checks.
+Dark variants get a ``-dark`` suffix. Window shots are WIDTHxHEIGHT: by default 1280x720
+and 1366x768, the two small laptop screens Flourish is laid out for (:data:`SIZES`); shots
+at any size but the first get a ``-WIDTHxHEIGHT`` suffix. Text cut short on screen (an
+ellipsis where the full text would fit, a label or button narrower than its text) is
+printed as a warning, for the views and the dialogs; :func:`elided` is what the test suite
+checks, at both sizes.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+SIZES = ((1280, 720), (1366, 768))
 SHOTS = ("main", "review", "class", "student", "student-evidence", "conflicts")
 DIALOGS = (
     "settings-server",
@@ -299,7 +303,8 @@ def open_dialog(window: object, name: str) -> object:
     return openers[name]()
 
 
-def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
+def take(out: Path, *, dark: bool, size: tuple[int, int], tag: str = "") -> list[Path]:
+    """Every view and dialog at ``size``; file names end in ``tag`` (and ``-dark``)."""
     from PySide6.QtWidgets import QApplication
 
     import desktop.core.qtfix  # noqa: F401
@@ -312,7 +317,7 @@ def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     apply_appearance(Appearance.DARK if dark else Appearance.LIGHT)
-    suffix = "-dark" if dark else ""
+    suffix = tag + ("-dark" if dark else "")
     saved: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="flourish-shots-") as tmp:
         os.environ["FLOURISH_SETTINGS_FILE"] = str(Path(tmp) / "settings.ini")
@@ -327,6 +332,8 @@ def take(out: Path, *, dark: bool, size: tuple[int, int]) -> list[Path]:
             path = out / f"{name}{suffix}.png"
             window.grab().save(str(path))
             saved.append(path)
+            for problem in elided(window):
+                print(f"warning: {path.name}: {problem}", file=sys.stderr)
 
         try:
             _wait(app, lambda: window.review.controller.item is not None and idle.idle)
@@ -378,15 +385,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="screenshots", help="output folder")
     parser.add_argument("--theme", choices=("light", "dark", "both"), default="both")
-    parser.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT")
+    parser.add_argument(
+        "--size",
+        action="append",
+        help="window size, WIDTHxHEIGHT (repeat for several; default 1280x720 and 1366x768)",
+    )
     args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    try:
+        sizes = [
+            (int(w), int(h)) for w, h in (s.lower().split("x") for s in args.size or [])
+        ] or list(SIZES)
+    except ValueError:
+        parser.error(f"--size: WIDTHxHEIGHT, as in 1366x768 (got {args.size})")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     themes = {"light": [False], "dark": [True], "both": [False, True]}[args.theme]
-    for dark in themes:
-        for path in take(out, dark=dark, size=(width, height)):
-            print(path)
+    for n, (width, height) in enumerate(sizes):
+        tag = "" if n == 0 else f"-{width}x{height}"
+        for dark in themes:
+            for path in take(out, dark=dark, size=(width, height), tag=tag):
+                print(path)
     return 0
 
 

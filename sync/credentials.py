@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-
-import keyring
-from keyring.errors import KeyringError, NoKeyringError
+from types import ModuleType
 
 __all__ = [
     "SERVICE",
@@ -41,6 +39,19 @@ def llm_key_name(base_url: str | None) -> str:
 _NOT_A_KEYRING = ("fail", "null", "plaintext", "file", "keyrings.alt", "uncrypted")
 
 
+def _keyring() -> ModuleType:
+    """The ``keyring`` package, imported on first use (it costs start-up time otherwise)."""
+    import keyring
+
+    return keyring
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    from keyring.errors import KeyringError, NoKeyringError
+
+    return (KeyringError, NoKeyringError)
+
+
 def _is_os_keyring(backend: object) -> bool:
     name = f"{type(backend).__module__}.{type(backend).__name__}".lower()
     if any(word in name for word in _NOT_A_KEYRING):
@@ -58,16 +69,17 @@ def keyring_available() -> bool:
     """True when the configured keyring backend is the operating system's keyring: never
     the 'fail' or 'null' backends, nor a file or plaintext one (keyrings.alt), which
     would write the secret base64-encoded into the home folder."""
-    return _is_os_keyring(keyring.get_keyring())
+    return _is_os_keyring(_keyring().get_keyring())
 
 
 def get_secret(key: str, *, env: str | None = None) -> str | None:
     """The secret from the keyring, else from environment variable ``env``, else None."""
-    value = None
+    value: str | None = None
     try:
         if keyring_available():
-            value = keyring.get_password(SERVICE, key)
-    except (KeyringError, NoKeyringError) as exc:
+            found = _keyring().get_password(SERVICE, key)
+            value = None if found is None else str(found)
+    except _errors() as exc:
         log.info("keyring unavailable for %s: %s", key, type(exc).__name__)
     if value:
         return value
@@ -81,8 +93,8 @@ def set_secret(key: str, value: str) -> bool:
     if not keyring_available():
         return False
     try:
-        keyring.set_password(SERVICE, key, value)
-    except (KeyringError, NoKeyringError) as exc:
+        _keyring().set_password(SERVICE, key, value)
+    except _errors() as exc:
         log.warning("could not store %s in the keyring: %s", key, type(exc).__name__)
         return False
     return True
@@ -90,6 +102,6 @@ def set_secret(key: str, value: str) -> bool:
 
 def delete_secret(key: str) -> None:
     try:
-        keyring.delete_password(SERVICE, key)
-    except (KeyringError, NoKeyringError):
+        _keyring().delete_password(SERVICE, key)
+    except _errors():
         pass

@@ -31,8 +31,10 @@ from desktop.core.theme import (
     dark_palette,
     level_colors,
     light_palette,
+    sync_state_color,
 )
 from desktop.shell.mainwindow import CLASS, CONFLICTS, REVIEW, STUDENT, MainWindow
+from desktop.syncui.worker import SyncState, SyncStatus
 from sync.model.vocab import LEVELS
 from sync.store.local import LocalStore
 from tests.test_desktop_support import close_window, isolate_settings, open_window, wait_idle
@@ -150,7 +152,30 @@ def test_text_contrast_of_every_role(qapp: QApplication, dark: bool) -> None:
         bg, fg = level_colors(level)
         if contrast_ratio(fg, bg) < 4.5:
             failures.append(f"level {level}: {contrast_ratio(fg, bg):.2f}")
+    for state in SyncState:  # the status bar's dot, red for "needs attention" among them
+        for bg_role in (r.Window, r.Base):
+            ratio = contrast_ratio(sync_state_color(state.value, pal), pal.color(bg_role))
+            if ratio < 4.5:
+                failures.append(f"sync dot {state.value} on {bg_role.name}: {ratio:.2f}")
     assert failures == []
+
+
+def test_the_status_bar_dot_follows_the_palette(qtbot: QtBot, window: MainWindow) -> None:
+    bar = window.sync_status
+    try:
+        for appearance in (Appearance.DARK, Appearance.LIGHT):
+            apply_appearance(appearance)
+            bar.show_status(SyncStatus(state=SyncState.NEEDS_ATTENTION))
+            qtbot.wait(10)
+            shown = QColor(bar.dot.styleSheet().removeprefix("color: ").strip())
+            window_bg = QApplication.palette().color(QPalette.ColorRole.Window)
+            assert contrast_ratio(shown, window_bg) >= 4.5, (appearance, shown.name())
+            apply_appearance(Appearance.DARK)  # a switch alone re-colours the dot
+            qtbot.wait(10)
+            shown = QColor(bar.dot.styleSheet().removeprefix("color: ").strip())
+            assert shown == sync_state_color("attention", dark_palette())
+    finally:
+        apply_appearance(Appearance.LIGHT)
 
 
 def _over(fg: QColor, bg: QColor) -> QColor:
@@ -173,12 +198,18 @@ def test_the_applied_palettes_are_the_tested_ones(qapp: QApplication) -> None:
         apply_appearance(Appearance.LIGHT)
 
 
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)], ids=["1280x720", "1366x768"])
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_no_text_is_cut_short_at_1280x720(qtbot: QtBot, window: MainWindow, dark: bool) -> None:
-    """Every view and dialog as the screenshots show them (packaging/screenshots.py)."""
+def test_no_text_is_cut_short_on_small_screens(
+    qtbot: QtBot, window: MainWindow, dark: bool, size: tuple[int, int]
+) -> None:
+    """Every view and dialog as the screenshots show them (packaging/screenshots.py), at
+    the two small laptop screens it takes them at."""
     shots = _screenshots_module()
     DIALOGS, elided, open_dialog = shots.DIALOGS, shots.elided, shots.open_dialog
+    assert size in shots.SIZES
     w = window
+    w.resize(*size)
     apply_appearance(Appearance.DARK if dark else Appearance.LIGHT)
     try:
         problems: list[str] = []

@@ -15,6 +15,17 @@ one module per group of commands — :mod:`~desktop.cli.app`, :mod:`~desktop.cli
 :mod:`~desktop.cli.assess`.
 """
 
-from desktop.cli.main import main
+import gc as _gc
+
+# Importing the commands makes some hundred thousand objects and no garbage: the cyclic
+# collector would only walk them again and again (a sixth of start-up). It is off for the
+# imports and back as it was right after.
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from desktop.cli.main import main
+finally:
+    if _collecting:
+        _gc.enable()
 
 __all__ = ["main"]

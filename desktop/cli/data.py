@@ -177,6 +177,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redownload(args: argparse.Namespace) -> int:
+    from sync import paths
+    from sync.replication.redownload import redownload
+
+    result = redownload(paths.local_db_path(args.data_dir))
+    print(result.summary())
+    return 0
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from sync.store.localbackup import restore_local
 

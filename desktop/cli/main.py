@@ -208,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("restore", data.cmd_restore, "restore this laptop's store from a backup")
     p.add_argument("--in", dest="infile", required=True, metavar="FILE")
     p.add_argument("--force", action="store_true", help="even with unsynced changes")
+    add(
+        "redownload",
+        data.cmd_redownload,
+        "download a fresh copy from the server (a damaged store too), keeping unsent changes",
+    )
     return parser
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "highlight_color",
     "is_dark",
     "level_colors",
+    "sync_state_color",
 ]
 
 
@@ -89,6 +90,24 @@ def highlight_color(*, strong: bool, palette: QPalette | None = None) -> QColor:
     if is_dark(palette):
         return QColor("#7a5c00") if strong else QColor("#4a3f1a")
     return QColor("#ffe066") if strong else QColor("#fff3bf")
+
+
+#: The status bar's sync dot, by :class:`~sync.replication.worker.SyncState` value: light
+#: and dark variants, each at least 4.5:1 on its palette's window (tested), and never the
+#: only carrier of the meaning (the state is written beside it).
+_SYNC_STATE = {
+    "local": ("#5f6368", "#9aa0a6"),
+    "idle": ("#1b5e20", "#81c995"),
+    "syncing": ("#1565c0", "#8ab4f8"),
+    "offline": ("#9a4a00", "#ffb74d"),
+    "attention": ("#b3261e", "#f28b82"),
+}
+
+
+def sync_state_color(state: str, palette: QPalette | None = None) -> QColor:
+    """The colour of the sync state's dot in the status bar, for the palette in use."""
+    light, dark = _SYNC_STATE.get(str(state), _SYNC_STATE["local"])
+    return QColor(dark if is_dark(palette) else light)
 
 
 def dark_palette() -> QPalette:

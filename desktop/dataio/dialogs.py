@@ -1,4 +1,5 @@
-"""File ▸ Export CSV…, Back up this laptop's data…, Restore from a backup….
+"""File ▸ Export CSV…, Back up this laptop's data…, Restore from a backup…, Download a fresh
+copy from the server….
 
 The same functions as ``flourish export``, ``backup`` and ``restore``
 (:mod:`sync.io.export`, :mod:`sync.store.localbackup`), each on a background job; the window's
@@ -14,6 +15,10 @@ window reopens the store, so every view starts afresh. A refusal
 when the reason is changes not sent yet, *Restore anyway* is offered after a warning. A
 backup of another teacher is never forced here.
 
+A fresh copy (:func:`redownload`) is asked for once, then the window closes, the copy is
+downloaded on a worker thread with the changes not sent yet kept and sent
+(:mod:`sync.replication.redownload`), and the window reopens on it saying what was kept.
+
 GUI thread only; no file or database access happens here directly.
 """
 
@@ -25,12 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QLabel,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +46,7 @@ from desktop.core.context import Reopen
 from desktop.core.errors import describe
 from desktop.core.tasks import TaskContext
 from desktop.core.widgets import error_label
+from desktop.core.wording import format_time
 
 if TYPE_CHECKING:
     from desktop.core.context import AppContext
@@ -74,7 +82,14 @@ class Host(Protocol):
     def resume_sync(self) -> None: ...
 
 
-__all__ = ["RestoreDialog", "back_up", "default_backup_name", "export_csv", "restore"]
+__all__ = [
+    "RestoreDialog",
+    "back_up",
+    "default_backup_name",
+    "export_csv",
+    "redownload",
+    "restore",
+]
 
 
 def _widget(window: Host) -> QWidget:
@@ -182,6 +197,57 @@ def restore(window: Host, path: Path | None = None) -> RestoreDialog | None:
     return dialog
 
 
+def fresh_copy(db: Path, key: str | None = None) -> str:
+    """Download a fresh copy in place of the closed store ``db`` (worker thread); the
+    sentence for the teacher."""
+    from sync.replication.redownload import redownload as download
+
+    return download(db, key=key).summary()
+
+
+def redownload(window: Host) -> QMessageBox:
+    """Ask, then replace this laptop's data by a fresh copy from the server (module doc)."""
+    profile = window.ctx.profile
+    if not profile.server_url or profile.profile == "demo":
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Download a fresh copy",
+            "This laptop is not signed in to a server, so there is no copy to download."
+            if profile.profile != "demo"
+            else "The demo has no server to download from: start the demo again instead.",
+            parent=_widget(window),
+        )
+        box.setObjectName("redownloadConfirm")
+        window.dialog = box
+        box.open()
+        return box
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Download a fresh copy",
+        "Replace the data on this laptop by a fresh copy from the server?",
+        parent=_widget(window),
+    )
+    box.setObjectName("redownloadConfirm")
+    box.setInformativeText(
+        "Changes not sent yet are kept and sent after the download; they are also saved "
+        "to a file in the backups folder first. The data file as it is now is kept "
+        "beside the new one."
+    )
+    go = box.addButton("Download", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    folder, key = window.ctx.store.path.parent, window.ctx.store.driver.key
+
+    def answered(button: QAbstractButton) -> None:
+        if button is go:
+            window.reopen(Reopen(folder, key=key, prepare=lambda db: fresh_copy(db, key)))
+
+    box.buttonClicked.connect(answered)
+    window.dialog = box
+    box.open()
+    return box
+
+
 class RestoreDialog(QDialog):
     """What the backup holds, then restore it (see the module doc)."""
 
@@ -253,10 +319,10 @@ class RestoreDialog(QDialog):
     def _inspected(self, result: tuple[Any, float]) -> None:
         info, mtime = result
         self.info = info
-        saved = dt.datetime.fromtimestamp(mtime)
+        saved = dt.datetime.fromtimestamp(mtime, dt.UTC)
         self.heading.setText("This backup will replace the data on this laptop:")
         self.fields["file"].setText(str(info.path))
-        self.fields["saved"].setText(saved.strftime("%A %d %B %Y, %H:%M"))
+        self.fields["saved"].setText(format_time(saved))
         mine = self.ctx.teacher_id
         who = info.teacher_id or "no teacher"
         if info.teacher_id and mine and info.teacher_id != mine:

@@ -46,6 +46,7 @@ from desktop.core.widgets import (
     error_label,
     set_combo_value,
 )
+from desktop.core.wording import date_format, format_date
 from desktop.review.panes import entry_label
 from sync.io.evidencetext import EVIDENCE_SUFFIXES
 from sync.model.vocab import ENTRY_TYPES
@@ -88,6 +89,7 @@ class NewEvidenceDialog(QDialog):
         )
         self.date = QDateEdit(QDate.currentDate())
         self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat(date_format())
         self.title_edit = QLineEdit()
         self.title_edit.setPlaceholderText("A short title (optional)")
         self.text = QPlainTextEdit()
@@ -249,7 +251,8 @@ class ImportEvidenceDialog(QDialog):
     def _previewed(self, plan: Any) -> None:
         self.plan = plan
         lines = [
-            f"✓ {f.path.name} → {f.student_id}, {entry_label(f.entry_type)}, {f.date} “{f.title}”"
+            f"✓ {f.path.name} → {f.student_id}, {entry_label(f.entry_type)}, "
+            f"{format_date(f.date)} “{f.title}”"
             for f in plan.files
         ]
         lines += [f"✗ {r.path.name}: {r.reason}" for r in plan.refused]

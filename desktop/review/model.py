@@ -31,6 +31,7 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.context import AppContext
+from desktop.core.wording import format_date
 from desktop.review.data import QueueFilter, QueueRow, ReviewItem, item_details, queue_ids
 from desktop.review.data import queue_rows as fetch_rows
 from sync.model.vocab import ENTRY_TYPES
@@ -262,9 +263,9 @@ class ReviewQueueModel(QAbstractTableModel):
             return self._display(row_no, row, column, state)
         if role == Qt.ItemDataRole.ToolTipRole:
             kind = _ENTRY_LABEL.get(row.entry_type or "", row.entry_type or "")
-            return (
-                f"{row.student_name} · {row.skill_name} ({row.skill_category}) · #{row.id}\n"
-                f"Evidence: {row.entry_title or row.data_entry_id} ({kind}, {row.entry_date})"
+            what = f"{kind}, {format_date(row.entry_date)}"
+            return f"{row.student_name} · {row.skill_name} ({row.skill_category}) · #{row.id}\n" + (
+                f"Evidence: {row.entry_title} ({what})" if row.entry_title else f"Evidence: {what}"
             )
         if role == Qt.ItemDataRole.ForegroundRole:
             decided = (
@@ -300,7 +301,9 @@ class ReviewQueueModel(QAbstractTableModel):
             if previous is not None and previous.data_entry_id == row.data_entry_id:
                 return ""
             kind = _ENTRY_LABEL.get(row.entry_type or "", row.entry_type or "")
-            return f"{row.entry_title or row.data_entry_id} · {kind}"
+            if row.entry_title:
+                return f"{row.entry_title} · {kind}"
+            return f"{kind}, {format_date(row.entry_date)}"  # untitled: never its id
         return ""
 
 

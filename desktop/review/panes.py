@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.theme import highlight_color, level_colors
+from desktop.core.wording import entry_title, format_date
 from desktop.review.data import ReviewItem, find_quote
 from desktop.review.model import RowState
 from sync.model.vocab import LEVEL_RANK, LEVELS
@@ -179,12 +180,12 @@ class EvidencePane(QWidget):
             self.quote_span = None
             return
         r = item.row
-        title = item.entry_metadata.get("title") or r.data_entry_id or ""
+        title = entry_title(item.entry_metadata.get("title"), item.content, r.entry_type)
         n = len(item.siblings) + 1
         supports = f" · supports {n} proposals" if n > 1 else ""
         self.header.setText(
             f"<b>{escape(str(title))}</b> — {escape(entry_label(r.entry_type))}, "
-            f"{escape(r.entry_date or '')} · {escape(r.data_entry_id or '')}{supports}"
+            f"{escape(format_date(r.entry_date))}{supports}"
         )
         if r.data_entry_id != self.entry_id or self.text.toPlainText() != item.content:
             self.text.setPlainText(item.content)

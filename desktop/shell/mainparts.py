@@ -7,7 +7,7 @@ GUI thread only.
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -78,6 +78,12 @@ def _action(
     return action
 
 
+def _datadialogs() -> Any:
+    from desktop.dataio import dialogs
+
+    return dialogs
+
+
 def build_menus(w: MainWindow) -> dict[str, QAction]:
     """Menus File, Edit, View, Sync, Help; returns the actions by name."""
     a: dict[str, QAction] = {}
@@ -96,6 +102,12 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     )
     a["backup"] = _action(w, "&Back up this laptop's data…", lambda: w.back_up())
     a["restore"] = _action(w, "Res&tore from a backup…", lambda: w.restore_backup())
+    a["redownload"] = _action(
+        w,
+        "&Download a fresh copy from the server…",
+        lambda: _datadialogs().redownload(w),
+        tip="Replace this laptop's data by the server's, keeping the changes not sent yet",
+    )
     a["settings"] = _action(w, "&Settings…", lambda: w.open_settings("server"), Std.Preferences)
     a["settings"].setMenuRole(QAction.MenuRole.PreferencesRole)
     if a["settings"].shortcut().isEmpty():
@@ -107,7 +119,7 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     for key in ("new_evidence", "import", "add_student", "import_roster"):
         file.addAction(a[key])
     file.addSeparator()
-    for key in ("export_csv", "backup", "restore"):
+    for key in ("export_csv", "backup", "restore", "redownload"):
         file.addAction(a[key])
     file.addSeparator()
     file.addAction(a["settings"])

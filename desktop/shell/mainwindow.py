@@ -126,10 +126,23 @@ class MainWindow(QMainWindow, FirstDayActions):
         self.review.by_document.toggled.connect(self._remember_by_document)
         self.review.start()
         self.assess.refresh_awaiting()
-        if start_sync:
-            self.sync.start()
-        else:
-            self.sync.refresh_counts()
+        # sync starts once the window is on screen: its machinery loads then, not before
+        self.first_paint.connect(self._start_sync)
+
+    def _start_sync(self) -> None:
+        """After the first paint: import the sync machinery (HTTP client, engine) on a
+        worker thread, then count the queue and, unless told not to, start the loop."""
+
+        def load(_tc: TaskContext) -> None:
+            import sync.replication.worker  # noqa: F401
+
+        def go(_: None) -> None:
+            if self._sync_on:
+                self.sync.start()
+            else:
+                self.sync.refresh_counts()
+
+        self.ctx.tasks.job(load, go, self.ctx.tasks.error.emit, name="load-sync")
 
     # -- navigation ----------------------------------------------------------------------
     def show_tab(self, index: int) -> None:
@@ -523,6 +536,6 @@ class MainWindow(QMainWindow, FirstDayActions):
     def shutdown(self) -> None:
         """Stop sync and background work; queued writes finish first, and a sync round
         that is running finishes its current batch."""
-        self.sync.loop.stop(timeout=30.0)
+        self.sync.stop_and_wait(timeout=30.0)
         self.assess.cancel()
         self.ctx.tasks.shutdown(wait=True)

@@ -6,20 +6,13 @@ relative times ("synced 3 min ago"); it never reads the database. GUI thread onl
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from desktop.core.theme import sync_state_color
 from desktop.syncui.worker import SyncState, SyncStatus
 
 __all__ = ["SyncStatusWidget"]
-
-_DOT = {
-    SyncState.LOCAL_ONLY: "#7f8c8d",
-    SyncState.IDLE: "#2e7d32",
-    SyncState.SYNCING: "#1565c0",
-    SyncState.OFFLINE: "#ef6c00",
-    SyncState.NEEDS_ATTENTION: "#c62828",
-}
 
 
 class SyncStatusWidget(QWidget):
@@ -69,9 +62,15 @@ class SyncStatusWidget(QWidget):
         self.status = status
         self.refresh_text()
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # light ↔ dark: the dot follows
+            self.refresh_text()
+
     def refresh_text(self) -> None:
         s = self.status
-        self.dot.setStyleSheet(f"color: {_DOT[s.state]}")
+        self.dot.setStyleSheet(f"color: {sync_state_color(s.state.value).name()}")
         self.state_label.setText(s.state_text())
         self.state_label.setToolTip(s.message or "")
         if s.state is SyncState.SYNCING:

@@ -36,6 +36,7 @@ from desktop.core.widgets import (
     error_label,
     set_combo_value,
 )
+from desktop.core.wording import format_date
 from desktop.student.data import StudentData
 from sync.actions import BadgeSuggestion
 from sync.model.records import Badge
@@ -80,7 +81,8 @@ class BadgeModel(QAbstractListModel):
             if isinstance(item, Badge):
                 return (
                     f"{item.badge_type.capitalize()} badge: {item.skill_name} reached {level} "
-                    f"(earned {item.earned_date}, granted by {item.granted_by or 'unknown'})"
+                    f"(earned {format_date(item.earned_date)}, "
+                    f"granted by {item.granted_by or 'unknown'})"
                 )
             return f"Suggested: {item.badge_type} for reaching {level} in {item.skill_name}"
         if role == Qt.ItemDataRole.UserRole:

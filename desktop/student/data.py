@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from desktop.core.wording import entry_title
 from sync.actions import BadgeSuggestion, badge_suggestions
 from sync.errors import NotFoundError
 from sync.model.crud import BADGES, STUDENTS
@@ -155,12 +156,13 @@ def load_student(conn: Connection, student_id: str) -> StudentData:
             id=str(i),
             type=str(t),
             date=str(d),
-            title=str(title or i),
+            title=entry_title(title, excerpt, str(t)),
             proposals=int(n),
             status=_entry_status(int(n), job, reason),
         )
-        for i, t, d, title, n, job, reason in conn.exec_driver_sql(
+        for i, t, d, title, excerpt, n, job, reason in conn.exec_driver_sql(
             "SELECT de.id, de.type, de.date, json_extract(de.metadata, '$.title'), "
+            "substr(de.content, 1, 200), "
             "(SELECT COUNT(*) FROM assessments a WHERE a.data_entry_id = de.id "
             " AND a.student_id = :s), j.status, j.reason "
             "FROM data_entries de LEFT JOIN assessment_jobs j ON j.data_entry_id = de.id "

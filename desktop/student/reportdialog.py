@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.context import AppContext
 from desktop.core.widgets import dialog_buttons, error_label
+from desktop.core.wording import date_format
 
 __all__ = ["ReportDialog", "ReportRequest", "level_counts"]
 
@@ -79,6 +80,7 @@ class ReportDialog(QDialog):
         self.date_to = QDateEdit(today)
         for edit, name in ((self.date_from, "Period from"), (self.date_to, "Period to")):
             edit.setCalendarPopup(True)
+            edit.setDisplayFormat(date_format())
             edit.setAccessibleName(name)
             edit.setEnabled(False)
         self.whole.toggled.connect(lambda on: self._period(not on))

@@ -40,6 +40,7 @@ from desktop.core.widgets import (
     error_label,
     set_combo_value,
 )
+from desktop.core.wording import format_date
 from desktop.student.data import StudentData, TargetRow
 from sync.model.vocab import LEVEL_RANK, LEVELS
 
@@ -57,7 +58,11 @@ def _columns() -> list[Column[TargetRow]]:
         Column("Progress", lambda t: f"{round(t.progress * 100)} %"),
         Column(
             "Status",
-            lambda t: f"completed {t.completed_at}" if t.completed else f"since {t.assigned_at}",
+            lambda t: (
+                f"completed {format_date(t.completed_at)}"
+                if t.completed
+                else f"since {format_date(t.assigned_at)}"
+            ),
         ),
     ]
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.context import AppContext
 from desktop.core.widgets import ChoiceModel, Column, RowTableModel, combo_value
+from desktop.core.wording import format_date
 from desktop.review.panes import entry_label
 from desktop.student.data import EntrySummary, entry_text
 from sync.model.vocab import ENTRY_TYPES
@@ -99,7 +100,7 @@ class EvidenceTimeline(QWidget):
         top.addWidget(imp)
         self.model: RowTableModel[EntrySummary] = RowTableModel(
             [
-                Column("Date", lambda e: e.date),
+                Column("Date", lambda e: format_date(e.date)),
                 Column("Type", lambda e: entry_label(e.type)),
                 Column("Title", lambda e: e.title, tooltip=lambda e: e.title),
                 Column("AI", lambda e: e.status, tooltip=lambda e: e.status),

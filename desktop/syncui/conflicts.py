@@ -37,6 +37,7 @@ from desktop.core.context import AppContext, ChangeSet
 from desktop.core.ops import run_action
 from desktop.core.theme import is_dark
 from desktop.core.widgets import Column, RowTableModel
+from desktop.core.wording import format_date, format_time
 
 __all__ = ["ComparisonModel", "ConflictsPanel"]
 
@@ -62,13 +63,60 @@ def _label(field: str) -> str:
     return field.replace("_", " ").capitalize()
 
 
-def _value(value: Any) -> str:
+def _kinds(table: str | None) -> dict[str, str]:
+    """The columns of ``table`` that need reading as booleans, times or JSON."""
+    if not table:
+        return {}
+    from sqlalchemy import JSON, Boolean, Date, DateTime
+
+    from sync.model.tables import LOCAL
+
+    try:
+        columns = LOCAL.table(table).columns
+    except KeyError:
+        return {}
+    kinds = {}
+    for col in columns:
+        for kind, types in (
+            ("bool", Boolean),
+            ("time", DateTime),
+            ("date", Date),
+            ("json", JSON),
+        ):
+            if isinstance(col.type, types):
+                kinds[col.name] = kind
+                break
+    return kinds
+
+
+#: Fields that hold a person's id: shown by name where this laptop knows it.
+_PEOPLE = {"corrected_by": "teachers", "granted_by": "teachers", "teacher_id": "teachers"}
+_PEOPLE_STUDENTS = {"student_id"}
+
+
+def _value(value: Any, kind: str | None = None) -> str:
+    """A field's value as the teacher reads it: one word for each truth value whether the
+    laptop (1) or the server (true) sent it, local time to the second, JSON parsed, so that
+    two versions that mean the same read the same."""
     if value is None:
         return "—"
-    if isinstance(value, bool):
+    if kind == "json" and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if kind == "bool" or isinstance(value, bool):
+        if isinstance(value, str):
+            value = value.strip().lower() in ("1", "true", "t", "yes")
         return "yes" if value else "no"
+    if kind == "time":
+        return format_time(value, seconds=True)
+    if kind == "date":
+        return format_date(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 
@@ -81,12 +129,29 @@ class ComparisonModel(QAbstractTableModel):
         super().__init__()
         self.rows: list[tuple[str, str, str, bool]] = []
 
-    def set_versions(self, losing: dict[str, Any] | None, winning: dict[str, Any] | None) -> None:
+    def set_versions(
+        self,
+        losing: dict[str, Any] | None,
+        winning: dict[str, Any] | None,
+        table: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> None:
+        """Show two versions of a row of ``table`` (its column types say how values read;
+        rows differ only where what the teacher reads differs); ``names``: people's names
+        by id, for the fields that hold a teacher's or a student's id."""
         losing, winning = losing or {}, winning or {}
+        kinds, names = _kinds(table), names or {}
         fields = [f for f in dict.fromkeys([*losing, *winning]) if f not in _HIDDEN]
+
+        def shown(f: str, value: Any) -> str:
+            if (f in _PEOPLE or f in _PEOPLE_STUDENTS) and str(value) in names:
+                return names[str(value)]
+            return _value(value, kinds.get(f))
+
         rows = []
         for f in fields:
-            a, b = _value(losing.get(f)), _value(winning.get(f)) if winning else "(deleted)"
+            a = shown(f, losing.get(f))
+            b = shown(f, winning.get(f)) if winning else "(deleted)"
             rows.append((_label(f), a, b, a != b))
         rows.sort(key=lambda r: not r[3])  # differences first
         self.beginResetModel()
@@ -135,7 +200,7 @@ class ConflictsPanel(QWidget):
         self.show_resolved.toggled.connect(self.refresh)
         self.model: RowTableModel[dict[str, Any]] = RowTableModel(
             [
-                Column("When", lambda r: str(r.get("created_at") or "")[:16]),
+                Column("When", lambda r: format_time(r.get("created_at"))),
                 Column("What", lambda r: _TABLE_NAMES.get(r["table_name"], r["table_name"])),
                 Column("About", lambda r: r.get("subject") or r.get("student_id") or ""),
                 Column(
@@ -207,8 +272,16 @@ class ConflictsPanel(QWidget):
 
             with store.read() as conn:
                 rows = conflict_rows(conn, unresolved_only=unresolved)
+                names = {
+                    str(i): str(n)
+                    for i, n in conn.exec_driver_sql(
+                        "SELECT id, name FROM teachers UNION ALL SELECT id, name FROM students"
+                    )
+                    if n
+                }
                 for row in rows:
                     row["subject"] = describe_subject(conn, row)
+                    row["names"] = names
                 return rows
 
         self.ctx.tasks.read(work, self._loaded, name="conflicts")
@@ -239,7 +312,12 @@ class ConflictsPanel(QWidget):
         row = self.model.row(current.row()) if current.isValid() else None
         if row is None:
             return
-        self.compare.set_versions(row.get("losing_row"), row.get("winning_row"))
+        self.compare.set_versions(
+            row.get("losing_row"),
+            row.get("winning_row"),
+            row.get("table_name"),
+            row.get("names"),
+        )
         self.compare_view.resizeRowsToContents()
         what = _TABLE_NAMES.get(row["table_name"], row["table_name"])
         subject = escape(str(row.get("subject") or ""))

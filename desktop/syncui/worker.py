@@ -21,13 +21,16 @@ the loop's thread has finished.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.context import AppContext, ChangeSet
-from sync.replication.retry import Backoff
-from sync.replication.worker import SyncLoop, SyncState, SyncStatus, format_age
+from sync.replication.syncstatus import SyncState, SyncStatus, format_age
+
+if TYPE_CHECKING:
+    from sync.replication.retry import Backoff
+    from sync.replication.worker import SyncLoop
 
 __all__ = ["SyncState", "SyncStatus", "SyncWorker", "format_age"]
 
@@ -55,14 +58,10 @@ class SyncWorker(QObject):
         self.ctx = ctx
         self.after_change_s = after_change_s
         self.status = SyncStatus()
-        self.loop = SyncLoop(
-            ctx.store,
-            backoff=backoff,
-            interval_s=interval_s,
-            on_status=self._status_from_loop.emit,
-            on_round=self._round_done,
-            live_updates=live_updates,
-        )
+        self._backoff = backoff
+        self._interval_s = interval_s
+        self._live_updates = live_updates
+        self._loop: SyncLoop | None = None
         self._status_from_loop.connect(self._set_status)
         self._round_from_loop.connect(self._round_on_gui)
         self.rounds = 0  # rounds finished, as seen on the GUI thread (after their status)
@@ -73,9 +72,29 @@ class SyncWorker(QObject):
         self._count_again = False
         ctx.bus.changed.connect(self._changes)
 
+    @property
+    def loop(self) -> SyncLoop:
+        """The sync loop, made on first use: the sync machinery (HTTP client, engine) is
+        imported then, not before the window's first paint."""
+        if self._loop is None:
+            from sync.replication.worker import SyncLoop
+
+            self._loop = SyncLoop(
+                self.ctx.store,
+                backoff=self._backoff,
+                interval_s=self._interval_s,
+                on_status=self._status_from_loop.emit,
+                on_round=self._round_done,
+                live_updates=self._live_updates,
+            )
+        return self._loop
+
     # -- control (GUI thread) ------------------------------------------------------------
     def start(self) -> None:
-        """Count the queue and start the loop (its first round runs at once)."""
+        """Count the queue and start the loop (its first round runs at once); a stopped
+        worker stays stopped."""
+        if self._stopped:
+            return
         self._started = True
         self.refresh_counts()
         self.loop.start()
@@ -83,7 +102,14 @@ class SyncWorker(QObject):
     def stop(self) -> None:
         """Stop the loop (a running round stops at its next page); does not wait."""
         self._stopped = True
-        self.loop.stop()
+        if self._loop is not None:
+            self._loop.stop()
+
+    def stop_and_wait(self, timeout: float) -> None:
+        """Stop the loop and wait up to ``timeout`` seconds for its thread to end."""
+        self._stopped = True
+        if self._loop is not None:
+            self._loop.stop(timeout=timeout)
 
     def detach(self) -> None:
         """Stop, and stop listening to the app's change bus (before this worker is dropped)."""
@@ -92,7 +118,7 @@ class SyncWorker(QObject):
 
     @property
     def idle(self) -> bool:
-        return self.loop.idle
+        return self._loop is None or self._loop.idle
 
     @property
     def running(self) -> bool:

@@ -2,10 +2,11 @@
 
 Same rules as a roster import (:mod:`sync.model.studentfields`): an id ``S`` and at
 least three digits, a name, grade 6, 7 or 8, a teacher this laptop knows — on a laptop
-signed in to a server, only the signed-in teacher. Without an id the next free ``S``
-number on this laptop is assigned (``S001`` on an empty laptop); a school's own ids are
-better when it has them, because another teacher's laptop cannot see which numbers are
-taken on the server (a clash is reported by the sync, nothing is overwritten).
+signed in to a server, only the signed-in teacher. Without an id one is assigned: the
+next free ``S`` number on a laptop without a server (``S001`` on an empty laptop), and on a
+laptop signed in as device ``D`` the next ``S<D><five digits>``, a range no other laptop
+mints (another teacher's ``S003`` is invisible here). A school's own ids are better when it
+has them (a clash is reported by the sync, nothing is overwritten).
 
 A student with evidence is not removed: the evidence, its assessments and the teacher's
 decisions would go with it. Remove the evidence first, or keep the student.
@@ -17,6 +18,7 @@ from sqlalchemy import Connection
 
 from sync.errors import ConflictError, NotFoundError, ValidationError
 from sync.model.crud import STUDENTS, TEACHERS
+from sync.model.ids import student_ids
 from sync.model.records import Student
 from sync.model.studentfields import student_problems
 from sync.store.local import LocalStore
@@ -26,13 +28,12 @@ from . import Result
 __all__ = ["add_student", "next_student_id", "remove_student", "update_student"]
 
 
-def next_student_id(conn: Connection) -> str:
-    """``S`` and one more than the highest ``S`` number on this laptop (three digits at least)."""
-    value = conn.exec_driver_sql(
-        "SELECT max(CAST(substr(id, 2) AS INTEGER)) FROM students "
-        "WHERE id GLOB 'S[0-9][0-9][0-9]*' AND substr(id, 2) NOT GLOB '*[^0-9]*'"
-    ).scalar()
-    return f"S{int(value or 0) + 1:03d}"
+def next_student_id(conn: Connection, device_no: int = 0) -> str:
+    """The next student id this laptop may mint: without a server, ``S`` and one more than
+    the highest ``S`` number here (three digits at least); a laptop signed in as device
+    ``D`` uses ``S<D><five digits>``, which no other laptop or teacher can hold
+    (:func:`sync.model.ids.student_ids`)."""
+    return next(student_ids(conn, device_no, set()))
 
 
 def _check(
@@ -74,7 +75,7 @@ def add_student(
     """Add one student (``student_id`` assigned when not given; see the module docstring)."""
     with store.write() as txn:
         given = (student_id or "").strip().upper()
-        sid = given or next_student_id(txn.conn)
+        sid = given or next_student_id(txn.conn, txn.device_no)
         where = None if given else f"new student {' '.join(name.split())!r}".replace(" ''", "")
         clean, value = _check(sid, name, grade, where=where)
         if STUDENTS.get(txn.conn, sid) is not None:
