@@ -1,0 +1,276 @@
+"""Idle live-update connections held by one service process, and the live-update delay.
+
+    .venv/bin/python -m tests.bench.bench_live [--connections 10000] [--teachers 1000]
+        [--changes 50] [--timeout 60]
+
+Starts its own PostgreSQL 15 and one ``flourish server serve`` process (TLS), seeds a
+district (``--teachers``, a few students each) and gives every connection a real device
+token (``--connections / --teachers`` laptops per teacher). Then:
+
+1. **Memory per connection.** The service's resident memory (``VmRSS``) is read once it
+   is warm (a few requests answered), then every connection opens (TLS) and asks
+   ``GET /v1/sync/wait?timeout=--timeout`` with its bearer token and ``Flourish-Version``,
+   and is held open by the service: an idle laptop waiting for a change. When all of them
+   wait (re-asking after each timeout, as the app does), the resident memory is read again:
+   (after − before) / connections.
+2. **Live-update delay.** With every connection still waiting, ``--changes`` times one more
+   laptop of a teacher (a teacher at a time, each a different one) pushes a correction
+   through ``/v1/sync/push``; the delay is from that push leaving the laptop to each of the
+   teacher's waiting connections getting ``{"changed": true}``: p50/p95/max over all of
+   them. Target: p95 < 1 s.
+
+The waiting laptops are plain asyncio streams speaking HTTP/1.1 (10,000 httpx clients
+would cost the load generator, on the same cores, more than the service), and the open
+file limit is raised to what the connections need (both processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shlex
+import ssl
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sync.service.protocol import VERSION_HEADER, app_version
+from tests.bench.bench_district import SimLaptop, proposals_by_teacher
+from tests.bench.servicebench import (
+    Laptop,
+    ServiceProcess,
+    headers,
+    load,
+    percentile,
+    raise_open_files,
+    seed_district,
+)
+from tests.support.pgcluster import PgCluster
+
+
+class Waiter:
+    """One idle laptop: a TLS connection that keeps asking ``/v1/sync/wait``."""
+
+    def __init__(self, lap: Laptop, port: int, context: ssl.SSLContext, timeout: int) -> None:
+        self.lap = lap
+        self.port = port
+        self.context = context
+        self.request = (
+            f"GET /v1/sync/wait?timeout={timeout} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {lap.token}\r\n"
+            f"{VERSION_HEADER}: {app_version()}\r\n\r\n"
+        ).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.changed_at: list[float] = []  # when each {"changed": true} arrived
+        self.timeouts = 0
+        self.errors: list[str] = []
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(
+            "127.0.0.1", self.port, ssl=self.context
+        )
+
+    async def ask(self) -> bool:
+        """One long poll on the open connection; True when it says changed."""
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(self.request)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await self.reader.readexactly(length)
+        if status != b"200":
+            raise RuntimeError(f"HTTP {status.decode()}: {body[:200].decode(errors='replace')}")
+        return bool(json.loads(body)["changed"])
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                if await self.ask():
+                    self.changed_at.append(time.perf_counter())
+                else:
+                    self.timeouts += 1
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                self.errors.append(str(exc))
+                if stop.is_set():
+                    return
+                await asyncio.sleep(1)
+                try:
+                    await self.connect()
+                except OSError as again:
+                    self.errors.append(str(again))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def drive(
+    service: ServiceProcess, pg: PgCluster, fleet: list[Laptop], args: argparse.Namespace
+) -> dict[str, Any]:
+    context = service.ssl_context()
+    waiters = [Waiter(lap, service.port, context, args.timeout) for lap in fleet[: args.connections]]
+    pushers_fleet = fleet[args.connections :]
+    by_teacher = proposals_by_teacher(pg, "live")
+
+    async with httpx.AsyncClient(base_url=service.url, verify=context, headers=headers()) as c:
+        for _ in range(20):  # warm: the routes, the pool, the listener
+            (await c.get("/readyz")).raise_for_status()
+    await asyncio.sleep(1)
+    before = service.rss_kib()
+    print(f"service warm: RSS {before / 1024:.1f} MiB", flush=True)
+
+    t0 = time.monotonic()
+    gate = asyncio.Semaphore(64)
+
+    async def connect(w: Waiter) -> None:
+        async with gate:
+            await w.connect()
+
+    await asyncio.gather(*(connect(w) for w in waiters))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(w.run(stop)) for w in waiters]
+    print(f"{len(waiters)} connections open in {time.monotonic() - t0:.1f} s", flush=True)
+    await asyncio.sleep(args.settle)  # every request in, authenticated and waiting
+    errors = sum(len(w.errors) for w in waiters)
+    held = service.rss_kib()
+    per_connection = (held - before) * 1024 / len(waiters)
+    print(
+        f"holding {len(waiters)} waiting connections: RSS {held / 1024:.1f} MiB "
+        f"(+{(held - before) / 1024:.1f} MiB, {per_connection / 1024:.1f} KiB per connection); "
+        f"errors so far {errors}; {load()}",
+        flush=True,
+    )
+    first = next((w.errors[0] for w in waiters if w.errors), None)
+    if first is not None:
+        print(f"  first error: {first}", flush=True)
+        if "HTTP 404" in first:
+            raise SystemExit("this service has no GET /v1/sync/wait (live updates)")
+
+    # -- the delay: a change by one more laptop of a teacher wakes that teacher's waiters --
+    delays: list[float] = []
+    missed = 0
+    teachers = sorted({w.lap.teacher_id for w in waiters})
+    chosen = [teachers[k * len(teachers) // args.changes] for k in range(args.changes)]
+    pushers: dict[str, SimLaptop] = {}
+    for lap in pushers_fleet:
+        if lap.teacher_id in chosen and lap.teacher_id not in pushers:
+            client = httpx.AsyncClient(
+                base_url=service.url,
+                verify=context,
+                headers=headers(lap.token),
+                timeout=httpx.Timeout(60.0),
+            )
+            pushers[lap.teacher_id] = SimLaptop(lap, client, by_teacher[lap.teacher_id])
+    await asyncio.gather(*(p.start() for p in pushers.values()))
+    for k in range(args.changes):
+        teacher = chosen[k]
+        pusher = pushers[teacher]
+        mine = [w for w in waiters if w.lap.teacher_id == teacher]
+        seen = [len(w.changed_at) for w in mine]
+        sent = time.perf_counter()
+        await pusher.push_one()
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and any(
+            len(w.changed_at) == n for w, n in zip(mine, seen, strict=True)
+        ):
+            await asyncio.sleep(0.005)
+        for w, n in zip(mine, seen, strict=True):
+            if len(w.changed_at) > n:
+                delays.append(w.changed_at[n] - sent)
+            else:
+                missed += 1
+        await asyncio.sleep(args.pause)
+    await asyncio.gather(*(p.client.aclose() for p in pushers.values()))
+    stop.set()
+    for w in waiters:
+        w.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    result = {
+        "connections": len(waiters),
+        "rss_before_mib": round(before / 1024, 1),
+        "rss_held_mib": round(held / 1024, 1),
+        "bytes_per_connection": round(per_connection),
+        "changes": args.changes,
+        "woken": len(delays),
+        "missed": missed,
+        "delay_p50_ms": round(percentile(delays, 50) * 1000, 1),
+        "delay_p95_ms": round(percentile(delays, 95) * 1000, 1),
+        "delay_max_ms": round(max(delays, default=float("nan")) * 1000, 1),
+        "errors": sum(len(w.errors) for w in waiters),
+        "load": load(),
+    }
+    print(
+        f"live-update delay over {len(delays)} woken connections ({args.changes} changes, "
+        f"{missed} not woken within 10 s): p50 {result['delay_p50_ms']} ms, "
+        f"p95 {result['delay_p95_ms']} ms, max {result['delay_max_ms']} ms; {load()}",
+        flush=True,
+    )
+    return result
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--connections", type=int, default=10_000)
+    parser.add_argument("--teachers", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("--timeout", type=int, default=60, help="the long poll's timeout (s)")
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds before measuring")
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds between changes")
+    parser.add_argument("--pool-size", type=int, default=8)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if not 1 <= args.timeout <= 60:
+        parser.error("--timeout: 1 to 60 seconds (what the service accepts)")
+    if args.connections < args.teachers:
+        parser.error("--connections must be at least --teachers")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join([".venv/bin/python", "-m", "tests.bench.bench_live", *given])
+    print(f"$ {command}\n{load()}", flush=True)
+    limit = raise_open_files(args.connections + 2048)
+    if limit < args.connections + 256:
+        raise SystemExit(f"the open file limit is {limit}: too low for {args.connections}")
+    work = Path(tempfile.mkdtemp(prefix="flourish-bench-live-"))
+    with PgCluster.started() as pg:
+        # one more laptop per teacher (the last ones) makes the changes
+        url, fleet = seed_district(
+            pg,
+            "live",
+            teachers=args.teachers,
+            students_per_teacher=2,
+            assessments_per_student=10,
+            laptops=args.connections + args.teachers,
+        )
+        service = ServiceProcess(url, work / "service", pool_size=args.pool_size).start()
+        try:
+            result = asyncio.run(drive(service, pg, fleet, args))
+        finally:
+            service.stop()
+    if args.json:
+        args.json.write_text(json.dumps({"command": command, **result}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""Sync through the service next to the raw ceilings, measured in the same run.
+
+    .venv/bin/python -m tests.bench.bench_service [--push 10000] [--pull 50000] [--repeat 3]
+
+Starts its own durable PostgreSQL 15 (fsync on) and, for each measurement, a fresh copy of
+a seeded database with a ``flourish server serve`` process (TLS) in front of it; the
+laptop is the real one (``LocalStore`` + ``SyncEngine`` signed in with ``flourish
+login``'s code, a device token, httpx with the certificate verified). Measured:
+
+* an initial pull of one teacher's slice (``--pull`` proposals with their evidence) vs.
+  the ceiling: a PostgreSQL server-side cursor read as that teacher (row level security)
+  into SQLite ``executemany`` (same rows and columns, one transaction, WAL,
+  synchronous=FULL, no triggers) — ``tests/bench/bench_sync.py``'s ceiling;
+* a push of ``--push`` queued corrections vs. the ceiling: psycopg2 ``execute_values``
+  upserts of the same rows in the same batch size with the same triggers, one transaction
+  per batch; ``--repeat`` times, ceiling and push taking turns, the median share counts;
+* a one-change round trip (one correction, then push + pull, on the engine's warm HTTP
+  connection): p50 and p95 of 50 rounds after 10 for warming up.
+
+Targets: pull and push >= 70 % of the ceiling; the one-change round trip < 25 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sync import actions
+from sync.replication.engine import SyncEngine
+from sync.replication.login import login
+from sync.server.admin import add_teacher, migrate
+from sync.store.local import LocalStore
+import psycopg2
+from psycopg2.extras import execute_values
+
+from sync.store import hlc as hlclock
+from tests.bench.bench_sync import LEVELS, PASSWORD, assessment_ids, pull_ceiling, queue_corrections
+from tests.bench.servicebench import ServiceProcess, load, percentile
+from tests.support.district import DistrictSize, generate
+from tests.support.pgcluster import PgCluster
+
+
+def push_ceiling(pg: PgCluster, db: str, ids: list[int], batch: int) -> float:
+    """``execute_values`` upserts of the same corrections as the teacher (the same triggers
+    and policies), one transaction per batch, from a device registered like a laptop."""
+    conn = psycopg2.connect(pg.dsn(db, user="t001_bench", password=PASSWORD))
+    cur = conn.cursor()
+    cur.execute("SELECT sync_register_device(gen_random_uuid(), 'ceiling', 'bench')")
+    device = int(cur.fetchone()[0])
+    conn.commit()
+    cols = (
+        "id",
+        "assessment_id",
+        "original_level",
+        "corrected_level",
+        "original_justification",
+        "corrected_justification",
+        "teacher_notes",
+        "corrected_by",
+        "corrected_at",
+        "use_as_example",
+        "sync_hlc",
+        "sync_origin",
+    )
+    base = hlclock.from_millis(hlclock.now_millis())
+    rows = [
+        (
+            device * 10**9 + n,
+            a,
+            "Developing",
+            LEVELS[n % 4],
+            "ai",
+            f"teacher {n}",
+            "bench note" if n % 2 else None,
+            "T001",
+            "2026-11-20 10:00:00",
+            True,
+            base + n,
+            device,
+        )
+        for n, a in enumerate(ids, start=1)
+    ]
+    sql = (
+        f"INSERT INTO teacher_corrections ({', '.join(cols)}) VALUES %s ON CONFLICT (id) "
+        "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in cols[1:])
+    )
+    started = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        execute_values(cur, sql, rows[i : i + batch], page_size=batch)
+        conn.commit()
+    seconds = time.perf_counter() - started
+    conn.close()
+    return len(rows) / seconds
+
+
+def laptop(service: ServiceProcess, folder: Path) -> tuple[LocalStore, SyncEngine]:
+    folder.mkdir(parents=True, exist_ok=True)
+    store = LocalStore.open(folder / "flourish.sqlite3")
+    result = login(
+        store,
+        server_url=service.url,
+        user="t001_bench",
+        password=PASSWORD,
+        remember=False,
+        ca_file=str(service.tls.ca),
+    )
+    return store, SyncEngine.from_store(store, password=result.token)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--push", type=int, default=10_000, help="queued corrections")
+    parser.add_argument("--pull", type=int, default=50_000, help="proposals in the slice")
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="push runs (median)")
+    parser.add_argument("--rounds", type=int, default=50, help="one-change round trips")
+    parser.add_argument("--pool-size", type=int, default=8)
+    parser.add_argument("--json", type=Path)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join([".venv/bin/python", "-m", "tests.bench.bench_service", *given])
+    print(f"$ {command}\n{load()}", flush=True)
+    results: dict[str, Any] = {"command": command}
+    work = Path(tempfile.mkdtemp(prefix="flourish-bench-service-"))
+    with PgCluster.started(durable=True) as pg:
+
+        def template(name: str, assessments: int) -> str:
+            url = pg.create_database(name)
+            migrate(url, "head")
+            generate(
+                pg.dsn(name),
+                DistrictSize(
+                    teachers=1,
+                    students=30,
+                    entries=assessments // 10,
+                    assessments=assessments,
+                    corrections=0,
+                ),
+            )
+            add_teacher(url, teacher_id="T001", login="t001_bench", password=PASSWORD)
+            pg.admin_execute(f'ALTER DATABASE "{name}" IS_TEMPLATE true')
+            return name
+
+        def clone(name: str, tpl: str) -> str:
+            pg.create_database(name, template=tpl)
+            return name
+
+        def serve(db: str) -> ServiceProcess:
+            return ServiceProcess(pg.url(db), work / db, pool_size=args.pool_size).start()
+
+        pull_tpl = template("bench_pull_tpl", args.pull)
+        push_tpl = template("bench_push_tpl", args.push)
+
+        # -- initial pull -----------------------------------------------------------------
+        db = clone("bench_pull", pull_tpl)
+        ceiling, ceiling_rows = pull_ceiling(pg, db, work)
+        service = serve(db)
+        try:
+            store, engine = laptop(service, work / "pull")
+            started = time.perf_counter()
+            report = engine.pull()
+            seconds = time.perf_counter() - started
+            engine.close()
+            store.close()
+        finally:
+            service.stop()
+        rows = report.pull.rows
+        results["pull"] = {
+            "rows": rows,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds),
+            "ceiling_rows_per_s": round(ceiling),
+            "ceiling_rows": ceiling_rows,
+            "share": round(rows / seconds / ceiling, 3),
+        }
+        print(
+            f"initial pull {rows} rows through the service: {rows / seconds:,.0f} rows/s; "
+            f"ceiling {ceiling:,.0f} rows/s ({ceiling_rows} rows); "
+            f"{rows / seconds / ceiling:.0%} of it",
+            flush=True,
+        )
+
+        # -- push ---------------------------------------------------------------------------
+        ids = assessment_ids(pg, push_tpl, args.push)
+        runs = []
+        for k in range(args.repeat):
+            top = push_ceiling(pg, clone(f"bench_ceiling_{k}", push_tpl), ids, args.batch)
+            db = clone(f"bench_push_{k}", push_tpl)
+            service = serve(db)
+            try:
+                store, engine = laptop(service, work / f"push{k}")
+                engine.batch_size = args.batch
+                engine.pull()  # the laptop holds the proposals it corrects
+                queue_corrections(store, ids)
+                started = time.perf_counter()
+                pushed = engine.push()
+                seconds = time.perf_counter() - started
+                if pushed.pushed != args.push:
+                    raise SystemExit(f"pushed {pushed.pushed} of {args.push}: {pushed}")
+                engine.close()
+                store.close()
+            finally:
+                service.stop()
+            rate = args.push / seconds
+            runs.append((rate / top, rate, top, seconds))
+            print(f"  push run {k + 1}: {rate:,.0f} rows/s, ceiling {top:,.0f} rows/s", flush=True)
+        share, rate, top, seconds = sorted(runs)[len(runs) // 2]
+        results["push"] = {
+            "rows": args.push,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rate),
+            "ceiling_rows_per_s": round(top),
+            "share": round(share, 3),
+            "shares": [round(r[0], 3) for r in runs],
+        }
+        print(
+            f"push {args.push} corrections through the service: {rate:,.0f} rows/s; ceiling "
+            f"{top:,.0f} rows/s; {share:.0%} of it (median of "
+            + ", ".join(f"{r[0]:.0%}" for r in runs)
+            + ")",
+            flush=True,
+        )
+
+        # -- one change, warm connection ----------------------------------------------------
+        db = clone("bench_one", pull_tpl)
+        service = serve(db)
+        try:
+            store, engine = laptop(service, work / "one")
+            engine.sync_once()
+            ids = assessment_ids(pg, db, args.rounds + 10)
+            rng = random.Random(3)
+            timings = []
+            for i, a in enumerate(ids):
+                actions.correct(store, assessment_id=a, teacher_id="T001", level=rng.randint(1, 4))
+                started = time.perf_counter()
+                done = engine.sync_once()
+                if done.pushed != 1:
+                    raise SystemExit(f"the round trip pushed {done.pushed}, not 1: {done}")
+                if i >= 10:
+                    timings.append((time.perf_counter() - started) * 1000)
+            engine.close()
+            store.close()
+        finally:
+            service.stop()
+        results["round_trip_ms"] = {
+            "p50": round(statistics.median(timings), 1),
+            "p95": round(percentile(timings, 95), 1),
+            "rounds": len(timings),
+        }
+        print(
+            f"one-change round trip (push + pull, warm connection, {len(timings)} rounds): "
+            f"p50 {statistics.median(timings):.1f} ms, p95 {percentile(timings, 95):.1f} ms",
+            flush=True,
+        )
+    results["load"] = load()
+    print(load())
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
