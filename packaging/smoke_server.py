@@ -8,10 +8,10 @@ folder; as the ``postgres`` system user when run as root) configured as
 
 * ``ssl = on`` with a certificate for 127.0.0.1 (self-signed, made with ``openssl``), so
   laptops can connect with ``sslmode=verify-full``;
-* ``pg_hba.conf`` = the kit's ``packaging/server/pg_hba.conf`` (teachers over TLS only,
-  IT from "its network", here 127.0.0.1/32) after two lines for this harness: local
-  socket connections and the harness superuser over TCP (they stand in for
-  ``sudo -u postgres`` on a real server).
+* ``pg_hba.conf`` = the kit's ``packaging/server/pg_hba.conf`` (the service's login from
+  the service's host and IT's login from "its network", both 127.0.0.1/32 here, over TLS;
+  nobody else) after two lines for this harness: local socket connections and the
+  harness superuser over TCP (they stand in for ``sudo -u postgres`` on a real server).
 
 Then writes ENV_FILE (shell assignments: ``PG_PORT``, ``PG_SOCKDIR``, ``PG_SUPERUSER``,
 ``PG_SUPERPASS``, ``PG_CA``, ``PG_BINDIR``) and keeps running until SIGTERM/SIGINT, when it
@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from tests.support.pgcluster import SUPERPASS, SUPERUSER, PgCluster  # noqa: E402
 
 KIT_HBA = ROOT / "packaging" / "server" / "pg_hba.conf"
-IT_NETWORK_EXAMPLE = "192.0.2.0/24"  # the placeholder in the kit's file (TEST-NET-1)
+# the placeholders in the kit's file (TEST-NET-1 and -2) and what they become here
+PLACEHOLDERS = {"192.0.2.0/24": "127.0.0.1/32", "198.51.100.10/32": "127.0.0.1/32"}
 
 HARNESS_HBA = f"""\
 # smoke harness: the cluster's superuser (stands in for `sudo -u postgres` on a server)
@@ -75,15 +76,16 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 def hba_text() -> str:
     kit = KIT_HBA.read_text(encoding="utf-8")
-    if IT_NETWORK_EXAMPLE not in kit:
-        raise SystemExit(f"{KIT_HBA} no longer has the IT network placeholder")
-    return HARNESS_HBA + "\n" + kit.replace(IT_NETWORK_EXAMPLE, "127.0.0.1/32")
+    for placeholder, here in PLACEHOLDERS.items():
+        if placeholder not in kit:
+            raise SystemExit(f"{KIT_HBA} no longer has the placeholder {placeholder}")
+        kit = kit.replace(placeholder, here)
+    return HARNESS_HBA + "\n" + kit
 
 
-def serve(env_file: Path) -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+def start_cluster() -> tuple[PgCluster, Path]:
+    """A started cluster with TLS and the kit's pg_hba.conf; its certificate (own CA).
+    The caller destroys it."""
     cluster = PgCluster()
     try:
         certs = cluster.root / "certs"
@@ -102,6 +104,18 @@ def serve(env_file: Path) -> None:
         hba.write_text(hba_text(), encoding="utf-8")
         cluster.give_to_server(hba, 0o600)
         cluster.start()
+    except BaseException:
+        cluster.destroy()
+        raise
+    return cluster, crt
+
+
+def serve(env_file: Path) -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    cluster, crt = start_cluster()
+    try:
         values = {
             "PG_PORT": str(cluster.port),
             "PG_SOCKDIR": str(cluster.sockdir),

@@ -226,6 +226,8 @@ SCRIPTS = [
     "packaging/smoke.sh",
     "packaging/linux/install.sh",
     "packaging/server/compose/start-db.sh",
+    "packaging/server/compose/init.sh",
+    "packaging/server/systemd/flourish-backup",
     "packaging/macos/build-macos.sh",
 ]
 
@@ -338,45 +340,101 @@ def _compose() -> dict[str, Any]:
     return compose
 
 
-def test_compose_database_service() -> None:
+def test_compose_database_service_is_not_published() -> None:
     db = _compose()["services"]["db"]
     assert db["image"] == "postgres:15"
-    assert any(str(p).endswith(":5432") for p in db["ports"])
-    assert "5432" in str(db["ports"][0]).split(":")[0] + "${FLOURISH_DB_PORT:-5432}"
+    assert "ports" not in db  # only the compose network reaches PostgreSQL
     volumes = _compose()["volumes"]
     named = [v for v in db["volumes"] if v.split(":")[0] in volumes]
     assert named == ["flourish-db:/var/lib/postgresql/data"]
     test = db["healthcheck"]["test"]
     assert test[0] == "CMD-SHELL" and test[1].startswith("pg_isready")
     assert db["restart"] == "unless-stopped"
-    for mount in db["volumes"]:
-        source = mount.split(":")[0]
-        if source.startswith("./"):
-            assert (SERVER / source).exists(), source
     assert db["entrypoint"] == ["bash", "/etc/flourish/start-db.sh"]
 
 
-def test_compose_init_service_runs_server_init_once_the_db_is_healthy() -> None:
-    init = _compose()["services"]["init"]
-    assert init["depends_on"] == {"db": {"condition": "service_healthy"}}
-    assert init["restart"] == "no"
-    assert init["command"] == ["server", "init"]
-    build = init["build"]
+def test_compose_mounts_exist() -> None:
+    for name, service in _compose()["services"].items():
+        for mount in service.get("volumes", []):
+            source = mount.split(":")[0]
+            if source.startswith("./") and source != "./backups":  # made by the guide's step
+                assert (SERVER / source).exists(), (name, source)
+
+
+def _built_here(service: dict[str, Any]) -> None:
+    build = service["build"]
     assert (SERVER / build["context"]).resolve() == ROOT
     assert (SERVER / build["context"] / build["dockerfile"]).resolve() == SERVER / "Dockerfile"
+
+
+def test_compose_init_migrates_and_creates_the_service_login_once_the_db_is_healthy() -> None:
+    init = _compose()["services"]["init"]
+    _built_here(init)
+    assert init["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert init["restart"] == "no"
+    assert init["entrypoint"] == ["sh", "/etc/flourish/init.sh"]
+    script = (SERVER / "compose" / "init.sh").read_text()
+    assert "flourish server init" in script
+    assert "server add-service-login --login flourish_svc" in script
     url = init["environment"]["FLOURISH_DATABASE_URL"]
     assert url.startswith("postgresql://") and "@db:5432/" in url and "sslmode=require" in url
-    assert "PGPASSWORD" in init["environment"]
+    assert {"PGPASSWORD", "SERVICE_DB_PASSWORD"} <= set(init["environment"])
+
+
+def test_compose_service_runs_as_its_own_login_behind_caddy() -> None:
+    services = _compose()["services"]
+    service = services["service"]
+    _built_here(service)
+    assert service["depends_on"] == {"init": {"condition": "service_completed_successfully"}}
+    assert service["command"][:4] == ["server", "serve", "--bind", "0.0.0.0:8080"]
+    assert "ports" not in service  # Caddy is the only way in
+    url = service["environment"]["FLOURISH_DATABASE_URL"]
+    assert url.startswith("postgresql://flourish_svc@db:5432/")
+    assert service["environment"]["PGPASSWORD"].startswith("${SERVICE_DB_PASSWORD")
+    caddy = services["caddy"]
+    assert caddy["image"] == "caddy:2"
+    assert caddy["depends_on"] == {"service": {"condition": "service_healthy"}}
+    assert "./compose/Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    assert any(str(p).endswith(":443") for p in caddy["ports"])
+    published = [n for n, s in services.items() if "ports" in s]
+    assert published == ["caddy"]
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed")
+@pytest.mark.parametrize("tls", ["internal", "/certs/server.crt /certs/server.key"])
+def test_caddyfile_is_valid(tls: str, tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "FLOURISH_HOST": "flourish.school.example",
+        "FLOURISH_TLS": tls,
+    }
+    done = subprocess.run(
+        ["caddy", "adapt", "--adapter", "caddyfile", "--config", SERVER / "compose" / "Caddyfile"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    config = json.loads(done.stdout)
+    route = config["apps"]["http"]["servers"]["srv0"]["routes"][0]
+    assert route["match"] == [{"host": ["flourish.school.example"]}]
+    proxy = json.dumps(route)
+    assert '"handler": "reverse_proxy"' in proxy and '"name": "service"' in proxy
+    assert '"port": "8080"' in proxy and '"flush_interval": -1' in proxy
 
 
 def test_every_compose_variable_is_in_env_example() -> None:
     used = set(re.findall(r"\$\{(\w+)", (SERVER / "docker-compose.yml").read_text()))
+    used |= set(re.findall(r"\{\$(\w+)", (SERVER / "compose" / "Caddyfile").read_text()))
     example = (SERVER / ".env.example").read_text()
     defined = set(re.findall(r"^(\w+)=", example, re.M))
     assert used and used <= defined, used - defined
 
 
-def test_dockerfile_installs_the_project_with_flourish_as_entrypoint() -> None:
+def test_dockerfile_serves_by_default() -> None:
     lines = [
         line.strip()
         for line in (SERVER / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
@@ -390,6 +448,10 @@ def test_dockerfile_installs_the_project_with_flourish_as_entrypoint() -> None:
     assert " -e " not in install and "install --no-cache-dir . " in install
     entry = next(line for line in lines if line.startswith("ENTRYPOINT "))
     assert json.loads(entry.removeprefix("ENTRYPOINT ")) == ["flourish"]
+    cmd = next(line for line in lines if line.startswith("CMD "))
+    assert json.loads(cmd.removeprefix("CMD ")) == ["server", "serve", "--bind", "0.0.0.0:8080"]
+    assert "USER flourish" in lines and "EXPOSE 8080" in lines
+    assert any(line.startswith("HEALTHCHECK ") and "/readyz" in line for line in lines)
     ignore = (SERVER / "Dockerfile.dockerignore").read_text()
     for part in ("pyproject.toml", "sync/**", "desktop/**", "sql/**", "resources/**"):
         assert f"!{part}" in ignore, part
@@ -405,24 +467,30 @@ def _hba_rows(path: Path) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("path", [SERVER / "pg_hba.conf", SERVER / "compose" / "pg_hba.conf"])
-def test_teachers_connect_over_tls_only(path: Path) -> None:
+def test_pg_hba_admits_no_teacher(path: Path) -> None:
     rows = _hba_rows(path)
-    assert ["hostssl", "flourish", "+flourish_teacher", "0.0.0.0/0", "scram-sha-256"] in rows
+    assert not any("teacher" in row[2] or row[2] == "all" for row in rows if row[0] != "local")
     assert all(row[0] in ("hostssl", "local") for row in rows)  # no plain `host` line
     assert all(row[-1] == "scram-sha-256" for row in rows)
 
 
-def test_native_pg_hba_has_the_it_network_placeholder_the_smoke_replaces() -> None:
+def test_native_pg_hba_has_the_placeholders_the_smoke_replaces() -> None:
     rows = _hba_rows(SERVER / "pg_hba.conf")
-    it = [row for row in rows if "flourish_it" in row[2]]
-    assert it and it[0][3] == "192.0.2.0/24"
-    assert "192.0.2.0/24" in (PACKAGING / "smoke_server.py").read_text()
+    assert rows == [
+        ["hostssl", "flourish", "flourish_svc", "198.51.100.10/32", "scram-sha-256"],
+        ["hostssl", "flourish", "flourish_it", "192.0.2.0/24", "scram-sha-256"],
+    ]
+    smoke = (PACKAGING / "smoke_server.py").read_text()
+    assert "192.0.2.0/24" in smoke and "198.51.100.10/32" in smoke
 
 
-def test_compose_administrator_matches_env_example() -> None:
+def test_compose_logins_match_env_example() -> None:
     example = dict(re.findall(r"^(\w+)=(.*)$", (SERVER / ".env.example").read_text(), re.M))
     rows = _hba_rows(SERVER / "compose" / "pg_hba.conf")
-    assert [example["POSTGRES_USER"]] == [row[2] for row in rows if row[3] == "samenet"]
+    assert [row[2] for row in rows if row[3] == "samenet"] == [
+        example["POSTGRES_USER"],
+        "flourish_svc",
+    ]
 
 
 def test_server_guide_covers_the_native_steps() -> None:
@@ -430,12 +498,17 @@ def test_server_guide_covers_the_native_steps() -> None:
     for needle in (
         "apt-get install postgresql-15",
         "createuser --createrole",
-        "ssl = on",
-        "hostssl  flourish  +flourish_teacher  0.0.0.0/0  scram-sha-256",
+        "python3 -m venv /opt/flourish/venv",
         "flourish server init",
+        "server migrate",
+        "server add-service-login",
         "server add-teacher",
+        "--no-database-login",
+        "flourish-server.service",
+        "pg_hba.conf",
         "sql/README.md",
         "flourish-backup.timer",
+        "Caddy",
     ):
         assert needle in guide, needle
 
