@@ -4,6 +4,10 @@
 #   packaging/smoke.sh               build (packaging/build.sh), then test dist/flourish/
 #   packaging/smoke.sh --no-build    test the dist/flourish/ that is there
 #   packaging/smoke.sh --onefile     also build and test dist/flourish-onefile
+#   packaging/smoke.sh --program .venv/bin/flourish
+#                                    the same steps with another program (e.g. from source,
+#                                    where building is too slow), without the bundle's own
+#                                    checks (libraries, read-only folder, archive)
 #
 # What it checks, each with its exit code and output (any failure stops it, exit 1):
 #   * `flourish --version` equals pyproject's version;
@@ -12,10 +16,13 @@
 #     after the first paint: offscreen, on X11 (when Xvfb is installed) and, when
 #     run as root, as an unprivileged user;
 #   * `flourish report` writes a PDF offscreen (QtGui's PDF writer, SVG badges);
-#   * against a throwaway PostgreSQL 15 set up like packaging/server/README.md (TLS on, the
-#     kit's pg_hba.conf): `server init --demo`, IT's login, `server add-teacher`, a refused
-#     plain-TCP login, `login` over TLS (verify-full), `sync`, a correction pushed by a
-#     second `sync` and found on the server, `status`;
+#   * the central server as packaging/server/README.md sets it up: a throwaway PostgreSQL
+#     15 (TLS on, the kit's pg_hba.conf), IT's login, `server init --demo`,
+#     `server add-service-login`, `server add-teacher --no-database-login` (a database login
+#     for the teacher is refused), then the program's own `server serve` on 127.0.0.1 with
+#     a self-signed certificate, and the laptop: `login` refused without `--ca-cert`,
+#     `login --ca-cert`, `sync`, `import evidence` and `correct` pushed by a second `sync`
+#     and found on the server, `status`; the service's log holds no device token;
 #   * `assess` against the test suite's fake OpenAI-compatible server (openai + httpx);
 #   * the .tar.gz archive unpacks, its install.sh --user installs a working `flourish` and a
 #     menu entry naming it, and --uninstall removes them;
@@ -32,10 +39,19 @@ PY="${PYTHON:-.venv/bin/python}"
 
 build=1
 onefile=0
-for arg in "$@"; do
+program=""
+while [ $# -gt 0 ]; do
+  arg=$1
+  shift
   case "$arg" in
     --no-build) build=0 ;;
     --onefile) onefile=1 ;;
+    --program)
+      [ $# -gt 0 ] || { echo "smoke.sh: --program needs a path" >&2; exit 2; }
+      program=$(readlink -f "$1")
+      shift
+      build=0
+      ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "smoke.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -48,6 +64,12 @@ fi
 
 DIST="$ROOT/dist/flourish"
 APP="$DIST/flourish"
+bundle=1
+if [ -n "$program" ]; then
+  APP="$program"
+  bundle=0
+  [ "$onefile" = 0 ] || { echo "smoke.sh: --onefile tests the bundle, not --program" >&2; exit 2; }
+fi
 [ -x "$APP" ] || { echo "smoke.sh: no $APP: run packaging/build.sh first" >&2; exit 1; }
 
 WORK="$(mktemp -d /tmp/flourish-smoke.XXXXXX)"
@@ -57,6 +79,7 @@ mkdir -p "$HOME_DIR"
 PG_PID=""
 AI_PID=""
 XVFB_PID=""
+SVC_PID=""
 
 restore_modes() {  # undo the read-only step exactly, from the modes saved before it
   if [ -f "$WORK/modes" ]; then
@@ -67,7 +90,7 @@ restore_modes() {  # undo the read-only step exactly, from the modes saved befor
 
 cleanup() {
   restore_modes 2>/dev/null || true
-  for pid in "$PG_PID" "$AI_PID" "$XVFB_PID"; do
+  for pid in "$SVC_PID" "$PG_PID" "$AI_PID" "$XVFB_PID"; do
     if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   done
   rm -rf "$WORK"
@@ -123,27 +146,31 @@ listing() {  # what is in the bundle: path, size, modification time
 
 # -- the program -----------------------------------------------------------------------
 
-echo "== frozen program: $APP"
+if [ "$bundle" = 1 ]; then echo "== frozen program: $APP"; else echo "== program (not the bundle): $APP"; fi
 want="flourish $("$PY" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')"
 step "--version" 0 fz --version
 [ "$out" = "$want" ] || { echo "FAIL --version printed '$out', pyproject says '$want'"; exit 1; }
 
-missing="$(
-  export LD_LIBRARY_PATH="$DIST/_internal:$DIST/_internal/PySide6/Qt/lib"
-  find "$DIST" -name '*.so*' -type f -exec ldd {} \; 2>/dev/null | grep 'not found' |
-    grep -v -E 'libwayland-(client|cursor|egl)\.so' | sort -u || true
-)"
-if [ -n "$missing" ]; then
-  echo "FAIL bundled libraries with unresolved dependencies:"
-  sed 's/^/   | /' <<<"$missing"
-  exit 1
-fi
-printf 'ok   %-58s\n' "every bundled library resolves (Wayland's come with the desktop)"
+if [ "$bundle" = 1 ]; then
+  missing="$(
+    export LD_LIBRARY_PATH="$DIST/_internal:$DIST/_internal/PySide6/Qt/lib"
+    find "$DIST" -name '*.so*' -type f -exec ldd {} \; 2>/dev/null | grep 'not found' |
+      grep -v -E 'libwayland-(client|cursor|egl)\.so' | sort -u || true
+  )"
+  if [ -n "$missing" ]; then
+    echo "FAIL bundled libraries with unresolved dependencies:"
+    sed 's/^/   | /' <<<"$missing"
+    exit 1
+  fi
+  printf 'ok   %-58s\n' "every bundled library resolves (Wayland's come with the desktop)"
 
-# From here on the bundle is read-only; nothing may change in it.
-find "$DIST" ! -type l -printf '%m\t%p\n' >"$WORK/modes"
-chmod -R a-w "$DIST"
-listing >"$WORK/listing-before"
+  # From here on the bundle is read-only; nothing may change in it.
+  find "$DIST" ! -type l -printf '%m\t%p\n' >"$WORK/modes"
+  chmod -R a-w "$DIST"
+  listing >"$WORK/listing-before"
+else
+  echo "skip the bundle's libraries and read-only folder: --program"
+fi
 
 DATA="$HOME_DIR/.local/share/Flourish"
 step "demo --quit-after-paint (offscreen)" 0 fz demo --quit-after-paint
@@ -165,7 +192,7 @@ else
   echo "skip demo on X11: Xvfb is not installed (Debian package xvfb)"
 fi
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && [ "$bundle" = 1 ]; then
   # As root, file permissions do not stop writes; run once as a user they do stop.
   mkdir -p "$WORK/nobody"
   chown nobody "$WORK/nobody"
@@ -209,6 +236,7 @@ done
 # The database administrator's part (the guide's `sudo -u postgres ...` steps).
 dba() { "$PG_BINDIR/psql" -h "$PG_SOCKDIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -v ON_ERROR_STOP=1 -Atq "$@"; }
 IT_PASS="it-smoke-password-1"
+SVC_PASS="svc-smoke-password-1"
 TEACHER_PASS="teacher-smoke-password-1"
 step "DBA: IT's login (CREATEROLE) and the database" 0 sh -c "
   '$PG_BINDIR/psql' -h '$PG_SOCKDIR' -p '$PG_PORT' -U '$PG_SUPERUSER' -v ON_ERROR_STOP=1 -q -d postgres \
@@ -217,7 +245,6 @@ step "DBA: IT's login (CREATEROLE) and the database" 0 sh -c "
 
 tls="sslmode=verify-full&sslrootcert=$PG_CA"
 IT_URL="postgresql://flourish_it:$IT_PASS@127.0.0.1:$PG_PORT/flourish?$tls"
-TEACHER_URL="postgresql://rodriguez@127.0.0.1:$PG_PORT/flourish?$tls"
 
 # The first installation runs as IT's own CREATEROLE login, not a superuser (the guide's
 # step 5); the second one is an idempotent no-op.
@@ -225,42 +252,92 @@ step "server init --demo (first installation, as IT's login)" 0 fz server init -
 expect "schema empty -> "
 step "server init (again, as IT's login: idempotent)" 0 fz server init --db "$IT_URL"
 expect "schema already at"
-step "server add-teacher T001 rodriguez (as IT's login)" 0 \
-  fz server add-teacher --db "$IT_URL" --id T001 --login rodriguez <<<"$TEACHER_PASS"
-expect "teacher T001 found; new login rodriguez"
+step "server add-service-login --login flourish_svc" 0 \
+  fz FLOURISH_PASSWORD="$SVC_PASS" server add-service-login --db "$IT_URL" --login flourish_svc
+expect "service login flourish_svc created"
+step "server add-teacher T001 rodriguez --no-database-login" 0 \
+  fz server add-teacher --db "$IT_URL" --id T001 --login rodriguez --no-database-login <<<"$TEACHER_PASS"
+expect "T001"
+step "a teacher's database login is refused (pg_hba.conf)" 2 \
+  env PGPASSWORD="$TEACHER_PASS" PGCONNECT_TIMEOUT=10 "$PG_BINDIR/psql" \
+  "host=127.0.0.1 port=$PG_PORT dbname=flourish user=rodriguez sslmode=verify-full sslrootcert=$PG_CA" -c "SELECT 1"
+expect "no pg_hba.conf entry"
 
-step "login over plain TCP is refused (hostssl only)" 1 \
-  fz FLOURISH_PASSWORD="$TEACHER_PASS" --data-dir "$WORK/plain" login \
-  --server "postgresql://rodriguez@127.0.0.1:$PG_PORT/flourish?sslmode=disable" --user rodriguez
-expect "(pg_hba.conf)"
+echo "== the service: server serve on 127.0.0.1 with a self-signed certificate"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$WORK/service.key" -out "$WORK/service.crt" 2>/dev/null
+chmod 600 "$WORK/service.key"
+SVC_PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+SERVICE="https://127.0.0.1:$SVC_PORT"
+# No time limit (it serves until the end); `env` replaces itself with the program, so
+# SVC_PID is the service's own process.
+env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$HOME_DIR" LANG=C.UTF-8 TZ=UTC \
+  PGPASSWORD="$SVC_PASS" "$FZ_APP" --data-dir "$WORK/service-data" server serve \
+  --db "postgresql://flourish_svc@127.0.0.1:$PG_PORT/flourish?$tls" \
+  --bind "127.0.0.1:$SVC_PORT" --tls-cert "$WORK/service.crt" --tls-key "$WORK/service.key" \
+  >"$WORK/service.log" 2>&1 &
+SVC_PID=$!
+ready=0
+for _ in $(seq 300); do
+  kill -0 "$SVC_PID" 2>/dev/null || { echo "FAIL the service exited"; cat "$WORK/service.log"; exit 1; }
+  if curl -sf --cacert "$WORK/service.crt" "$SERVICE/readyz" >"$WORK/readyz" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+[ "$ready" = 1 ] || { echo "FAIL the service did not get ready"; cat "$WORK/service.log"; exit 1; }
+printf 'ok   %-58s\n' "server serve: $SERVICE/readyz answers $(head -c 40 "$WORK/readyz")"
 
-step "login --server URL (TLS, verify-full) --user rodriguez" 0 \
-  fz FLOURISH_PASSWORD="$TEACHER_PASS" login --server "$TEACHER_URL" --user rodriguez
+step "login without --ca-cert is refused (certificate not trusted)" 1 \
+  fz FLOURISH_PASSWORD="$TEACHER_PASS" --data-dir "$WORK/untrusted" login --server "$SERVICE" --user rodriguez
+expect "certificate"
+step "login --server $SERVICE --user rodriguez --ca-cert" 0 \
+  fz FLOURISH_PASSWORD="$TEACHER_PASS" login --server "$SERVICE" --user rodriguez --ca-cert "$WORK/service.crt"
 expect "signed in as teacher T001"
-# No desktop keyring here (no D-Bus session): the password must not land in a file.
-expect "no system keyring here"
+# No desktop keyring here (no D-Bus session): the token is shown once, nothing in a file.
+expect "no system keyring here: set FLOURISH_TOKEN="
+TOKEN="$(grep -o 'FLOURISH_TOKEN=flt_[A-Za-z0-9_-]*' <<<"$out" | cut -d= -f2)"
+[ -n "$TOKEN" ] || { echo "FAIL no device token in the login's output"; exit 1; }
 [ ! -e "$HOME_DIR/.local/share/python_keyring" ] || { echo "FAIL a file keyring was written"; exit 1; }
 [ -f "$DATA/flourish.sqlite3" ] || { echo "FAIL no teacher store in $DATA"; exit 1; }
 
-step "sync (first: pulls the teacher's rows)" 0 fz FLOURISH_PASSWORD="$TEACHER_PASS" sync
+step "sync (first: pulls the teacher's rows)" 0 fz FLOURISH_TOKEN="$TOKEN" sync
 expect "pulled "
 pulled="$(grep -o 'pulled [0-9]* row' <<<"$out")"
 
+printf 'Asked a partner to explain the plan again, then checked the notes before starting.\n' \
+  >"$WORK/observation.txt"
+step "import evidence (a teacher's observation note)" 0 fz import evidence "$WORK/observation.txt" \
+  --student S001 --type teacher_observation_note --date 2026-12-01
 step "list assessments --pending --json" 0 fz list assessments --pending --json
 assessment="$("$PY" -c 'import json, sys; print(json.loads(sys.stdin.read())[0]["id"])' <<<"$out")"
 step "correct $assessment --level Advanced" 0 fz correct "$assessment" --level Advanced --notes "smoke test"
-step "sync (pushes the correction)" 0 fz FLOURISH_PASSWORD="$TEACHER_PASS" sync
-expect "pushed 1 change(s)"
+step "sync (pushes the evidence and the correction)" 0 fz FLOURISH_TOKEN="$TOKEN" sync
+expect "pushed 2 change(s)"
 step "the correction is on the server" 0 dba -d flourish -c \
   "SELECT corrected_level FROM teacher_corrections WHERE assessment_id = $assessment"
 expect "Advanced"
-step "status --json" 0 fz FLOURISH_PASSWORD="$TEACHER_PASS" status --json
+step "the evidence is on the server" 0 dba -d flourish -c \
+  "SELECT student_id, type FROM data_entries WHERE content LIKE 'Asked a partner to explain%'"
+expect "S001|teacher_observation_note"
+step "status --json" 0 fz FLOURISH_TOKEN="$TOKEN" status --json
 expect '"pending": 0'
 expect '"server_reachable": true'
+if grep -qF "$TOKEN" "$WORK/service.log"; then
+  echo "FAIL the service's log holds the device token"
+  exit 1
+fi
+printf 'ok   %-58s\n' "the service's log holds no device token"
+kill "$SVC_PID"
+wait "$SVC_PID" 2>/dev/null || true
+SVC_PID=""
 
 # -- the Linux archive and its installer ------------------------------------------------
 
 archive="$(ls dist/flourish-*-linux-*.tar.gz 2>/dev/null | head -1 || true)"
+[ "$bundle" = 1 ] || archive=""
 if [ -n "$archive" ]; then
   echo "== archive: $archive"
   mkdir -p "$WORK/unpack" "$WORK/inst"
@@ -287,14 +364,16 @@ fi
 
 # -- nothing written into the bundle ---------------------------------------------------
 
-listing >"$WORK/listing-after"
-if ! diff -u "$WORK/listing-before" "$WORK/listing-after" >"$WORK/listing.diff"; then
-  echo "FAIL the program changed its own folder:"
-  sed 's/^/   | /' "$WORK/listing.diff" | head -40
-  exit 1
+if [ "$bundle" = 1 ]; then
+  listing >"$WORK/listing-after"
+  if ! diff -u "$WORK/listing-before" "$WORK/listing-after" >"$WORK/listing.diff"; then
+    echo "FAIL the program changed its own folder:"
+    sed 's/^/   | /' "$WORK/listing.diff" | head -40
+    exit 1
+  fi
+  printf 'ok   %-58s\n' "nothing was written into dist/flourish (read-only, listing unchanged)"
+  restore_modes
 fi
-printf 'ok   %-58s\n' "nothing was written into dist/flourish (read-only, listing unchanged)"
-restore_modes
 
 if [ "$onefile" = 1 ]; then
   echo "== one-file program: dist/flourish-onefile"
@@ -305,6 +384,8 @@ if [ "$onefile" = 1 ]; then
 fi
 
 echo "== smoke passed in $((SECONDS - started)) s"
-echo "bundle  $(du -sh "$DIST" | cut -f1)  ($(find "$DIST" -type f | wc -l) files)"
-for f in dist/flourish-*.tar.gz; do [ -f "$f" ] && echo "archive $(du -h "$f" | cut -f1)  $f"; done
-echo "sync    first sync over TLS: ${pulled#pulled }s"
+if [ "$bundle" = 1 ]; then
+  echo "bundle  $(du -sh "$DIST" | cut -f1)  ($(find "$DIST" -type f | wc -l) files)"
+  for f in dist/flourish-*.tar.gz; do [ -f "$f" ] && echo "archive $(du -h "$f" | cut -f1)  $f"; done
+fi
+echo "sync    first sync through the service: ${pulled#pulled }s"
