@@ -120,7 +120,9 @@ async def drive(
     service: ServiceProcess, pg: PgCluster, fleet: list[Laptop], args: argparse.Namespace
 ) -> dict[str, Any]:
     context = service.ssl_context()
-    waiters = [Waiter(lap, service.port, context, args.timeout) for lap in fleet[: args.connections]]
+    waiters = [
+        Waiter(lap, service.port, context, args.timeout) for lap in fleet[: args.connections]
+    ]
     pushers_fleet = fleet[args.connections :]
     by_teacher = proposals_by_teacher(pg, "live")
 

@@ -33,15 +33,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psycopg2
+from psycopg2.extras import execute_values
+
 from sync import actions
 from sync.replication.engine import SyncEngine
 from sync.replication.login import login
 from sync.server.admin import add_teacher, migrate
-from sync.store.local import LocalStore
-import psycopg2
-from psycopg2.extras import execute_values
-
 from sync.store import hlc as hlclock
+from sync.store.local import LocalStore
 from tests.bench.bench_sync import LEVELS, PASSWORD, assessment_ids, pull_ceiling, queue_corrections
 from tests.bench.servicebench import ServiceProcess, load, percentile
 from tests.support.district import DistrictSize, generate
