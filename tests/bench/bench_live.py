@@ -8,11 +8,13 @@ district (``--teachers``, a few students each) and gives every connection a real
 token (``--connections / --teachers`` laptops per teacher). Then:
 
 1. **Memory per connection.** The service's resident memory (``VmRSS``) is read once it
-   is warm (a few requests answered), then every connection opens (TLS) and asks
-   ``GET /v1/sync/wait?timeout=--timeout`` with its bearer token and ``Flourish-Version``,
-   and is held open by the service: an idle laptop waiting for a change. When all of them
-   wait (re-asking after each timeout, as the app does), the resident memory is read again:
-   (after − before) / connections.
+   is warm (requests answered, 64 long polls answered, so its worker threads exist), then
+   half of the connections open (TLS) and ask ``GET /v1/sync/wait?timeout=--timeout`` with
+   their bearer token and ``Flourish-Version``, and are held open by the service: idle
+   laptops waiting for a change, re-asking after each timeout as the app does. After
+   ``--settle`` seconds the memory is read again; then the other half, and again. Reported:
+   (all − warm) / connections, and the second half's increase / its connections (the
+   marginal cost, free of one-time allocations).
 2. **Live-update delay.** With every connection still waiting, ``--changes`` times one more
    laptop of a teacher (a teacher at a time, each a different one) pushes a correction
    through ``/v1/sync/push``; the delay is from that push leaving the laptop to each of the
@@ -56,7 +58,9 @@ from tests.support.pgcluster import PgCluster
 class Waiter:
     """One idle laptop: a TLS connection that keeps asking ``/v1/sync/wait``."""
 
-    def __init__(self, lap: Laptop, port: int, context: ssl.SSLContext, timeout: int) -> None:
+    def __init__(
+        self, lap: Laptop, port: int, context: ssl.SSLContext | None, timeout: int
+    ) -> None:
         self.lap = lap
         self.port = port
         self.context = context
@@ -119,38 +123,54 @@ class Waiter:
 async def drive(
     service: ServiceProcess, pg: PgCluster, fleet: list[Laptop], args: argparse.Namespace
 ) -> dict[str, Any]:
-    context = service.ssl_context()
+    context = service.ssl_context() if service.with_tls else None
     waiters = [
         Waiter(lap, service.port, context, args.timeout) for lap in fleet[: args.connections]
     ]
-    pushers_fleet = fleet[args.connections :]
+    pushers_fleet = fleet[args.connections :]  # one more laptop per teacher
     by_teacher = proposals_by_teacher(pg, "live")
 
-    async with httpx.AsyncClient(base_url=service.url, verify=context, headers=headers()) as c:
+    verify = service.ssl_context()
+    async with httpx.AsyncClient(base_url=service.url, verify=verify, headers=headers()) as c:
         for _ in range(20):  # warm: the routes, the pool, the listener
             (await c.get("/readyz")).raise_for_status()
+    # ... and the worker threads that check tokens: 64 one-second waits at once
+    warm = [Waiter(lap, service.port, context, 1) for lap in pushers_fleet[:64]]
+    await asyncio.gather(*(w.connect() for w in warm))
+    await asyncio.gather(*(w.ask() for w in warm))
+    for w in warm:
+        w.close()
     await asyncio.sleep(1)
     before = service.rss_kib()
     print(f"service warm: RSS {before / 1024:.1f} MiB", flush=True)
 
-    t0 = time.monotonic()
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
     gate = asyncio.Semaphore(64)
 
     async def connect(w: Waiter) -> None:
         async with gate:
             await w.connect()
 
-    await asyncio.gather(*(connect(w) for w in waiters))
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(w.run(stop)) for w in waiters]
-    print(f"{len(waiters)} connections open in {time.monotonic() - t0:.1f} s", flush=True)
-    await asyncio.sleep(args.settle)  # every request in, authenticated and waiting
+    async def hold(group: list[Waiter]) -> int:
+        """Open ``group``'s connections, start their long polls; RSS once all wait."""
+        t0 = time.monotonic()
+        await asyncio.gather(*(connect(w) for w in group))
+        tasks.extend(asyncio.create_task(w.run(stop)) for w in group)
+        print(f"{len(group)} more connections open in {time.monotonic() - t0:.1f} s", flush=True)
+        await asyncio.sleep(args.settle)  # every request in, authenticated and waiting
+        return service.rss_kib()
+
+    half = len(waiters) // 2
+    at_half = await hold(waiters[:half])
+    held = await hold(waiters[half:])
     errors = sum(len(w.errors) for w in waiters)
-    held = service.rss_kib()
     per_connection = (held - before) * 1024 / len(waiters)
+    marginal = (held - at_half) * 1024 / (len(waiters) - half)
     print(
         f"holding {len(waiters)} waiting connections: RSS {held / 1024:.1f} MiB "
-        f"(+{(held - before) / 1024:.1f} MiB, {per_connection / 1024:.1f} KiB per connection); "
+        f"(+{(held - before) / 1024:.1f} MiB: {per_connection / 1024:.1f} KiB per connection; "
+        f"from {half} to {len(waiters)}: {marginal / 1024:.1f} KiB per connection); "
         f"errors so far {errors}; {load()}",
         flush=True,
     )
@@ -170,7 +190,7 @@ async def drive(
         if lap.teacher_id in chosen and lap.teacher_id not in pushers:
             client = httpx.AsyncClient(
                 base_url=service.url,
-                verify=context,
+                verify=verify,
                 headers=headers(lap.token),
                 timeout=httpx.Timeout(60.0),
             )
@@ -205,7 +225,9 @@ async def drive(
         "connections": len(waiters),
         "rss_before_mib": round(before / 1024, 1),
         "rss_held_mib": round(held / 1024, 1),
+        "rss_half_mib": round(at_half / 1024, 1),
         "bytes_per_connection": round(per_connection),
+        "marginal_bytes_per_connection": round(marginal),
         "changes": args.changes,
         "woken": len(delays),
         "missed": missed,
@@ -236,6 +258,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=10.0, help="seconds before measuring")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between changes")
     parser.add_argument("--pool-size", type=int, default=8)
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="the service without TLS (as behind a TLS proxy such as Caddy)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if not 1 <= args.timeout <= 60:
@@ -264,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             assessments_per_student=10,
             laptops=args.connections + args.teachers,
         )
-        service = ServiceProcess(url, work / "service", pool_size=args.pool_size).start()
+        service = ServiceProcess(
+            url, work / "service", pool_size=args.pool_size, tls=not args.plain
+        ).start()
         try:
             result = asyncio.run(drive(service, pg, fleet, args))
         finally:

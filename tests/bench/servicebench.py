@@ -140,9 +140,10 @@ def seed_district(
 
 
 class ServiceProcess:
-    """``flourish server serve`` (TLS, ``--pool-size``) as a child process."""
+    """``flourish server serve`` (TLS unless ``tls=False``, ``--pool-size``) as a child
+    process."""
 
-    def __init__(self, admin_url: str, folder: Path, *, pool_size: int) -> None:
+    def __init__(self, admin_url: str, folder: Path, *, pool_size: int, tls: bool = True) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.tls: Tls = make_tls(folder / "tls")
@@ -150,7 +151,8 @@ class ServiceProcess:
         self.login = self.db_url.split("//", 1)[1].split(":", 1)[0]
         self.pool_size = pool_size
         self.port = free_port()
-        self.url = f"https://127.0.0.1:{self.port}"
+        self.with_tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.log = folder / "service.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -167,10 +169,11 @@ class ServiceProcess:
             self.db_url,
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--tls-cert",
-            str(self.tls.cert),
-            "--tls-key",
-            str(self.tls.key),
+            *(
+                ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
+                if self.with_tls
+                else []
+            ),
             "--pool-size",
             str(self.pool_size),
         ]
