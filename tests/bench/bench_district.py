@@ -54,6 +54,7 @@ from tests.bench.servicebench import (
     headers,
     load,
     percentile,
+    pg_cpu_seconds,
     raise_open_files,
     seed_district,
 )
@@ -189,17 +190,18 @@ def proposals_by_teacher(pg: PgCluster, db: str) -> dict[str, list[int]]:
 
 async def phase(
     laptops: list[SimLaptop], interval: float, duration: float
-) -> tuple[list[float], int, int, float]:
-    """Every laptop syncs once per ``interval`` for ``duration`` s: latencies, rows, errors
-    and the seconds the phase took."""
+) -> tuple[list[float], int, int, int, float]:
+    """Every laptop syncs once per ``interval`` for ``duration`` s: latencies, rows, errors,
+    syncs cut by a closed keep-alive connection and the seconds the phase took."""
     latencies: list[float] = []
     rows = 0
     errors = 0
+    dropped = 0
     started = time.monotonic()
     end = started + duration
 
     async def run(lap: SimLaptop) -> None:
-        nonlocal rows, errors
+        nonlocal rows, errors, dropped
         due = started + random.uniform(0, interval)
         while due < end:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
@@ -207,14 +209,18 @@ async def phase(
             try:
                 rows += await lap.sync()
                 latencies.append(time.perf_counter() - t0)
+            except httpx.RemoteProtocolError:
+                # the service closed an idle keep-alive connection (after 5 s) just as
+                # the next request went out on it: the laptop's next sync retries
+                dropped += 1
             except (httpx.HTTPError, RuntimeError) as exc:
                 errors += 1
                 if errors <= 5:
-                    print(f"  sync error: {exc}", file=sys.stderr)
+                    print(f"  sync error: {exc!r}", file=sys.stderr)
             due += interval
 
     await asyncio.gather(*(run(lap) for lap in laptops))
-    return latencies, rows, errors, time.monotonic() - started
+    return latencies, rows, errors, dropped, time.monotonic() - started
 
 
 async def drive(
@@ -255,8 +261,15 @@ async def drive(
     for interval in args.intervals:
         cpu0 = time.process_time()
         svc0 = service.cpu_seconds()
+        pg0 = pg_cpu_seconds(pg)
         with BackendSampler(pg, service.login) as sampler:
-            latencies, rows, errors, seconds = await phase(laptops, interval, args.duration)
+            latencies, rows, errors, dropped, seconds = await phase(
+                laptops, interval, args.duration
+            )
+        syncs = max(1, len(latencies))
+        svc_cpu = service.cpu_seconds() - svc0
+        pg_cpu = pg_cpu_seconds(pg) - pg0
+        gen_cpu = time.process_time() - cpu0
         result = {
             "laptops": len(laptops),
             "interval_s": interval,
@@ -264,6 +277,7 @@ async def drive(
             "syncs": len(latencies),
             "syncs_per_s": round(len(latencies) / seconds, 1),
             "errors": errors,
+            "cut_by_keep_alive_close": dropped,
             "rows_pulled": rows,
             "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p95_ms": round(percentile(latencies, 95) * 1000, 1),
@@ -272,8 +286,14 @@ async def drive(
             "max_active_backends": sampler.max_active,
             "pool_size": args.pool_size,
             "pool_bound": limit,
-            "service_cpu_s": round(service.cpu_seconds() - svc0, 1),
-            "load_generator_cpu_s": round(time.process_time() - cpu0, 1),
+            "service_cpu_s": round(svc_cpu, 1),
+            "postgres_cpu_s": round(pg_cpu, 1),
+            "load_generator_cpu_s": round(gen_cpu, 1),
+            "cpu_ms_per_sync": {
+                "service": round(svc_cpu / syncs * 1000, 1),
+                "postgres": round(pg_cpu / syncs * 1000, 1),
+                "load_generator": round(gen_cpu / syncs * 1000, 1),
+            },
             "seconds": round(seconds, 1),
             "load": load(),
         }
@@ -281,10 +301,12 @@ async def drive(
         print(
             f"every {interval:g} s: {result['syncs_per_s']} syncs/s "
             f"(offered {result['offered_syncs_per_s']}), p50 {result['p50_ms']} ms, "
-            f"p95 {result['p95_ms']} ms, max {result['max_ms']} ms, errors {errors}; "
+            f"p95 {result['p95_ms']} ms, max {result['max_ms']} ms, errors {errors}, "
+            f"cut by a keep-alive close {dropped}; "
             f"backends max {sampler.max_backends} (active {sampler.max_active}) vs pool "
-            f"{args.pool_size} (+overflow: {limit}); CPU service {result['service_cpu_s']} s, "
-            f"load generator {result['load_generator_cpu_s']} s; {load()}",
+            f"{args.pool_size} (+overflow: {limit}); CPU per sync: service "
+            f"{svc_cpu / syncs * 1000:.1f} ms, PostgreSQL {pg_cpu / syncs * 1000:.1f} ms, "
+            f"load generator {gen_cpu / syncs * 1000:.1f} ms; {load()}",
             flush=True,
         )
     await asyncio.gather(*(lap.client.aclose() for lap in laptops))

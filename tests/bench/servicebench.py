@@ -41,6 +41,7 @@ __all__ = [
     "headers",
     "load",
     "percentile",
+    "pg_cpu_seconds",
     "raise_open_files",
     "seed_district",
 ]
@@ -226,6 +227,27 @@ class ServiceProcess:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+
+
+def pg_cpu_seconds(pg: PgCluster) -> float:
+    """CPU time of the whole cluster: the postmaster with its reaped children, plus every
+    live backend and helper process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it just exited
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 class BackendSampler:
