@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from sync.service.protocol import VERSION_HEADER, app_version
+from sync.replication.protocol import VERSION_HEADER, app_version
 from tests.bench.bench_district import SimLaptop, proposals_by_teacher
 from tests.bench.servicebench import (
     Laptop,

@@ -27,9 +27,9 @@ import httpx
 import psycopg2
 from psycopg2.extras import execute_values
 
+from sync.replication.protocol import VERSION_HEADER, app_version
+from sync.server.accounts import TOKEN_PREFIX, hash_password, token_hash
 from sync.server.admin import migrate
-from sync.service.accounts import TOKEN_PREFIX, hash_password, token_hash
-from sync.service.protocol import VERSION_HEADER, app_version
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster, free_port
 from tests.support.service import Tls, make_tls, service_login_url
