@@ -358,8 +358,10 @@ if [ -n "$archive" ]; then
   fi
   step "install.sh --uninstall --user" 0 env HOME="$WORK/inst" PATH="/usr/bin:/bin" "$unpacked/install.sh" --uninstall --user
   [ ! -e "$WORK/inst/.local/bin/flourish" ] || { echo "FAIL uninstall left the command"; exit 1; }
-else
+elif [ "$bundle" = 1 ]; then
   echo "skip the archive: no dist/flourish-*-linux-*.tar.gz"
+else
+  echo "skip the archive: --program"
 fi
 
 # -- nothing written into the bundle ---------------------------------------------------
