@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import random
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -345,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"$ {command}\n{load()}", flush=True)
     raise_open_files(args.laptops + 1024)
     work = Path(tempfile.mkdtemp(prefix="flourish-bench-district-"))
+    atexit.register(shutil.rmtree, work, True)  # TLS files and the service's log
     with PgCluster.started(settings=["max_connections = 300"]) as pg:
         t0 = time.monotonic()
         url, fleet = seed_district(

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import shlex
+import shutil
 import ssl
 import sys
 import tempfile
@@ -287,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     if limit < args.connections + 256:
         raise SystemExit(f"the open file limit is {limit}: too low for {args.connections}")
     work = Path(tempfile.mkdtemp(prefix="flourish-bench-live-"))
+    atexit.register(shutil.rmtree, work, True)  # TLS files and the service's log
     with PgCluster.started() as pg:
         # one more laptop per teacher (the last ones) makes the changes
         url, fleet = seed_district(

@@ -23,9 +23,11 @@ Targets: pull and push >= 70 % of the ceiling; the one-change round trip < 25 ms
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import random
 import shlex
+import shutil
 import statistics
 import sys
 import tempfile
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"$ {command}\n{load()}", flush=True)
     results: dict[str, Any] = {"command": command}
     work = Path(tempfile.mkdtemp(prefix="flourish-bench-service-"))
+    atexit.register(shutil.rmtree, work, True)  # TLS files and the service's log
     with PgCluster.started(durable=True) as pg:
 
         def template(name: str, assessments: int) -> str:
