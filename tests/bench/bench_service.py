@@ -17,7 +17,9 @@ login``'s code, a device token, httpx with the certificate verified). Measured:
 * a one-change round trip (one correction, then push + pull, on the engine's warm HTTP
   connection): p50 and p95 of 50 rounds after 10 for warming up.
 
-Targets: pull and push >= 70 % of the ceiling; the one-change round trip < 25 ms.
+The service runs with its per-device rate limit lifted (one laptop syncing back to back
+would otherwise measure the limit). Targets: pull and push >= 70 % of the ceiling; the
+one-change round trip < 25 ms.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from tests.bench.bench_sync import LEVELS, PASSWORD, assessment_ids, pull_ceilin
 from tests.bench.servicebench import ServiceProcess, load, percentile
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster
+
+UNLIMITED = ("--device-rate", "100000", "--device-burst", "100000")
 
 
 def push_ceiling(pg: PgCluster, db: str, ids: list[int], batch: int) -> float:
@@ -164,7 +168,11 @@ def main(argv: list[str] | None = None) -> int:
             return name
 
         def serve(db: str) -> ServiceProcess:
-            return ServiceProcess(pg.url(db), work / db, pool_size=args.pool_size).start()
+            # One laptop syncing as fast as it can is not a laptop's pattern: the per-device
+            # rate limit (20 requests a second) would measure itself, so it is lifted here.
+            return ServiceProcess(
+                pg.url(db), work / db, pool_size=args.pool_size, extra=UNLIMITED
+            ).start()
 
         pull_tpl = template("bench_pull_tpl", args.pull)
         push_tpl = template("bench_push_tpl", args.push)

@@ -144,13 +144,22 @@ class ServiceProcess:
     """``flourish server serve`` (TLS unless ``tls=False``, ``--pool-size``) as a child
     process."""
 
-    def __init__(self, admin_url: str, folder: Path, *, pool_size: int, tls: bool = True) -> None:
+    def __init__(
+        self,
+        admin_url: str,
+        folder: Path,
+        *,
+        pool_size: int,
+        tls: bool = True,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.tls: Tls = make_tls(folder / "tls")
         self.db_url = service_login_url(admin_url)
         self.login = self.db_url.split("//", 1)[1].split(":", 1)[0]
         self.pool_size = pool_size
+        self.extra = extra  # more `server serve` options
         self.port = free_port()
         self.with_tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
@@ -177,6 +186,7 @@ class ServiceProcess:
             ),
             "--pool-size",
             str(self.pool_size),
+            *self.extra,
         ]
 
     def ssl_context(self) -> ssl.SSLContext:
