@@ -77,5 +77,8 @@ def serve(
         log_level="info",
         server_header=False,
         timeout_graceful_shutdown=10,
+        # Longer than any client keeps an idle connection (the laptop's httpx: 30 s), so
+        # the server never closes a connection the client is about to reuse.
+        timeout_keep_alive=75,
     )
     Server(config).run()
