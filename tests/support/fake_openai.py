@@ -93,6 +93,7 @@ class Reply:
     delay: float = 0.0
     hang: bool = False  # wait until the server closes (a call that never answers)
     token_delay: float = 0.0  # streamed: seconds between chunks (a slow CPU server)
+    cut_stream: bool = False  # streamed: the connection ends halfway (a crashed server)
 
 
 @dataclass(frozen=True)
@@ -520,6 +521,8 @@ class FakeOpenAI:
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
                     for event in [*events, "[DONE]"]:
+                        if reply.cut_stream and sent == len(events) // 2:
+                            break  # no terminating chunk: the body is incomplete
                         data = event if isinstance(event, str) else json.dumps(event)
                         self._chunk(f"data: {data}\n\n".encode())
                         sent += 1
