@@ -262,7 +262,7 @@ def test_no_evidence_is_not_final_a_new_model_or_prompt_offers_it_again(
         report = run_assessment(demo_store, settings, entry_ids=["DE008"])
         assert report.entries_done == 1 and report.proposals_stored == 0
         reason = job(demo_store, "DE008")["reason"]
-        assert "no evidence" in reason and "fake-model" in reason and "assess-1.1" in reason
+        assert "no evidence" in reason and "fake-model" in reason and "assess-1.3" in reason
         # the same model and prompt: not offered again
         assert run_assessment(demo_store, settings).entries_done == 3  # the other three
         again = run_assessment(demo_store, settings)

@@ -123,7 +123,7 @@ def test_demo_awaiting_entries_are_assessed_and_captured(
     for a in added:
         assert a.rubric_version == curriculum.rubric_version
         p = a.provenance or {}
-        assert p["model"] == "fake-model" and p["prompt_version"] == "assess-1.1"
+        assert p["model"] == "fake-model" and p["prompt_version"] == "assess-1.3"
         assert p["rubric_version"] == curriculum.rubric_version
         assert isinstance(p["call_id"], int) and p["tokens_in"] > 0 and p["tokens_out"] > 0
         assert p["examples"] == []
@@ -134,7 +134,7 @@ def test_demo_awaiting_entries_are_assessed_and_captured(
         assert job(demo_store, entry)["status"] == "done"
         [call] = calls(demo_store, entry)
         assert call["outcome"] == "ok" and call["tokens_in"] > 0
-        assert call["model"] == "fake-model" and call["prompt_version"] == "assess-1.1"
+        assert call["model"] == "fake-model" and call["prompt_version"] == "assess-1.3"
 
 
 def test_one_request_per_entry_covers_the_types_skills_and_all_students(

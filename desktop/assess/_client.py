@@ -46,10 +46,11 @@ Streaming and cancellation: every call streams (``stream=True``, and ``stream_op
 own HTTP connection; the worker waits for it, for the ``cancel`` event or for the call's
 deadline (``timeout_s`` for the whole reply), whichever comes first. A cancelled or timed-out
 call's connection is closed: llama.cpp, Ollama and vLLM stop generating when the client goes,
-and llama-cpp-python checks for the disconnect after every streamed chunk (a non-streamed
-reply it would finish). Its late answer is discarded; it writes nothing. The chunks are
-added up (:mod:`desktop.assess._stream`) into exactly the text a non-streamed reply carries,
-so validation is the same. Retry waits are ``cancel.wait(delay)``.
+and llama-cpp-python checks for the disconnect after every streamed chunk (not while it
+reads the prompt; a non-streamed reply it would finish). Its late answer is discarded; it
+writes nothing. The chunks are added up (:mod:`desktop.assess._stream`) into exactly the
+text a non-streamed reply carries, so validation is the same. Retry waits are
+``cancel.wait(delay)``.
 """
 
 from __future__ import annotations

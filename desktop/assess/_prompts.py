@@ -202,7 +202,7 @@ def bounded_schema(schema: dict[str, Any]) -> dict[str, Any]:
     proposals or run a string on until the output limit cuts the reply off. (Not for strict
     ``json_schema``: OpenAI's strict mode does not take every bound.) The reply is validated
     exactly as in every other mode."""
-    out = json.loads(json.dumps(schema))
+    out: dict[str, Any] = json.loads(json.dumps(schema))
     proposals = out["properties"]["proposals"]
     item = proposals["items"]["properties"]
     pairs = len(item["student"]["enum"]) * len(item["skill_name"]["enum"])

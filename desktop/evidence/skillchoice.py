@@ -75,10 +75,15 @@ class SkillChoiceDialog(QDialog):
         self.resize(self.fontMetrics().averageCharWidth() * 60, self.fontMetrics().height() * 30)
 
     def skill_items(self) -> list[QTreeWidgetItem]:
-        out = []
+        out: list[QTreeWidgetItem] = []
         for n in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(n)
-            out += [top.child(k) for k in range(top.childCount())]
+            if top is None:
+                continue
+            for k in range(top.childCount()):
+                child = top.child(k)
+                if child is not None:
+                    out.append(child)
         return out
 
     def chosen(self) -> list[str]:

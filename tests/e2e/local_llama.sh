@@ -15,7 +15,7 @@
 # LLM_LIMIT (entries for `flourish assess`, default all 4 awaiting in the demo), LLM_SKILLS
 # (as `flourish assess --skills`; default: each entry type's likely skills), LLM_EVAL_LIMIT
 # (the first N labelled entries only; default 4 of the 16, to keep a shared machine's run
-# bounded).
+# bounded), LLM_TIMEOUT (seconds per call, default 600).
 set -euo pipefail
 if [ "${FLOURISH_LOCAL_LLM:-}" != "1" ]; then
     echo "local_llama.sh: set FLOURISH_LOCAL_LLM=1 to run it (it builds llama-cpp-python)" >&2
@@ -58,7 +58,9 @@ for _ in $(seq 1 120); do
 done
 
 export OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_MODEL=smollm2 OPENAI_API_KEY=
-unset USE_LLM_CONFIDENCE FLOURISH_AI_CONCURRENCY FLOURISH_AI_TIMEOUT FLOURISH_AI_MAX_TOKENS
+unset USE_LLM_CONFIDENCE FLOURISH_AI_CONCURRENCY FLOURISH_AI_MAX_TOKENS
+# a 2-core machine shared with other work reads a 2,000-token prompt in 2-4 minutes
+export FLOURISH_AI_TIMEOUT=${LLM_TIMEOUT:-600}
 "$ROOT/.venv/bin/flourish" --data-dir "$WORK/demo" demo --no-window
 echo "== flourish assess --test-connection"
 "$ROOT/.venv/bin/flourish" --data-dir "$WORK/demo" assess --test-connection
@@ -71,7 +73,7 @@ echo "wall time: $(( $(date +%s) - start )) s ($(uptime))"
 echo "== evaluation (tests/eval/labelled.json)"
 start=$(date +%s)
 (cd "$ROOT" && "$PY" -m tests.eval.evaluate --base-url "$OPENAI_BASE_URL" --model smollm2 \
-    --limit "${LLM_EVAL_LIMIT:-4}" ${LLM_SKILLS:+--skills "$LLM_SKILLS"} --out "$WORK/eval.json") || true
+    --timeout "$FLOURISH_AI_TIMEOUT" --limit "${LLM_EVAL_LIMIT:-4}" ${LLM_SKILLS:+--skills "$LLM_SKILLS"} --out "$WORK/eval.json") || true
 echo "wall time: $(( $(date +%s) - start )) s ($(uptime))"
 echo "server log: requests and disconnects"
 grep -E "POST /v1/chat|isconnected|exceed" "$WORK/server.log" | tail -n 40 || true
