@@ -32,6 +32,7 @@ from desktop.assess._budget import Budget
 from desktop.assess._calibration import band_counts
 from desktop.assess._capabilities import (
     SAFE_CHARS_PER_TOKEN,
+    SCHEMA_MODES,
     Capabilities,
     effective,
     load_capabilities,
@@ -188,6 +189,7 @@ def _request(run: _Run, entry_id: str) -> Request | NoRequest:
             budget=_budget(run),
             in_play=in_play,
             scope=scope,
+            schema_in_prompt=run.client.mode not in SCHEMA_MODES,
         )
 
 

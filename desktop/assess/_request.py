@@ -157,10 +157,13 @@ def build_request(
     budget: Budget | None = None,
     in_play: Sequence[str] | None = None,
     scope: str = "",
+    schema_in_prompt: bool = True,
 ) -> Request | NoRequest:
     """The request for ``entry`` (in parts that fit ``budget``), or why there is nothing to send.
 
     ``in_play``: the skills to ask about (all when ``None``); ``scope`` says why, for the job.
+    ``schema_in_prompt``: whether the call writes the schema into the prompt (the budget
+    counts it then; a mode whose server enforces the schema sends it apart).
     """
     assert entry.id is not None
     if entry.student_id is None or entry.student_id not in redactor.people:
@@ -211,7 +214,9 @@ def build_request(
     def part(group: list[str], text: str, *, compact: bool, label: str = "") -> Part:
         schema = response_schema(placeholders, group)
         system = system_message(prompts, curriculum, group, compact=compact)
-        fixed = budget.tokens(system) + budget.tokens(schema_text(prompts, schema)) if budget else 0
+        fixed = budget.tokens(system) if budget else 0
+        if budget and schema_in_prompt:
+            fixed += budget.tokens(schema_text(prompts, schema))
 
         def user_for(examples_text: str) -> str:
             return prompts.user.substitute(
