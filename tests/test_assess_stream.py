@@ -201,5 +201,6 @@ def test_json_mode_with_a_schema_bounds_the_list_and_the_strings(demo_store: Loc
     fields = proposals_schema["items"]["properties"]
     pairs = len(fields["student"]["enum"]) * len(fields["skill_name"]["enum"])
     assert proposals_schema["maxItems"] == pairs == 2 * 8
-    assert fields["source_quote"]["minLength"] == 10 and fields["source_quote"]["maxLength"] == 600
+    assert fields["source_quote"]["minLength"] == 10 and fields["source_quote"]["maxLength"] == 450
+    assert fields["justification"]["maxLength"] == 350
     assert "JSON schema" not in request.json["messages"][-1]["content"]  # enforced, not told

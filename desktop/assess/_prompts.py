@@ -190,8 +190,8 @@ def response_schema(students: list[str], skills: list[str]) -> dict[str, Any]:
     }
 
 
-MAX_QUOTE_CHARS = 600  # a 60-word quote is about 400 characters
-MAX_JUSTIFICATION_CHARS = 600
+MAX_QUOTE_CHARS = 450  # a 60-word quote is about 400 characters
+MAX_JUSTIFICATION_CHARS = 350  # one to three plain sentences
 MIN_TEXT_CHARS = 10  # an empty quote or justification is never usable
 
 
