@@ -12,7 +12,12 @@ import time
 import pytest
 
 from desktop.assess import awaiting_entries, run_assessment
-from desktop.assess._capabilities import Capabilities, load_capabilities, save_capabilities
+from desktop.assess._capabilities import (
+    PROBE_VERSION,
+    Capabilities,
+    load_capabilities,
+    save_capabilities,
+)
 from desktop.assess._jobs import due_entries, utcnow
 from sync.store.local import LocalStore
 from tests.support.fake_openai import (
@@ -301,17 +306,23 @@ def test_an_endpoint_that_refuses_structured_output_mid_run_switches_mode(
     fake.script(http_error(400, "Invalid parameter: 'response_format' of type 'json_schema'"))
     report = run_assessment(demo_store, settings_for(fake, concurrency=1))
     assert report.entries_done == 4 and report.failed == report.waiting == 0
-    assert report.mode == "json_object" and len(fake.requests) == 5  # refused once, not retried
-    first, second = fake.requests[0].json, fake.requests[1].json
+    # each refused once, not retried: json_schema, then JSON mode with a schema (OpenAI's 400
+    # "Unknown parameter: 'response_format.schema'."), then JSON mode
+    assert report.mode == "json_object" and len(fake.requests) == 6
+    first, second, third = (r.json for r in fake.requests[:3])
     assert first["response_format"]["type"] == "json_schema"
-    assert second["response_format"] == {"type": "json_object"}
-    assert '{"type":"object"' in second["messages"][-1]["content"]  # the schema in the prompt
+    assert (
+        second["response_format"]["type"] == "json_object" and "schema" in second["response_format"]
+    )
+    assert third["response_format"] == {"type": "json_object"}
+    assert '{"type":"object"' in third["messages"][-1]["content"]  # the schema in the prompt
     with demo_store.read() as conn:
         outcomes = [r[0] for r in conn.exec_driver_sql("SELECT outcome FROM llm_calls")]
-    assert outcomes.count("rejected") == 1 and "server_error" not in outcomes
+    assert outcomes.count("rejected") == 2 and "server_error" not in outcomes
     caps = load_capabilities(demo_store, settings_for(fake))
     assert caps is not None and caps.mode == "json_object"  # remembered for the next run
-    assert "json_schema" in caps.notes[-1]
+    assert caps.notes[-2].startswith("json_schema: ")
+    assert caps.notes[-1].startswith("json_object_schema: ")
 
 
 def test_an_endpoint_that_refuses_every_mode_stops_the_run_and_says_why(
@@ -322,7 +333,12 @@ def test_an_endpoint_that_refuses_every_mode_stops_the_run_and_says_why(
     save_capabilities(  # as a probe would have found: text is not offered either
         demo_store,
         settings_for(fake),
-        Capabilities(settings_for(fake).endpoint, "fake-model", modes=("json_schema", "tools")),
+        Capabilities(
+            settings_for(fake).endpoint,
+            "fake-model",
+            modes=("json_schema", "tools"),
+            probe_version=PROBE_VERSION,
+        ),
     )
     report = run_assessment(demo_store, settings_for(fake, concurrency=1))
     assert report.entries_done == 0 and report.waiting == 4

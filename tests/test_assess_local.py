@@ -16,6 +16,7 @@ import pytest
 from desktop.assess import run_assessment
 from desktop.assess._budget import Budget, chunks
 from desktop.assess._capabilities import (
+    PROBE_VERSION,
     Capabilities,
     context_from_error,
     load_capabilities,
@@ -27,6 +28,8 @@ from sync.model.crud import ASSESSMENTS, DATA_ENTRIES
 from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, content, evidence_of, prompt_tokens
 from tests.support.local_servers import (
+    AZURE_OLD,
+    JSON_ONLY,
     LLAMA_CPP,
     LLAMA_CPP_OLD,
     LLAMA_CPP_PYTHON,
@@ -41,9 +44,11 @@ from tests.test_assess_pipeline import DEMO_AWAITING, job, settings_for
 
 # server, the kind found, the mode used, the context found by the probe (None: learnt later)
 EXPECTED = [
-    (LLAMA_CPP_PYTHON, "llama-cpp-python", "json_object", None),
+    (LLAMA_CPP_PYTHON, "llama-cpp-python", "json_object_schema", None),
     (LLAMA_CPP, "llama.cpp", "json_schema", 4096),
-    (LLAMA_CPP_OLD, "llama.cpp", "json_object", None),
+    (LLAMA_CPP_OLD, "llama.cpp", "json_object_schema", None),
+    (JSON_ONLY, "unknown", "json_object", None),
+    (AZURE_OLD, "unknown", "json_schema", None),
     (VLLM, "vLLM", "json_schema", 4096),
     (OLLAMA, "Ollama", "json_schema", 4096),
     (LM_STUDIO, "LM Studio", "json_schema", 4096),
@@ -78,15 +83,28 @@ def test_each_server_is_found_out_and_assesses_the_demo(
         assert report.entries_done == 4 and report.failed == report.waiting == 0, report
         assert report.proposals_stored > 0 and report.mode == mode
         # an output limit on every call; every prompt within the context the server runs with
+        over = []
         for r in fake.requests:
             limit = r.json.get("max_tokens")
             assert isinstance(limit, int) and limit > 0
-            if server.n_ctx and r.json is not fake.requests[0].json:
-                assert prompt_tokens(r.json) + limit <= server.n_ctx
+            if server.n_ctx and prompt_tokens(r.json) + limit > server.n_ctx:
+                over.append(r.json)
+        if server is LLAMA_CPP_PYTHON:  # it names its context only when refusing a prompt:
+            # streamed, the refusal is a stream without events; unstreamed, a 400 that names it
+            assert [r.get("stream") for r in over] == [True, None], over
+            assert over[0]["messages"] == over[1]["messages"]
+        else:
+            assert not over
+        assert all(r.json.get("stream") for r in fake.requests if r.json not in over)
         assert fake.truncated == 0  # Ollama would have cut a longer prompt silently
         assert fake.max_in_flight <= (server.slots or 4)  # one at a time on one slot
         if mode == "json_schema":
             assert all(r.json["response_format"]["type"] == "json_schema" for r in fake.requests)
+        elif mode == "json_object_schema":  # the server enforces it: not in the prompt
+            for r in fake.requests:
+                fmt = r.json["response_format"]
+                assert fmt["type"] == "json_object" and fmt["schema"]["required"] == ["proposals"]
+                assert '{"type":"object"' not in last_user(r.json)
         else:  # the schema travels in the prompt
             assert all('{"type":"object"' in last_user(r.json) for r in fake.requests)
     with demo_store.read() as conn:
@@ -107,16 +125,18 @@ def test_llama_cpp_python_teaches_its_context_with_its_first_refusal(
         caps = load_capabilities(demo_store, settings)  # type: ignore[arg-type]
         assert caps is not None and caps.context_tokens == 2048 and caps.chars_per_token == 4.0
         assert report.entries_done == 4
-        first = fake.requests[0].json
-        assert prompt_tokens(first) > 2048  # the whole rubric: refused, once
-        assert all(prompt_tokens(r.json) <= 2048 for r in fake.requests[1:])
+        first, again = fake.requests[0].json, fake.requests[1].json
+        # the type's rubric at full length: refused, once (streamed, a stream without events;
+        # then without streaming, the 400 that names the context)
+        assert prompt_tokens(first) > 2048 and first["stream"] and "stream" not in again
+        assert all(prompt_tokens(r.json) <= 2048 for r in fake.requests[2:])
         # the rebuilt requests carry only part of the rubric each
-        systems = [r.json["messages"][0]["content"] for r in fake.requests[1:]]
+        systems = [r.json["messages"][0]["content"] for r in fake.requests[2:]]
         assert all(s.count("\n## ") < 17 for s in systems)
         assert fake.max_in_flight == 1  # one slot, one call at a time
     with demo_store.read() as conn:
         outcomes = [r[0] for r in conn.exec_driver_sql("SELECT outcome FROM llm_calls ORDER BY id")]
-    assert outcomes[0] == "rejected" and "server_error" not in outcomes
+    assert outcomes[:2] == ["server_error", "rejected"] and "server_error" not in outcomes[2:]
 
 
 def test_the_refusal_of_json_schema_by_llama_cpp_python_is_not_a_temporary_failure(
@@ -126,8 +146,12 @@ def test_the_refusal_of_json_schema_by_llama_cpp_python_is_not_a_temporary_failu
     with FakeOpenAI(server=LLAMA_CPP_PYTHON) as fake:
         settings = local_settings(fake)
         caps = Capabilities(
-            settings.endpoint, "fake-model", context_tokens=2048, chars_per_token=4.0
-        )  # type: ignore[attr-defined]
+            settings.endpoint,  # type: ignore[attr-defined]
+            "fake-model",
+            context_tokens=2048,
+            chars_per_token=4.0,
+            probe_version=PROBE_VERSION,
+        )
         from desktop.assess._capabilities import save_capabilities
 
         save_capabilities(demo_store, settings, caps)  # type: ignore[arg-type]
@@ -238,7 +262,7 @@ def test_no_evidence_is_not_final_a_new_model_or_prompt_offers_it_again(
         report = run_assessment(demo_store, settings, entry_ids=["DE008"])
         assert report.entries_done == 1 and report.proposals_stored == 0
         reason = job(demo_store, "DE008")["reason"]
-        assert "no evidence" in reason and "fake-model" in reason and "assess-1.1" in reason
+        assert "no evidence" in reason and "fake-model" in reason and "assess-1.3" in reason
         # the same model and prompt: not offered again
         assert run_assessment(demo_store, settings).entries_done == 3  # the other three
         again = run_assessment(demo_store, settings)

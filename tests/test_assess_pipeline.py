@@ -123,7 +123,7 @@ def test_demo_awaiting_entries_are_assessed_and_captured(
     for a in added:
         assert a.rubric_version == curriculum.rubric_version
         p = a.provenance or {}
-        assert p["model"] == "fake-model" and p["prompt_version"] == "assess-1.1"
+        assert p["model"] == "fake-model" and p["prompt_version"] == "assess-1.3"
         assert p["rubric_version"] == curriculum.rubric_version
         assert isinstance(p["call_id"], int) and p["tokens_in"] > 0 and p["tokens_out"] > 0
         assert p["examples"] == []
@@ -134,10 +134,10 @@ def test_demo_awaiting_entries_are_assessed_and_captured(
         assert job(demo_store, entry)["status"] == "done"
         [call] = calls(demo_store, entry)
         assert call["outcome"] == "ok" and call["tokens_in"] > 0
-        assert call["model"] == "fake-model" and call["prompt_version"] == "assess-1.1"
+        assert call["model"] == "fake-model" and call["prompt_version"] == "assess-1.3"
 
 
-def test_one_request_per_entry_covers_all_skills_and_students(
+def test_one_request_per_entry_covers_the_types_skills_and_all_students(
     demo_store: LocalStore, fake: FakeOpenAI
 ) -> None:
     # DE024 is a group discussion of Pat (S003, the owner) and Mia (S004).
@@ -148,9 +148,65 @@ def test_one_request_per_entry_covers_all_skills_and_students(
     assert request.json["response_format"]["type"] == "json_schema" and schema["strict"] is True
     props = schema["schema"]["properties"]["proposals"]["items"]["properties"]
     assert props["student"]["enum"] == ["[STUDENT_3]", "[STUDENT_4]"]
-    assert props["skill_name"]["enum"] == list(load_curriculum().skill_names)
+    likely = [
+        "Social Awareness",
+        "Relationship Skills",
+        "Responsible Decision-Making",
+        "Cognitive Flexibility",
+        "Planning & Prioritization",
+        "Critical Thinking",
+        "Collaboration",
+        "Communication",
+    ]  # resources/curriculum/entry_skills.json, group_discussion_transcript
+    assert props["skill_name"]["enum"] == likely
+    # the prompt carries the rubric of exactly those skills
+    system = request.json["messages"][0]["content"]
+    assert [line.split(" (")[0] for line in system.split("\n## ")[1:]] == likely
     students = {a.student_id for a in new_assessments(demo_store, "DE024")}
     assert students == {"S003", "S004"}  # one transcript, proposals for two students
+    assert (
+        "the 8 skills likely in a group discussion transcript" in job(demo_store, "DE024")["reason"]
+    )
+
+
+def test_the_teachers_choice_of_skills_replaces_the_types(
+    demo_store: LocalStore, fake: FakeOpenAI
+) -> None:
+    run_assessment(demo_store, settings_for(fake), entry_ids=["DE024"], skills=["EF", "Creativity"])
+    run_assessment(demo_store, settings_for(fake), entry_ids=["DE016"], skills=["all"])
+    ef_and_creativity, everything = (
+        r.json["response_format"]["json_schema"]["schema"]["properties"]["proposals"]["items"][
+            "properties"
+        ]["skill_name"]["enum"]
+        for r in fake.requests
+    )
+    curriculum = load_curriculum()
+    assert ef_and_creativity == [
+        k.name for k in curriculum.skills if k.category == "EF" or k.name == "Creativity"
+    ]
+    assert everything == list(curriculum.skill_names)
+    assert "the teacher's choice of 9 skill(s)" in job(demo_store, "DE024")["reason"]
+    with pytest.raises(AssessmentConfigError, match="'Kindness' is not a skill or category"):
+        run_assessment(demo_store, settings_for(fake), skills=["SEL", "Kindness"])
+
+
+def test_a_schools_skill_map_overrides_the_shipped_one(
+    demo_store: LocalStore,
+    fake: FakeOpenAI,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "map.json"
+    path.write_text('{"entry_types": {"group_discussion_transcript": ["Metacognition", "SEL"]}}')
+    monkeypatch.setenv("FLOURISH_AI_SKILL_MAP", str(path))
+    run_assessment(demo_store, settings_for(fake), entry_ids=["DE024"])
+    props = fake.requests[0].json["response_format"]["json_schema"]["schema"]["properties"]
+    enum = props["proposals"]["items"]["properties"]["skill_name"]["enum"]
+    sel = [k.name for k in load_curriculum().skills if k.category == "SEL"]
+    assert enum == [*sel, "Metacognition"]  # curriculum order
+    path.write_text('{"entry_types": {"lab_report": ["Metacognition"]}}')
+    with pytest.raises(AssessmentConfigError, match=r"entry_types\.lab_report: not an evidence"):
+        run_assessment(demo_store, settings_for(fake), entry_ids=["DE016"])
 
 
 def test_reassessment_only_adds_missing_pairs_and_never_touches_decisions(
@@ -171,7 +227,7 @@ def test_reassessment_only_adds_missing_pairs_and_never_touches_decisions(
             ]
         )
     )
-    run_assessment(demo_store, settings_for(fake), entry_ids=["DE001"])
+    run_assessment(demo_store, settings_for(fake), entry_ids=["DE001"], skills=["all"])
     enum = fake.requests[0].json["response_format"]["json_schema"]["schema"]
     skills = enum["properties"]["proposals"]["items"]["properties"]["skill_name"]["enum"]
     assert len(skills) == 17 - len(taken)  # only skills Eva lacks from this entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,14 @@ from sync import actions
 from sync.model.crud import ASSESSMENTS, DATA_ENTRIES
 from sync.store.local import LocalStore
 from tests.support.fake_openai import FakeOpenAI, evidence_of, proposals
-from tests.support.local_servers import LLAMA_CPP_OLD, OPENAI, TEXT_ONLY, TOOLS_ONLY, Server
+from tests.support.local_servers import (
+    JSON_ONLY,
+    LLAMA_CPP_PYTHON,
+    OPENAI,
+    TEXT_ONLY,
+    TOOLS_ONLY,
+    Server,
+)
 from tests.test_assess_pipeline import (
     fake_server,  # noqa: F401  (the `fake` fixture)
     item,
@@ -30,8 +38,8 @@ def roster_names(store: LocalStore) -> list[str]:
     return sorted(set(names) | parts)
 
 
-MODES = [(OPENAI, "json_schema"), (LLAMA_CPP_OLD, "json_object"), (TOOLS_ONLY, "tools"),
-         (TEXT_ONLY, "text")]  # fmt: skip
+MODES = [(OPENAI, "json_schema"), (replace(LLAMA_CPP_PYTHON, n_ctx=16384), "json_object_schema"),
+         (JSON_ONLY, "json_object"), (TOOLS_ONLY, "tools"), (TEXT_ONLY, "text")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("server", "mode"), MODES, ids=[m for _s, m in MODES])

@@ -172,7 +172,7 @@ def test_environment_overrides_the_store(
 def test_the_shipped_prompt_and_schema() -> None:
     prompts = load_prompts()
     curriculum = load_curriculum()
-    assert prompts.version == "assess-1.1"
+    assert prompts.version == "assess-1.3"
     system = system_message(prompts, curriculum)
     for skill in curriculum.skills:
         assert f"## {skill.name} ({skill.category})" in system
@@ -228,7 +228,7 @@ def test_cli_assess_then_calibration(demo_store: LocalStore, fake: FakeOpenAI) -
     assert cal.returncode == 0, cal.stderr
     assert re.search(r"Self-Awareness\s+0\.85-1\.00\s+1\s+0\s+0\.00\s+0\.86", cal.stdout)
     assert re.search(r"Task Initiation\s+0\.50-0\.69\s+1\s+1\s+1\.00", cal.stdout)
-    assert "AI usage, model fake-model, prompt assess-1.1: 2 calls" in cal.stdout
+    assert "AI usage, model fake-model, prompt assess-1.3: 2 calls" in cal.stdout
     rest = flourish("assess", data_dir=folder, env=env)
     assert rest.returncode == 0 and rest.stdout.startswith("2 entries assessed:")
     again = flourish("assess", data_dir=folder, env=env)

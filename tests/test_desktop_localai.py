@@ -1,5 +1,6 @@
 """The app's side of a school's own model server: "Test connection", the AI limits in
-Settings ▸ AI, "waiting for the model (…)" while it runs, and "Re-assess this entry"."""
+Settings ▸ AI, "waiting for the model (…)" while it runs, "Re-assess this entry", and the
+teacher's choice of skills ("Assess new evidence for chosen skills…")."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel
 from pytestqt.qtbot import QtBot
 
 from desktop.core.prefs import Prefs
+from desktop.evidence.skillchoice import SkillChoiceDialog
 from desktop.settings.dialog import SettingsDialog
 from desktop.shell.mainwindow import MainWindow
 from sync.store.local import LocalStore
@@ -111,3 +114,29 @@ def test_reassess_this_entry_and_the_waiting_text(
             "SELECT COUNT(*) FROM assessments WHERE data_entry_id = 'DE008'"
         ).scalar_one()
     assert count > 0
+
+
+def test_assess_for_chosen_skills_asks_about_exactly_those(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = window
+    with FakeOpenAI() as fake:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("OPENAI_MODEL", "fake-model")
+        monkeypatch.setenv("OPENAI_API_KEY", "k")
+        w.menu_actions["assess_skills"].trigger()
+        dialog = w.dialog
+        assert isinstance(dialog, SkillChoiceDialog) and not dialog.ok.isEnabled()
+        items = {i.text(0): i for i in dialog.skill_items()}
+        assert len(items) == 17
+        items["Metacognition"].setCheckState(0, Qt.CheckState.Checked)
+        items["Collaboration"].setCheckState(0, Qt.CheckState.Checked)
+        assert dialog.ok.isEnabled() and dialog.ok.text() == "Assess"
+        dialog.ok.click()
+        qtbot.waitUntil(lambda: w.assess.running, timeout=10_000)
+        qtbot.waitUntil(lambda: not w.assess.running, timeout=60_000)
+        assert len(fake.requests) == 4  # the demo's four awaiting entries
+        for r in fake.requests:
+            schema = r.json["response_format"]["json_schema"]["schema"]
+            enum = schema["properties"]["proposals"]["items"]["properties"]["skill_name"]["enum"]
+            assert enum == ["Metacognition", "Collaboration"]

@@ -9,15 +9,17 @@ import-linter contract in ``pyproject.toml`` enforces that.
 The pipeline, one evidence entry at a time (see the private modules for each step):
 
 1. pick the entries due (:func:`awaiting_entries` lists what waits, and why);
-2. build one request per entry covering all its students and the skills they lack a
-   proposal for, with names replaced by placeholders and the evidence in a delimited data
+2. build one request per entry covering all its students and the skills in play that they
+   lack a proposal for — the entry type's likely skills or the teacher's choice
+   (``_skills``) — with names replaced by placeholders and the evidence in a delimited data
    section of the user message (``_request``, ``_redact``, ``_prompts``, ``_fewshot``);
 3. find out once what the endpoint supports — output mode, context length, slots, tokenizer
    — and remember it per endpoint and model (``_capabilities``); build the request to fit
    the model's context (``_budget``);
 4. call the model through the ``openai`` client in the best output mode the endpoint has
-   (strict JSON schema, JSON mode, tool call, plain text), always with an output limit,
-   with retries, timeouts, cancellation and bounded concurrency (``_client``);
+   (strict JSON schema, JSON mode with a schema, JSON mode, tool call, plain text), always
+   with an output limit, streamed, with retries, timeouts, cancellation that closes the
+   stream, and bounded concurrency (``_client``, ``_stream``);
 5. validate the reply locally and ground every quote in the entry's text; repair once
    (``_validate``, ``_ground``, ``_results``);
 6. compute and calibrate confidence (``_confidence``, ``_calibration``) and insert the

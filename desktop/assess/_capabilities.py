@@ -18,10 +18,14 @@ connection" asks — :func:`probe` finds out:
   (llama.cpp ``POST /tokenize``, vLLM ``POST /tokenize``, llama-cpp-python
   ``POST /extras/tokenize/count``); else a safe 3 characters a token;
 * **the output mode**, by trying each with a tiny request, best first: ``json_schema`` (a strict
-  schema the server enforces), ``json_object`` (JSON mode; the schema goes in the prompt),
-  ``tools`` (a forced function call), ``text`` (plain reply, parsed leniently). A mode counts
-  only when the server accepts it *and* the reply has the promised shape (an old server may
-  accept ``json_schema`` and ignore it).
+  schema the server enforces), ``json_object_schema`` (JSON mode with the schema in
+  ``response_format.schema``, which llama-cpp-python and llama.cpp turn into a grammar, so
+  even a small model can only write the schema's shape), ``json_object`` (JSON mode; the
+  schema goes in the prompt), ``tools`` (a forced function call), ``text`` (plain reply,
+  parsed leniently). A mode counts only when the server accepts it *and* the reply has the
+  promised shape (an old server may accept ``json_schema`` and ignore it; vLLM and Ollama
+  accept ``json_object`` with a ``schema`` and ignore the schema: the probe's schema asks for
+  a key its question does not, so only an enforced schema produces it).
 
 The result is stored in the local store's ``sync_state`` under ``llm_caps:<endpoint>|<model>``
 (JSON), and updated when a real call teaches more (a mode refused, a context length named, the
@@ -54,6 +58,7 @@ from sync.store.local import LocalStore
 
 __all__ = [
     "MODES",
+    "SCHEMA_MODES",
     "Capabilities",
     "context_from_error",
     "effective",
@@ -65,7 +70,9 @@ __all__ = [
 
 log = logging.getLogger("desktop.assess")
 
-MODES = ("json_schema", "json_object", "tools", "text")
+MODES = ("json_schema", "json_object_schema", "json_object", "tools", "text")
+SCHEMA_MODES = frozenset({"json_schema", "json_object_schema"})  # the server enforces it
+PROBE_VERSION = 2  # remembered capabilities of an older probe are found out again
 SAFE_CHARS_PER_TOKEN = 3.0  # English on any tokenizer we know is above this
 OLLAMA_DEFAULT_CTX = 4096
 _KINDS = {
@@ -82,6 +89,14 @@ _PROBE_SCHEMA = {
     "additionalProperties": False,
     "required": ["ok"],
     "properties": {"ok": {"type": "boolean"}},
+}
+# JSON mode with a schema: the question asks for {"ok": true}; only a server that enforces the
+# schema makes the model write this key instead
+_OBJECT_SCHEMA_PROBE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema_enforced"],
+    "properties": {"schema_enforced": {"type": "string", "enum": ["yes"]}},
 }
 _PROBE_MESSAGES = [
     {"role": "system", "content": "You answer with JSON only."},
@@ -102,7 +117,9 @@ class Capabilities:
     chars_per_token: float | None = None  # measured with the model's tokenizer
     seconds_per_call: float | None = None  # running mean of successful calls
     cpu_only: bool | None = None
+    stream_options: bool = True  # False: the server refused ``stream_options`` (usage)
     probed_at: str | None = None
+    probe_version: int = 0
     notes: tuple[str, ...] = ()
 
     @property
@@ -150,7 +167,8 @@ def _key(settings: AssessmentSettings) -> str:
 
 def load_capabilities(store: LocalStore, settings: AssessmentSettings) -> Capabilities | None:
     text = store.state(_key(settings))
-    return None if text is None else Capabilities.from_json(text)
+    caps = None if text is None else Capabilities.from_json(text)
+    return caps if caps is not None and caps.probe_version == PROBE_VERSION else None
 
 
 def save_capabilities(store: LocalStore, settings: AssessmentSettings, caps: Capabilities) -> None:
@@ -186,6 +204,9 @@ _UNSUPPORTED = (
     ("json_schema", ("response_format", "schema")),
     ("json_object", ("json_object",)),
     ("json_object", ("response_format.type",)),  # LM Studio: "must be 'json_schema' or 'text'"
+    ("json_object_schema", ("json_object",)),
+    ("json_object_schema", ("response_format.type",)),
+    ("json_object_schema", ("response_format.schema",)),  # OpenAI: "Unknown parameter: ..."
     ("tools", ("tool",)),  # vLLM: "auto" tool choice requires --enable-auto-tool-choice ...
     ("tools", ("function",)),
 )
@@ -202,7 +223,7 @@ def unsupported_feature(mode: str, status: int, message: str) -> bool:
     low = message.lower()
     if mode == "json_schema" and "'text' or 'json_object'" in low:
         return True
-    if mode == "json_object" and "must be 'json_schema'" in low:
+    if mode in ("json_object", "json_object_schema") and "must be 'json_schema'" in low:
         return True
     return any(m == mode and all(w in low for w in words) for m, words in _UNSUPPORTED)
 
@@ -330,6 +351,8 @@ def _try_mode(client: Any, settings: AssessmentSettings, mode: str) -> tuple[boo
             "type": "json_schema",
             "json_schema": {"name": "probe", "strict": True, "schema": _PROBE_SCHEMA},
         }
+    elif mode == "json_object_schema":
+        kw["response_format"] = {"type": "json_object", "schema": _OBJECT_SCHEMA_PROBE}
     elif mode == "json_object":
         kw["response_format"] = {"type": "json_object"}
     elif mode == "tools":
@@ -356,6 +379,8 @@ def _try_mode(client: Any, settings: AssessmentSettings, mode: str) -> tuple[boo
     except ValueError:
         return False, f"{mode}: accepted, but the reply was not the JSON asked for"
     if mode == "json_schema" and not (isinstance(data, dict) and isinstance(data.get("ok"), bool)):
+        return False, f"{mode}: accepted, but the schema was not enforced"
+    if mode == "json_object_schema" and data != {"schema_enforced": "yes"}:
         return False, f"{mode}: accepted, but the schema was not enforced"
     if not isinstance(data, dict):
         return False, f"{mode}: accepted, but the reply was not a JSON object"
@@ -414,6 +439,7 @@ def probe(
         seconds_per_call=round(seconds[0], 1) if seconds else None,
         cpu_only=facts.get("cpu_only"),
         probed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        probe_version=PROBE_VERSION,
         notes=tuple(notes),
     )
 

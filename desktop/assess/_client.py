@@ -13,6 +13,10 @@ what happened              what we do                                          e
                            2 s (+-25 % jitter); a wait over 30 s is not        out
                            waited for: the entry waits until then
 timeout                    no retry (a slow model would be slow again)         waiting
+stream broke off           retry like a 5xx; a stream that ends before its     waiting if
+                           first chunk is sent once more without streaming     retries run
+                           (llama-cpp-python refuses a too-long prompt so)     out
+``stream_options`` refused  once more at once without it, and remember it      —
 connection error           no retry; the run stops sending (offline)           waiting
 401, 403, 404              no retry; the run stops (key or model is wrong)     waiting
 output mode unsupported    a 400/422/500/501 naming the mode's feature         —
@@ -28,17 +32,25 @@ refusal, content filter    no retry                                            w
 =========================  ==================================================  ==========
 
 Output modes (see :mod:`desktop.assess._capabilities`): ``json_schema`` sends the strict
-schema as ``response_format``; ``json_object`` sends JSON mode and the schema in the prompt;
+schema as ``response_format``; ``json_object_schema`` sends JSON mode with the schema in
+``response_format.schema`` (llama-cpp-python and llama.cpp constrain the output to it by
+grammar; the schema then also bounds the list and the strings, see
+:func:`~desktop.assess._prompts.bounded_schema`); ``json_object`` sends JSON mode and the
+schema in the prompt;
 ``tools`` forces a call of one function whose parameters are the schema (its arguments are
 the reply); ``text`` sends the schema in the prompt only. Every call carries an output limit
 (``max_tokens``). The reply is validated the same way in every mode.
 
-Cancellation: with a ``cancel`` event, the HTTP call runs on a daemon thread with its own
-HTTP connection and the worker waits for it or for the event, whichever comes first; a
-cancelled call's connection is closed, which llama.cpp, Ollama and vLLM take as "stop
-generating" (llama-cpp-python finishes the reply anyway, bounded by the output limit); its
-late answer is discarded, it writes nothing. A timed-out call's connection is closed the
-same way. Retry waits are ``cancel.wait(delay)``.
+Streaming and cancellation: every call streams (``stream=True``, and ``stream_options:
+{"include_usage": true}`` unless the server refused it) and runs on a daemon thread with its
+own HTTP connection; the worker waits for it, for the ``cancel`` event or for the call's
+deadline (``timeout_s`` for the whole reply), whichever comes first. A cancelled or timed-out
+call's connection is closed: llama.cpp, Ollama and vLLM stop generating when the client goes,
+and llama-cpp-python checks for the disconnect after every streamed chunk (not while it
+reads the prompt; a non-streamed reply it would finish). Its late answer is discarded; it
+writes nothing. The chunks are added up (:mod:`desktop.assess._stream`) into exactly the
+text a non-streamed reply carries, so validation is the same. Retry waits are
+``cancel.wait(delay)``.
 """
 
 from __future__ import annotations
@@ -54,8 +66,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
-from desktop.assess._capabilities import Capabilities, context_from_error, unsupported_feature
+from desktop.assess._capabilities import (
+    SAFE_CHARS_PER_TOKEN,
+    SCHEMA_MODES,
+    Capabilities,
+    context_from_error,
+    unsupported_feature,
+)
+from desktop.assess._prompts import bounded_schema
 from desktop.assess._settings import DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT_S, AssessmentSettings
+from desktop.assess._stream import Assembled, estimate_prompt_tokens, from_completion
 
 if TYPE_CHECKING:  # the openai package takes most of a second to import: only when calling
     import openai
@@ -97,6 +117,18 @@ class Reply:
 
 class Cancelled(Exception):
     """The run was cancelled while this call was under way or waiting to retry."""
+
+
+class _Deadline(Exception):
+    """The call took longer than the timeout (its connection is closed)."""
+
+
+@dataclass(eq=False)
+class _Unfinished(Exception):
+    """A streamed reply broke off or ended without a finish reason."""
+
+    started: bool  # whether any chunk arrived
+    detail: str
 
 
 @dataclass(eq=False)
@@ -192,9 +224,13 @@ class LLMClient:
             raise Cancelled()
 
     def _abandonable(self, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(client)``; with a cancel event, on its own connection that cancel closes."""
-        if self.cancel is None:
-            return fn(self.client)
+        """Run ``fn(client)`` on a thread of its own with an HTTP connection of its own.
+
+        The worker waits for it, for the cancel event or for the call's deadline
+        (``timeout_s`` for the whole call, however slowly the chunks trickle in), whichever
+        comes first; then that connection is closed, so a streaming server sees the
+        disconnect and stops generating. A late answer is discarded.
+        """
         import openai
 
         http = openai.DefaultHttpxClient(timeout=self.timeout_s)
@@ -211,23 +247,54 @@ class LLMClient:
                 done.set()
 
         threading.Thread(target=run, name="flourish-llm-call", daemon=True).start()
+        deadline = time.monotonic() + self.timeout_s
         try:
             while not done.wait(0.05):
-                if self.cancel.is_set():
+                if self.cancel is not None and self.cancel.is_set():
                     raise Cancelled()
+                if time.monotonic() > deadline:
+                    raise _Deadline()
         finally:
-            http.close()  # a cancelled call's connection closes: the server can stop
+            http.close()  # an abandoned call's connection closes: the server can stop
         if "error" in box:
             raise box["error"]
         return cast(T, box["value"])
 
+    def _stream(self, client: Any, payload: dict[str, Any]) -> Assembled:
+        """Send ``payload`` with ``stream=True`` and add up the chunks (on the call thread)."""
+        import httpx
+        import openai
+
+        got = Assembled()
+        stream = client.chat.completions.create(**payload)  # a status error raises here
+        try:
+            for chunk in stream:
+                got.add(chunk)
+        except httpx.TimeoutException:
+            raise _Deadline() from None
+        except (httpx.HTTPError, openai.APIError) as exc:  # broken off, or an error event
+            raise _Unfinished(got.started, f"{type(exc).__name__}: {str(exc)[:160]}") from None
+        finally:
+            stream.close()
+        if got.finish_reason is None:
+            raise _Unfinished(got.started, "the stream ended without a finish reason")
+        return got
+
     def _payload(
-        self, messages: list[ChatCompletionMessageParam], schema: dict[str, Any], mode: str
+        self,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any],
+        mode: str,
+        stream: bool = True,
     ) -> dict[str, Any]:
         kw: dict[str, Any] = {"model": self.settings.model, self._limit_name: self.max_tokens}
         if self._temperature:
             kw["temperature"] = 0
-        if mode != "json_schema" and self.schema_prompt is not None:
+        if stream:
+            kw["stream"] = True
+            if self.caps.stream_options:
+                kw["stream_options"] = {"include_usage": True}
+        if mode not in SCHEMA_MODES and self.schema_prompt is not None:
             extra = self.schema_prompt(schema)
             last = dict(messages[-1])
             last["content"] = f"{last['content']}\n\n{extra}"
@@ -238,6 +305,8 @@ class LLMClient:
                 "type": "json_schema",
                 "json_schema": {"name": "skill_assessment", "strict": True, "schema": schema},
             }
+        elif mode == "json_object_schema":  # llama-cpp-python, llama.cpp: a grammar
+            kw["response_format"] = {"type": "json_object", "schema": bounded_schema(schema)}
         elif mode == "json_object":
             kw["response_format"] = {"type": "json_object"}
         elif mode == "tools":
@@ -316,6 +385,22 @@ class LLMClient:
             f"the endpoint rejected the request ({message})", status="failed", stop_run=unsupported
         )
 
+    def _forget_stream_options(self) -> None:
+        with self._lock:
+            if not self.caps.stream_options:
+                return
+            self.caps = replace(self.caps, stream_options=False)
+            caps = self.caps
+        log.info("%s refuses stream_options; token counts are estimated", self.host)
+        if self.on_caps is not None:
+            self.on_caps(caps)
+
+    def _call(self, payload: dict[str, Any]) -> Assembled:
+        if payload.get("stream"):
+            return self._abandonable(lambda c: self._stream(c, payload))
+        completion = self._abandonable(lambda c: c.chat.completions.create(**payload))
+        return from_completion(completion)
+
     def complete(
         self,
         messages: list[ChatCompletionMessageParam],
@@ -324,29 +409,32 @@ class LLMClient:
     ) -> Reply:
         """One reply, after retries; appends every HTTP attempt to ``attempts``.
 
+        The reply streams; a stream that ends before its first chunk (llama-cpp-python's way
+        of refusing a prompt beyond its context while streaming) is asked once more without
+        streaming, which gets the server's refusal as a status and body.
+
         Raises :class:`CallFailed`, :class:`Cancelled` or :class:`ContextExceeded`.
         """
         import openai
 
         retry = 0
+        stream = True
         while True:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled()
             mode = self.mode
-            payload = self._payload(messages, schema, mode)
+            payload = self._payload(messages, schema, mode, stream)
             started, clock = _now(), time.monotonic()
 
             def elapsed() -> int:
                 return int((time.monotonic() - clock) * 1000)  # noqa: B023
 
             try:
-                completion = self._abandonable(
-                    lambda c: c.chat.completions.create(**payload)  # noqa: B023
-                )
+                got = self._call(payload)
             except Cancelled:
                 attempts.append(Attempt(started, elapsed(), "cancelled"))
                 raise
-            except openai.APITimeoutError:
+            except (_Deadline, openai.APITimeoutError):
                 attempts.append(Attempt(started, elapsed(), "timeout"))
                 raise CallFailed(
                     f"timed out after {self.timeout_s:g} s waiting for the model at {self.host} "
@@ -355,12 +443,31 @@ class LLMClient:
             except openai.APIConnectionError as exc:
                 attempts.append(Attempt(started, elapsed(), "offline", detail=str(exc)[:200]))
                 raise CallFailed(f"offline: cannot reach {self.host}", stop_run=True) from None
+            except _Unfinished as exc:
+                detail = f"the streamed reply broke off: {exc.detail}"
+                attempts.append(Attempt(started, elapsed(), "server_error", detail=detail[:200]))
+                if stream and not exc.started:
+                    stream = False  # once without streaming: the server says what is wrong
+                    continue
+                if retry == MAX_RETRIES:
+                    raise CallFailed(f"gave up after {MAX_RETRIES + 1} tries ({detail})") from None
+                retry += 1
+                self._sleep(0.5 * 2**retry)
+                continue
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 retryable = status in _RETRY_STATUS or status >= 500
                 kind = "rate_limited" if status == 429 else "server_error"
                 text = str(exc.message)
                 detail = f"{status} {text[:160]}"
+                if (
+                    status in (400, 422)
+                    and "stream_options" in text
+                    and "stream_options" in (payload)
+                ):
+                    attempts.append(Attempt(started, elapsed(), "rejected", detail=detail))
+                    self._forget_stream_options()
+                    continue  # at once, without it; not a retry
                 if unsupported_feature(mode, status, text):
                     attempts.append(Attempt(started, elapsed(), "rejected", detail=detail))
                     self._downgrade(mode, text)
@@ -381,28 +488,31 @@ class LLMClient:
                 log.info("model call %s; trying again in %.2f s", detail, delay)
                 self._sleep(delay)
                 continue
-            usage = completion.usage
-            tokens_in = usage.prompt_tokens if usage else 0
-            tokens_out = usage.completion_tokens if usage else 0
-            choice = completion.choices[0] if completion.choices else None
-            refusal = getattr(choice.message, "refusal", None) if choice else None
-            if choice is None or refusal or choice.finish_reason == "content_filter":
-                reason = refusal or ("content filter" if choice else "no choices in the reply")
+            estimated = got.prompt_tokens is None
+            ratio = self.caps.chars_per_token or SAFE_CHARS_PER_TOKEN
+            tokens_in = (
+                estimate_prompt_tokens(list(payload["messages"]), ratio)
+                if got.prompt_tokens is None
+                else got.prompt_tokens
+            )
+            tokens_out = got.chunks if got.completion_tokens is None else got.completion_tokens
+            note = "usage estimated (the server sent none)" if estimated else None
+            refusal = got.refusal_text
+            if refusal or got.finish_reason == "content_filter":
+                reason = refusal or "content filter"
                 attempts.append(
                     Attempt(started, elapsed(), "refused", tokens_in, tokens_out, reason[:200])
                 )
                 raise CallFailed(f"the model refused: {reason[:160]}")
-            content = choice.message.content
+            content = got.text
             if mode == "tools":
-                calls = choice.message.tool_calls or []
-                function = getattr(calls[0], "function", None) if calls else None
-                content = function.arguments if function is not None else content
-            attempts.append(Attempt(started, elapsed(), "ok", tokens_in, tokens_out))
+                content = got.tool_arguments if got.tool_called else content
+            attempts.append(Attempt(started, elapsed(), "ok", tokens_in, tokens_out, note))
             return Reply(
                 content=content,
-                finish_reason=str(choice.finish_reason),
-                response_id=completion.id,
-                model=completion.model,
+                finish_reason=str(got.finish_reason),
+                response_id=got.id,
+                model=got.model,
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
                 mode=mode,

@@ -32,6 +32,7 @@ from desktop.assess._budget import Budget
 from desktop.assess._calibration import band_counts
 from desktop.assess._capabilities import (
     SAFE_CHARS_PER_TOKEN,
+    SCHEMA_MODES,
     Capabilities,
     effective,
     load_capabilities,
@@ -45,6 +46,7 @@ from desktop.assess._redact import Redactor
 from desktop.assess._request import NoRequest, Request, build_request
 from desktop.assess._results import Exchange, store_results
 from desktop.assess._settings import AssessmentSettings
+from desktop.assess._skills import SkillMap, load_skill_map, resolve
 from sync.model.crud import DATA_ENTRIES
 from sync.model.curriculum import Curriculum, load_curriculum
 from sync.store.local import LocalStore
@@ -104,6 +106,8 @@ class _Run:
     client: LLMClient
     counts: dict[tuple[str, int], tuple[int, int]]
     cancel: threading.Event | None
+    skill_map: SkillMap | None = None
+    choice: tuple[str, ...] | None = None  # the teacher's choice of skills for this run
     stopped: threading.Event = field(default_factory=threading.Event)
     stop_reason: str = ""
     stop_retry_after: float | None = None
@@ -160,9 +164,22 @@ def _budget(run: _Run) -> Budget | None:
     return Budget(context, max_tokens, caps.chars_per_token or SAFE_CHARS_PER_TOKEN)
 
 
+def _in_play(run: _Run, entry_type: str) -> tuple[tuple[str, ...] | None, str]:
+    """The skills to ask about for an entry of this type, and why (for the job's reason)."""
+    if run.choice is not None:
+        return run.choice, f"the teacher's choice of {len(run.choice)} skill(s)"
+    if run.skill_map is None:
+        return None, ""
+    skills = run.skill_map.skills_for(entry_type, run.curriculum)
+    if len(skills) == len(run.curriculum.skills):
+        return None, "all skills"
+    return skills, f"the {len(skills)} skills likely in a {entry_type.replace('_', ' ')}"
+
+
 def _request(run: _Run, entry_id: str) -> Request | NoRequest:
     with run.store.read() as conn:
         entry = DATA_ENTRIES.require(conn, entry_id)
+        in_play, scope = _in_play(run, entry.type)
         return build_request(
             conn,
             entry,
@@ -170,6 +187,9 @@ def _request(run: _Run, entry_id: str) -> Request | NoRequest:
             prompts=run.prompts,
             redactor=run.redactor,
             budget=_budget(run),
+            in_play=in_play,
+            scope=scope,
+            schema_in_prompt=run.client.mode not in SCHEMA_MODES,
         )
 
 
@@ -336,8 +356,12 @@ def run_assessment(
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
     status: Callable[[str], None] | None = None,
+    skills: Sequence[str] | None = None,
 ) -> RunReport:
     """Assess the evidence that is due (or ``entry_ids``), at most ``limit`` entries.
+
+    ``skills``: the teacher's choice for this run (skill names, category ids or ``all``);
+    ``None`` asks each entry about its type's likely skills (:mod:`desktop.assess._skills`).
 
     ``status`` (optional) receives one-line texts for the teacher, e.g. "waiting for the model
     (llama-cpp-python server, ~60 s per entry)"; like ``progress`` it runs on a worker thread.
@@ -346,6 +370,8 @@ def run_assessment(
     started = time.monotonic()
     curriculum = load_curriculum()
     prompts = load_prompts()
+    choice = None if skills is None else resolve(skills, curriculum, "the choice of skills")
+    skill_map = load_skill_map(store, curriculum)
     lock = _run_lock(store.path)
     if not lock.acquire(blocking=False):
         raise AssessmentBusyError("an AI assessment run is already in progress on this store")
@@ -393,6 +419,8 @@ def run_assessment(
             client=client,
             counts=counts,
             cancel=cancel,
+            skill_map=skill_map,
+            choice=choice,
         )
         if status:
             status(waiting_text(caps))

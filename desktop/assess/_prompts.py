@@ -30,6 +30,7 @@ from sync.paths import resource_path
 
 __all__ = [
     "Prompts",
+    "bounded_schema",
     "estimate_tokens",
     "load_prompts",
     "new_code",
@@ -187,6 +188,28 @@ def response_schema(students: list[str], skills: list[str]) -> dict[str, Any]:
         "required": ["proposals"],
         "properties": {"proposals": {"type": "array", "items": proposal}},
     }
+
+
+MAX_QUOTE_CHARS = 450  # a 60-word quote is about 400 characters
+MAX_JUSTIFICATION_CHARS = 350  # one to three plain sentences
+MIN_TEXT_CHARS = 10  # an empty quote or justification is never usable
+
+
+def bounded_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with bounds for a grammar: at most one proposal per (student, skill), strings
+    of reasonable length (never empty). Sent in JSON mode with a schema (llama-cpp-python,
+    llama.cpp), where the server turns the schema into a grammar: without bounds a model may repeat
+    proposals or run a string on until the output limit cuts the reply off. (Not for strict
+    ``json_schema``: OpenAI's strict mode does not take every bound.) The reply is validated
+    exactly as in every other mode."""
+    out: dict[str, Any] = json.loads(json.dumps(schema))
+    proposals = out["properties"]["proposals"]
+    item = proposals["items"]["properties"]
+    pairs = len(item["student"]["enum"]) * len(item["skill_name"]["enum"])
+    proposals["maxItems"] = max(1, pairs)
+    item["source_quote"] |= {"minLength": MIN_TEXT_CHARS, "maxLength": MAX_QUOTE_CHARS}
+    item["justification"] |= {"minLength": MIN_TEXT_CHARS, "maxLength": MAX_JUSTIFICATION_CHARS}
+    return out
 
 
 def estimate_tokens(text: str) -> int:

@@ -2,10 +2,12 @@
 
 Who is assessed: the entry's owner and every roster student the entry names (capitalised,
 in its text, or in its speaker/author details) — a group transcript supports proposals for
-several students. Which skills: every curriculum skill that at least one of those students
+several students. Which skills: those in play (``in_play``: the entry type's likely skills or
+the teacher's choice, see :mod:`desktop.assess._skills`) that at least one of those students
 does not yet have a proposal for *from this entry* (human over machine: an existing
-proposal, decided or not, is never redone). Both lists become ``enum`` values of the reply
-schema, so a strict endpoint cannot even express anything else.
+proposal, decided or not, is never redone). Only their rubric goes into the prompt. Both
+lists become ``enum`` values of the reply schema, so a strict endpoint cannot even express
+anything else.
 
 Message layout (see ``resources/prompts/assessment.toml``): the system message is fixed
 text plus the rubric of the skills asked about; the user message carries the entry type and
@@ -24,6 +26,7 @@ against the *whole* entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +79,7 @@ class Request:
     parts: list[Part]
     existing: frozenset[tuple[str, str]]  # (student, skill) pairs this entry already has
     reviewed: dict[tuple[str, str], str]  # latest teacher level per (student, skill)
+    scope: str = ""  # which skills were in play and why ("the 7 skills likely in a parent note")
 
     @property
     def messages(self) -> list[ChatCompletionMessageParam]:  # the first part's (tests)
@@ -151,8 +155,16 @@ def build_request(
     prompts: Prompts,
     redactor: Redactor,
     budget: Budget | None = None,
+    in_play: Sequence[str] | None = None,
+    scope: str = "",
+    schema_in_prompt: bool = True,
 ) -> Request | NoRequest:
-    """The request for ``entry`` (in parts that fit ``budget``), or why there is nothing to send."""
+    """The request for ``entry`` (in parts that fit ``budget``), or why there is nothing to send.
+
+    ``in_play``: the skills to ask about (all when ``None``); ``scope`` says why, for the job.
+    ``schema_in_prompt``: whether the call writes the schema into the prompt (the budget
+    counts it then; a mode whose server enforces the schema sends it apart).
+    """
     assert entry.id is not None
     if entry.student_id is None or entry.student_id not in redactor.people:
         return NoRequest("skipped", "the entry belongs to no student on this roster")
@@ -171,11 +183,15 @@ def build_request(
     existing = existing_pairs(conn, entry.id)
     everyone = [entry.student_id, *others]
     students = [s for s in everyone if any((s, k.name) not in existing for k in curriculum.skills)]
+    wanted = set(curriculum.skill_names if in_play is None else in_play)
     skills = [
-        k.name for k in curriculum.skills if any((s, k.name) not in existing for s in students)
+        k.name
+        for k in curriculum.skills
+        if k.name in wanted and any((s, k.name) not in existing for s in students)
     ]
     if not students or not skills:
-        return NoRequest("done", "every student and skill of this entry already has a proposal")
+        where = f" ({scope})" if scope and in_play is not None else ""
+        return NoRequest("done", f"every student and skill in play{where} already has a proposal")
     details = "\n".join(
         f"{key}: {redactor.redact_text(value)}" for key, value in _values(metadata, _DETAIL_KEYS)
     )
@@ -198,7 +214,9 @@ def build_request(
     def part(group: list[str], text: str, *, compact: bool, label: str = "") -> Part:
         schema = response_schema(placeholders, group)
         system = system_message(prompts, curriculum, group, compact=compact)
-        fixed = budget.tokens(system) + budget.tokens(schema_text(prompts, schema)) if budget else 0
+        fixed = budget.tokens(system) if budget else 0
+        if budget and schema_in_prompt:
+            fixed += budget.tokens(schema_text(prompts, schema))
 
         def user_for(examples_text: str) -> str:
             return prompts.user.substitute(
@@ -245,6 +263,7 @@ def build_request(
         parts=parts,
         existing=existing,
         reviewed=_reviewed(conn, entry.id, students),
+        scope=scope,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from desktop.assess._calibration import band_label, band_of
+from desktop.assess._capabilities import SCHEMA_MODES
 from desktop.assess._client import (
     Attempt,
     CallFailed,
@@ -91,7 +92,7 @@ class Exchange:
             curriculum=curriculum,
             mapped=self.request.mapped,
             use_model_confidence=self.use_model_confidence,
-            lenient=reply.mode != "json_schema",
+            lenient=reply.mode not in SCHEMA_MODES,
         )
 
     @staticmethod
@@ -290,6 +291,8 @@ def store_results(
                 f"the model found no evidence of the listed skills (model {settings.model}, "
                 f"prompt {prompts.version}, rubric {curriculum.rubric_version})"
             ]
+        if request.scope:
+            parts.append(f"asked about {request.scope}")
         reason = redactor.restore("; ".join(parts), request.mapped.used)
         status = "failed" if dropped and not stored else "done"
         set_job(txn.conn, entry_id, status, reason, tried=status == "failed")

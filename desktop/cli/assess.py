@@ -1,4 +1,9 @@
-"""``flourish assess [--limit N]``, ``--calibration`` and ``--test-connection``.
+"""``flourish assess [--limit N] [--skills S,...] [--entry ID ...]``, ``--calibration`` and
+``--test-connection``.
+
+``--skills`` is the teacher's choice of skills for this run (names, category ids or ``all``;
+default: each entry type's likely skills, see :mod:`desktop.assess._skills`); ``--entry``
+assesses the named entries whatever their state (a re-assessment adds only missing pairs).
 
 Headless: the same :func:`~desktop.assess.run_assessment` the app's "Assess now" runs. The
 run happens on a worker thread so that Ctrl-C cancels it cleanly (entries not finished stay
@@ -75,13 +80,22 @@ def cmd_assess(args: argparse.Namespace) -> int:
             return 0
         if args.limit is not None and args.limit < 1:
             raise AssessmentError("--limit must be at least 1")
+        skills = None if args.skills is None else args.skills.split(",")
+        entries = getattr(args, "entry", None)
         settings = load_settings(store)
         cancel = threading.Event()
         box: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                box["report"] = run_assessment(store, settings, limit=args.limit, cancel=cancel)
+                box["report"] = run_assessment(
+                    store,
+                    settings,
+                    limit=args.limit,
+                    cancel=cancel,
+                    skills=skills,
+                    entry_ids=entries,
+                )
             except BaseException as exc:  # re-raised on the main thread below
                 box["error"] = exc
 

@@ -189,6 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = add("assess", cmd_assess, "AI assessment of evidence awaiting it")
     p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument(
+        "--skills",
+        metavar="SKILL[,SKILL...]",
+        help="ask only about these skills (names, SEL/EF/21st_Century, or all); "
+        "default: the skills likely in each entry's type",
+    )
+    p.add_argument(
+        "--entry",
+        action="append",
+        metavar="ID",
+        help="assess this entry (again), whatever its state; repeatable",
+    )
     p.add_argument("--calibration", action="store_true")
     p.add_argument(
         "--test-connection",

@@ -71,7 +71,14 @@ class AssessController(QObject):
     def running(self) -> bool:
         return self.task is not None
 
-    def start(self, *, entry_ids: list[str] | None = None, limit: int | None = None) -> None:
+    def start(
+        self,
+        *,
+        entry_ids: list[str] | None = None,
+        limit: int | None = None,
+        skills: list[str] | None = None,
+    ) -> None:
+        """Run in the background; ``skills`` is the teacher's choice (default: by entry type)."""
         if self.task is not None:
             return
         store = self.ctx.store
@@ -88,6 +95,7 @@ class AssessController(QObject):
                 cancel=tc.cancel_event,
                 progress=lambda done, total: tc.progress(done, total),
                 status=self.status.emit,
+                skills=skills,
             )
 
         self.task = self.ctx.tasks.job(

@@ -171,11 +171,13 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     a["sync_now"] = _action(w, "Sync &now", lambda: w.sync.sync_now(), "Ctrl+Shift+S")
     a["sign_in"] = _action(w, "Sign &in to a server…", lambda: w.open_settings("server"))
     a["assess"] = _action(w, "&Assess new evidence with AI", w.assess_now, "Ctrl+Shift+A")
+    a["assess_skills"] = _action(w, "Assess new evidence for c&hosen skills…", w.assess_chosen)
     a["calibration"] = _action(w, "AI &calibration…", w.show_calibration)
     for key in ("sync_now", "sign_in"):
         sync.addAction(a[key])
     sync.addSeparator()
     sync.addAction(a["assess"])
+    sync.addAction(a["assess_skills"])
     sync.addAction(a["calibration"])
 
     helpm = bar.addMenu("&Help")

@@ -29,6 +29,7 @@ from desktop.core.tasks import TaskContext
 from desktop.core.theme import Appearance, apply_appearance
 from desktop.core.version import version
 from desktop.evidence.assessing import AssessController, CalibrationDialog
+from desktop.evidence.skillchoice import SkillChoiceDialog
 from desktop.review.panel import ReviewPanel
 from desktop.shell.firstday import FirstDayActions
 from desktop.shell.mainparts import JobIndicator, build_menus, shortcuts_html
@@ -375,6 +376,13 @@ class MainWindow(QMainWindow, FirstDayActions):
     def assess_now(self) -> None:
         self.assess.start()
 
+    def assess_chosen(self) -> None:
+        """Ask the teacher which skills, then assess the awaiting entries for those only."""
+        dialog = SkillChoiceDialog(self)
+        dialog.accepted.connect(lambda: self.assess.start(skills=dialog.chosen()))
+        self.dialog = dialog
+        dialog.open()
+
     def reassess_entry(self, entry_id: str) -> None:
         if self.assess.running:
             self.statusBar().showMessage("An AI assessment is already running", 5000)
@@ -405,6 +413,7 @@ class MainWindow(QMainWindow, FirstDayActions):
     def _assess_running(self, running: bool) -> None:
         self.jobs.set_running(running, "Assessing evidence")
         self.menu_actions["assess"].setEnabled(not running)
+        self.menu_actions["assess_skills"].setEnabled(not running)
 
     def _awaiting(self, n: int) -> None:
         noun = "entry awaits" if n == 1 else "entries await"

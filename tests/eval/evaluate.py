@@ -3,7 +3,7 @@
     python -m tests.eval.evaluate --base-url URL --model M [--api-key KEY]
                                   [--data tests/eval/labelled.json] [--llm-confidence]
                                   [--concurrency N] [--timeout S] [--max-tokens N]
-                                  [--limit N] [--json] [--out FILE]
+                                  [--limit N] [--skills S,...] [--json] [--out FILE]
 
 It builds a throwaway local store from the labelled set (roster, teacher, evidence), runs
 the real pipeline (:func:`desktop.assess.run_assessment`) against the endpoint, and compares
@@ -92,17 +92,21 @@ def _build_store(store: LocalStore, data: dict[str, Any]) -> list[str]:
 
 
 def evaluate(
-    settings: AssessmentSettings, data_path: Path = DEFAULT_DATA, limit: int | None = None
+    settings: AssessmentSettings,
+    data_path: Path = DEFAULT_DATA,
+    limit: int | None = None,
+    skills: list[str] | None = None,
 ) -> dict[str, Any]:
     """Run the pipeline on the labelled set (its first ``limit`` entries) and return the
-    agreement figures."""
+    agreement figures. ``skills``: as ``flourish assess --skills`` (default: each entry
+    type's likely skills, so a label outside its type's list counts as not covered)."""
     data = _load(data_path)
     if limit is not None:
         data["entries"] = data["entries"][:limit]
     with tempfile.TemporaryDirectory(prefix="flourish-eval-") as folder:
         with LocalStore.open(Path(folder) / "eval.sqlite3") as store:
             ids = _build_store(store, data)
-            report = run_assessment(store, settings, entry_ids=ids)
+            report = run_assessment(store, settings, entry_ids=ids, skills=skills)
             with store.read() as conn:
                 proposals = {
                     (a.data_entry_id, a.student_id, a.skill_name): a.level
@@ -184,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="default: from the server")
     parser.add_argument("--max-tokens", type=int, help="output limit; default: from the server")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N entries")
+    parser.add_argument("--skills", help="as flourish assess --skills (default: by entry type)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args(argv)
@@ -196,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_s=args.timeout,
         max_tokens=args.max_tokens,
     )
-    result = evaluate(settings, args.data, args.limit)
+    skills = args.skills.split(",") if args.skills else None
+    result = evaluate(settings, args.data, args.limit, skills)
     print(json.dumps(result, indent=2) if args.json else _text(result))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -49,6 +49,8 @@ from tests.support.fake_requests import (
     level_for,
     own_lines,
     schema_enums,
+    schema_instance,
+    schema_problems,
     sentences,
     skill_for,
     strict_problems,
@@ -72,6 +74,7 @@ __all__ = [
     "server_error",
     "schema_enums",
     "slow",
+    "trickle",
     "truncated",
 ]
 
@@ -89,6 +92,8 @@ class Reply:
     error: str = ""
     delay: float = 0.0
     hang: bool = False  # wait until the server closes (a call that never answers)
+    token_delay: float = 0.0  # streamed: seconds between chunks (a slow CPU server)
+    cut_stream: bool = False  # streamed: the connection ends halfway (a crashed server)
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,12 @@ def hang() -> Reply:
     return Reply(hang=True)
 
 
+def trickle(seconds_per_token: float, then: Reply | None = None) -> Reply:
+    """Streamed one fake token (4 characters) every ``seconds_per_token``."""
+    base = then or auto()
+    return Reply(**{**base.__dict__, "token_delay": seconds_per_token})
+
+
 def auto(*, per_student: int = 2, confidence: float = 0.9) -> Reply:
     """Valid proposals: for each student, ``per_student`` skills, quoting the evidence."""
 
@@ -191,6 +202,15 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     return sum(fake_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", []))
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client closed its connection (a cancel, a timeout, its pool closing)
+        super().handle_error(request, client_address)
+
+
 class FakeOpenAI:
     """The server. Thread-safe; start with ``with FakeOpenAI() as fake:``."""
 
@@ -206,13 +226,14 @@ class FakeOpenAI:
         self.max_in_flight = 0
         self.truncated = 0  # prompts cut to the context, as Ollama does silently
         self.disconnects = 0  # calls the client closed before the answer
+        self.streams: list[tuple[int, int]] = []  # streamed replies: (chunks sent, of)
         self._in_flight = 0
         self._slots = threading.Semaphore(server.slots) if server.slots else None
         self._queues: dict[str | None, list[Reply]] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._counter = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -338,16 +359,33 @@ class FakeOpenAI:
                 if mode not in server.modes:
                     self._send(*server.refuse_mode(mode))
                     return
+                fmt = body.get("response_format") or {}
+                enforced = None
+                if mode == "json_object" and "schema" in fmt:
+                    if server.object_schema == "reject":
+                        self._send(*server.refuse_object_schema())
+                        return
+                    if server.object_schema == "enforce":
+                        enforced = fmt["schema"]
+                streaming = bool(body.get("stream"))
+                if streaming and "stream_options" in body and server.stream_options == "reject":
+                    self._send(*server.refuse_stream_options())
+                    return
                 max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 0)
                 tokens = prompt_tokens(body)
                 refused = server.refuse_context(tokens, max_tokens)
                 if refused is not None:
-                    self._send(*refused)
+                    if streaming and server.name == "llama-cpp-python":
+                        self._broken_stream()  # the ValueError is raised inside the stream
+                    else:
+                        self._send(*refused)
                     return
                 if server.n_ctx is not None and tokens > server.n_ctx:
                     with fake._lock:
                         fake.truncated += 1  # Ollama: the start of the prompt is dropped
                 reply = Reply(content='{"ok": true}') if probe else fake._next_reply(raw)
+                if probe and enforced is not None:  # the grammar allows nothing else
+                    reply = Reply(content=json.dumps(schema_instance(enforced)))
                 if reply.hang:
                     self._wait_or_disconnect(30)
                     return
@@ -360,7 +398,6 @@ class FakeOpenAI:
                         reply.headers,
                     )
                     return
-                fmt = body.get("response_format") or {}
                 if server.strict_only and fmt.get("type") == "json_schema":
                     problems = strict_problems(fmt["json_schema"].get("schema"))
                     if not fmt["json_schema"].get("strict"):
@@ -370,6 +407,11 @@ class FakeOpenAI:
                         return
                 text = reply.make(body) if reply.make else reply.content
                 finish = reply.finish_reason
+                if enforced is not None and text is not None and finish != "length":
+                    problems = _grammar_problems(text, enforced)
+                    if problems:  # a test scripted what this server cannot produce
+                        self._send(500, {"error": {"message": "fake: " + problems}})
+                        return
                 if text is not None and max_tokens and fake_tokens(text) > max_tokens:
                     text, finish = text[: max_tokens * 4], "length"  # the output limit
                 message: dict[str, Any] = {
@@ -414,7 +456,90 @@ class FakeOpenAI:
                         "total_tokens": tokens + out_tokens,
                     },
                 }
+                if streaming:
+                    usage = completion["usage"] if server.stream_options == "usage" else None
+                    wants = (body.get("stream_options") or {}).get("include_usage")
+                    self._stream(completion, usage if wants else None, reply)
+                    return
                 self._send(200, completion, reply.headers)
+
+            def _broken_stream(self) -> None:
+                """200 and the event-stream headers, then the connection ends: no event."""
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
+            def _stream(
+                self, completion: dict[str, Any], usage: dict[str, Any] | None, reply: Reply
+            ) -> None:
+                """The completion as server-sent ``chat.completion.chunk`` events: the role,
+                one fake token (4 characters) a chunk, the finish reason, usage when asked
+                for and given, ``[DONE]``. Stops when the client goes (counted)."""
+                message = completion["choices"][0]["message"]
+                base = {k: completion[k] for k in ("id", "created", "model")}
+                base |= {"object": "chat.completion.chunk", "system_fingerprint": None}
+
+                def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+                    choice = {"index": 0, "delta": delta, "logprobs": None}
+                    return {**base, "choices": [{**choice, "finish_reason": finish}]}
+
+                def pieces(text: str) -> list[str]:
+                    return [text[i : i + 4] for i in range(0, len(text), 4)]
+
+                events = [chunk({"role": "assistant", "content": ""})]
+                if message.get("tool_calls"):
+                    call = message["tool_calls"][0]
+                    head = {"index": 0, "id": call["id"], "type": "function"}
+                    name = call["function"]["name"]
+                    events.append(
+                        chunk(
+                            {"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]}
+                        )
+                    )
+                    events += [
+                        chunk({"tool_calls": [{"index": 0, "function": {"arguments": p}}]})
+                        for p in pieces(call["function"]["arguments"])
+                    ]
+                elif message.get("refusal"):
+                    events += [chunk({"refusal": p}) for p in pieces(message["refusal"])]
+                else:
+                    events += [chunk({"content": p}) for p in pieces(message["content"] or "")]
+                events.append(chunk({}, completion["choices"][0]["finish_reason"]))
+                if usage is not None:
+                    events.append({**base, "choices": [], "usage": usage})
+                sent = 0
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+                    self.send_header("Cache-Control", "no-store")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for event in [*events, "[DONE]"]:
+                        if reply.cut_stream and sent == len(events) // 2:
+                            break  # no terminating chunk: the body is incomplete
+                        data = event if isinstance(event, str) else json.dumps(event)
+                        self._chunk(f"data: {data}\n\n".encode())
+                        sent += 1
+                        if reply.token_delay and self._wait_or_disconnect(reply.token_delay):
+                            break
+                    else:
+                        self._chunk(b"")
+                except (BrokenPipeError, ConnectionResetError):
+                    with fake._lock:
+                        fake.disconnects += 1
+                with fake._lock:
+                    fake.streams.append((sent, len(events) + 1))
+                self.close_connection = sent < len(events) + 1
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
 
             def _send(
                 self, status: int, payload: Any, headers: dict[str, str] | None = None
@@ -432,6 +557,17 @@ class FakeOpenAI:
                     pass  # the client gave up (timeout, cancel)
 
         return Handler
+
+
+def _grammar_problems(text: str, schema: dict[str, Any]) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return "the scripted reply is not JSON, which a schema grammar cannot produce"
+    problems = schema_problems(value, schema)
+    return "; ".join(problems[:3]) and (
+        "the scripted reply breaks the schema this server enforces: " + "; ".join(problems[:3])
+    )
 
 
 def main() -> None:

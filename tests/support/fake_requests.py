@@ -19,6 +19,8 @@ __all__ = [
     "own_lines",
     "request_schema",
     "schema_enums",
+    "schema_instance",
+    "schema_problems",
     "sentences",
     "skill_for",
     "strict_problems",
@@ -91,6 +93,8 @@ def request_schema(body: dict[str, Any]) -> dict[str, Any] | None:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         return dict(fmt["json_schema"]["schema"])
+    if fmt.get("type") == "json_object" and isinstance(fmt.get("schema"), dict):
+        return dict(fmt["schema"])  # JSON mode with a schema (llama-cpp-python, llama.cpp)
     if body.get("tools"):
         return dict(body["tools"][0]["function"]["parameters"])
     last = str(body["messages"][-1]["content"])
@@ -136,4 +140,66 @@ def strict_problems(schema: Any, where: str = "schema") -> list[str]:
                 problems += strict_problems(sub, f"{where}.{name}")
         if "items" in schema:
             problems += strict_problems(schema["items"], f"{where}[]")
+    return problems
+
+
+# -- what a grammar built from a JSON schema lets a model write ------------------------------
+
+
+def schema_instance(schema: dict[str, Any]) -> Any:
+    """The simplest value of ``schema``'s shape (what a grammar leaves a model that only
+    wants to answer ``{"ok": true}``: the required keys, the first enum value)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: schema_instance(props[k]) for k in schema.get("required", [])}
+    if kind == "array":
+        return []
+    if kind == "string":
+        return "x" * int(schema.get("minLength", 1))
+    if kind in ("number", "integer"):
+        return 0
+    if kind == "boolean":
+        return True
+    return None
+
+
+def schema_problems(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
+    """Where ``value`` leaves ``schema`` (the subset llama.cpp's grammar enforces)."""
+    if "enum" in schema:
+        return [] if value in schema["enum"] else [f"{where}: not one of {schema['enum']}"]
+    kind = schema.get("type")
+    checks = {
+        "object": dict,
+        "array": list,
+        "string": str,
+        "number": (int, float),
+        "integer": int,
+        "boolean": bool,
+    }
+    if kind in checks and (
+        not isinstance(value, checks[kind]) or (kind != "boolean" and isinstance(value, bool))
+    ):
+        return [f"{where}: not a {kind}"]
+    problems: list[str] = []
+    if kind == "object":
+        props = schema.get("properties", {})
+        for key in schema.get("required", []):
+            if key not in value:
+                problems.append(f"{where}: lacks {key}")
+        for key, item in value.items():
+            if key in props:
+                problems += schema_problems(item, props[key], f"{where}.{key}")
+            elif schema.get("additionalProperties") is False:
+                problems.append(f"{where}: {key} is not allowed")
+    elif kind == "array":
+        if len(value) > schema.get("maxItems", len(value)):
+            problems.append(f"{where}: more than {schema['maxItems']} items")
+        for n, item in enumerate(value):
+            problems += schema_problems(item, schema.get("items", {}), f"{where}[{n}]")
+    elif kind == "string":
+        if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
+            problems.append(f"{where}: length {len(value)} outside the schema's bounds")
     return problems

@@ -23,7 +23,19 @@ README, "AI on the school's own server", for the sources):
   400 ``exceed_context_size_error`` with ``n_prompt_tokens`` and ``n_ctx``; vLLM's 400
   ``BadRequestError`` in its ``{"object": "error", ...}`` body; Ollama cuts the prompt
   silently (counted in ``FakeOpenAI.truncated``);
-* how many requests it works on at once (``slots``; llama-cpp-python one).
+* how many requests it works on at once (``slots``; llama-cpp-python one);
+* JSON mode with a schema (``response_format: {"type": "json_object", "schema": ...}``):
+  llama-cpp-python and llama.cpp (old and new) turn the schema into a grammar, so the output
+  has the schema's shape ("JSON Schema mode" in llama-cpp-python's server docs); vLLM and
+  Ollama accept the key and ignore it; OpenAI refuses it with a 400 "Unknown parameter:
+  'response_format.schema'.";
+* streaming (``stream=True``, server-sent ``chat.completion.chunk`` events ending with
+  ``data: [DONE]``): ``stream_options: {"include_usage": true}`` gets a last chunk with
+  ``usage`` and no choices from OpenAI, vLLM, llama.cpp and Ollama; llama-cpp-python ignores
+  the option (its request model drops unknown fields) and sends no usage; an Azure OpenAI
+  deployment on an older API version refuses it with a 400 "Unrecognized request argument
+  supplied: stream_options". A prompt beyond llama-cpp-python's context, streamed, gets
+  ``200`` and a stream that ends before any event (the error is raised inside the stream).
 
 Token counts use one fake tokenizer for everything (``len(text) / 4``, rounded up), so that
 the tokenize endpoints, the context checks and ``usage`` agree, as on a real server.
@@ -39,6 +51,8 @@ __all__ = [
     "LLAMA_CPP",
     "LLAMA_CPP_OLD",
     "LLAMA_CPP_PYTHON",
+    "AZURE_OLD",
+    "JSON_ONLY",
     "LM_STUDIO",
     "OLLAMA",
     "OPENAI",
@@ -65,6 +79,8 @@ class Server:
     n_ctx: int | None = None  # None: no limit worth checking (a cloud model)
     slots: int | None = None  # None: as many as arrive
     strict_only: bool = False  # OpenAI: a json_schema must be strict-valid
+    object_schema: str = "ignore"  # JSON mode's "schema": enforce (a grammar), ignore, reject
+    stream_options: str = "usage"  # usage (a last chunk with it), ignore, reject
     extra: dict[str, Any] = field(default_factory=dict)
 
     # -- the model list and the server's own endpoints --------------------------------------
@@ -150,6 +166,26 @@ class Server:
             }
         }
 
+    def refuse_object_schema(self) -> tuple[int, Any]:
+        return 400, {
+            "error": {
+                "message": "Unknown parameter: 'response_format.schema'.",
+                "type": "invalid_request_error",
+                "param": "response_format.schema",
+                "code": "unknown_parameter",
+            }
+        }
+
+    def refuse_stream_options(self) -> tuple[int, Any]:
+        return 400, {
+            "error": {
+                "message": "Unrecognized request argument supplied: stream_options",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": None,
+            }
+        }
+
     def refuse_context(self, prompt_tokens: int, max_tokens: int) -> tuple[int, Any] | None:
         """Status and body for a prompt beyond the context (None: it fits, or is cut)."""
         n_ctx = self.n_ctx
@@ -211,12 +247,22 @@ class Server:
         }
 
 
-OPENAI = Server("OpenAI", "system", strict_only=True)
+OPENAI = Server("OpenAI", "system", strict_only=True, object_schema="reject")
+AZURE_OLD = Server("Azure OpenAI (older API version)", "system", stream_options="reject")
 LLAMA_CPP_PYTHON = Server(
-    "llama-cpp-python", "me", frozenset({"json_object", "text"}), n_ctx=2048, slots=1
+    "llama-cpp-python",
+    "me",
+    frozenset({"json_object", "text"}),
+    n_ctx=2048,
+    slots=1,
+    object_schema="enforce",
+    stream_options="ignore",
 )
-LLAMA_CPP = Server("llama.cpp", "llamacpp", n_ctx=4096, slots=2)
-LLAMA_CPP_OLD = Server("llama.cpp (old)", "llamacpp", frozenset({"json_object", "text"}))
+LLAMA_CPP = Server("llama.cpp", "llamacpp", n_ctx=4096, slots=2, object_schema="enforce")
+LLAMA_CPP_OLD = Server(
+    "llama.cpp (old)", "llamacpp", frozenset({"json_object", "text"}), object_schema="enforce"
+)
+JSON_ONLY = Server("json-mode-only", "someone", frozenset({"json_object", "text"}))
 VLLM = Server("vLLM", "vllm", n_ctx=4096)
 OLLAMA = Server("Ollama", "library", n_ctx=4096)
 LM_STUDIO = Server("LM Studio", "organization_owner", frozenset({"json_schema", "text"}), 4096)
@@ -224,6 +270,8 @@ TOOLS_ONLY = Server("tools-only", "someone", frozenset({"tools", "text"}))
 TEXT_ONLY = Server("text-only", "someone", frozenset({"text"}))
 SERVERS = (
     OPENAI,
+    AZURE_OLD,
+    JSON_ONLY,
     LLAMA_CPP_PYTHON,
     LLAMA_CPP,
     LLAMA_CPP_OLD,
