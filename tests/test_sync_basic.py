@@ -11,16 +11,13 @@ from sqlalchemy import text
 from sync import actions
 from sync.model.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
 from sync.server.central import create_engine_for
-from tests.support.laptops import Laptop, Server, load_demo, make_server
+from tests.support.laptops import Laptop, Server, served
 
 
-@pytest.fixture(params=["direct", "service"])
-def server(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
-    """The laptops sync directly with PostgreSQL, or through a real service process."""
-    load_demo(pg_url)
-    made = make_server(pg_url)
-    if request.param == "service":
-        made.serve(tmp_path / "service")
+@pytest.fixture
+def server(pg_url: str, tmp_path: Path) -> Iterator[Server]:
+    """The demo district behind a real service process; laptops sync through it."""
+    made = served(pg_url, tmp_path / "service")
     yield made
     made.stop()
 
@@ -51,14 +48,11 @@ def test_login_registers_distinct_devices(server: Server, laptops: dict[str, Lap
     assert laptops["L1"].store.state("teacher_id") == "T001"
     assert laptops["L3"].store.state("teacher_id") == "T002"
     stored = laptops["L1"].store.state("server_url") or ""
-    if server.service is None:
-        assert "@" in stored
-    else:  # the service's address only; the token is not in the store
-        assert stored == server.service.url
-        token = laptops["L1"].result.token or "-"
-        with laptops["L1"].store.read() as conn:
-            state = conn.execute(text("SELECT group_concat(value) FROM sync_state")).scalar()
-        assert token not in str(state)
+    assert stored == server.running().url  # the service's address only
+    token = laptops["L1"].token
+    with laptops["L1"].store.read() as conn:  # the token is not in the store
+        state = conn.execute(text("SELECT group_concat(value) FROM sync_state")).scalar()
+    assert token not in str(state)
     assert ":" + "teacher-pass" not in stored
 
 

@@ -153,10 +153,7 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
                 "SELECT status, COUNT(*) FROM sync_operations GROUP BY status"
             ).all()
         assert queued == []
-        assert (
-            differences(local_slice(store), server_slice(server.teacher_url("T001"), PASSWORD))
-            == {}
-        )
+        assert differences(local_slice(store), server_slice(server.running().db_url, "T001")) == {}
         device = store.device_no
     on_server = admin_rows(
         pg_url, "SELECT COUNT(*) FROM data_entries WHERE id LIKE :p", p=f"DE{device}%"

@@ -339,7 +339,7 @@ def test_dropped_connections_and_latency_still_end_exactly_once(
         rows = admin_rows(server, "SELECT assessment_id, teacher_notes FROM teacher_corrections")
         assert len(rows) == 40 == len({r[0] for r in rows})
         assert admin_rows(server, "SELECT COUNT(*) FROM sync_conflicts") == [(0,)]
-        expected = server_slice(server.teacher_url("T001"), PASSWORD)
+        expected = server_slice(server.running().db_url, "T001")
         assert differences(local_slice(lap.store), expected) == {}
     finally:
         lap.close()
@@ -396,7 +396,7 @@ def test_initial_sync_resumes_where_it_stopped(server: Server, tmp_path: Path) -
             )
         assert lap.store.state("pull_resume") is None
         assert report.pull.rows > 0
-        expected = server_slice(server.teacher_url("T001"), PASSWORD)
+        expected = server_slice(server.running().db_url, "T001")
         assert differences(local_slice(lap.store), expected) == {}
         assert sum(len(v) for v in partial.values()) < sum(len(v) for v in expected.values())
     finally:

@@ -35,7 +35,7 @@ from sync.model.records import DataEntry, Student
 from sync.server.central import create_engine_for
 from sync.store import hlc as hlclock
 from tests.support.compare import differences, local_slice, server_slice
-from tests.support.laptops import PASSWORD, Laptop, make_server
+from tests.support.laptops import Laptop, make_server
 from tests.support.pgcluster import PgCluster
 
 _CLUSTER: list[PgCluster] = []
@@ -193,7 +193,7 @@ class Replicas(RuleBasedStateMachine):
         for _round in range(2):
             for lap in self.laptops:
                 lap.sync()
-        expected = server_slice(self.server.teacher_url("T001"), PASSWORD)
+        expected = server_slice(self.server.running().db_url, "T001")
         for lap in self.laptops:
             assert differences(local_slice(lap.store), expected) == {}
         engine = create_engine_for(self.url)

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from sync import actions
 from sync.server.backup import backup_server, restore_server
 from tests.support.compare import differences, local_slice, server_slice
-from tests.support.laptops import PASSWORD, Laptop, admin_rows, load_demo, make_server
+from tests.support.laptops import Laptop, admin_rows, served
 
 
-@pytest.mark.parametrize("path", ["direct", "service"])
-def test_laptops_restore_what_the_backup_missed(pg_url: str, tmp_path: Path, path: str) -> None:
-    load_demo(pg_url)
-    server = make_server(pg_url)
-    if path == "service":
-        server.serve(tmp_path / "service")
+def test_laptops_restore_what_the_backup_missed(pg_url: str, tmp_path: Path) -> None:
+    server = served(pg_url, tmp_path / "service")
     l1 = Laptop(server, "T001", tmp_path / "L1")
     l2 = Laptop(server, "T001", tmp_path / "L2")
     try:
@@ -49,7 +43,7 @@ def test_laptops_restore_what_the_backup_missed(pg_url: str, tmp_path: Path, pat
         ]
         assert admin_rows(pg_url, "SELECT corrected FROM assessments WHERE id = 4") == [(True,)]
         assert admin_rows(pg_url, "SELECT count(*) FROM sync_conflicts") == [(0,)]
-        expected = server_slice(server.teacher_url("T001"), PASSWORD)
+        expected = server_slice(server.running().db_url, "T001")
         for lap in (l1, l2):
             lap.sync()
             assert differences(local_slice(lap.store), expected) == {}

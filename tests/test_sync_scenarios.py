@@ -16,25 +16,22 @@ from sync.model.queries import conflict_rows
 from sync.model.records import Assessment
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
-from tests.support.laptops import PASSWORD, Laptop, Server, admin_rows, load_demo, make_server
+from tests.support.laptops import Laptop, Server, admin_rows, served
 from tests.support.pgcluster import PgCluster
 
 
-@pytest.fixture(params=["direct", "service"])
-def server(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
-    """The laptops sync directly with PostgreSQL, or through a real service process."""
-    load_demo(pg_url)
-    made = make_server(pg_url)
-    if request.param == "service":
-        made.serve(tmp_path / "service")
+@pytest.fixture
+def server(pg_url: str, tmp_path: Path) -> Iterator[Server]:
+    """The demo district behind a real service process; laptops sync through it."""
+    made = served(pg_url, tmp_path / "service")
     yield made
     made.stop()
 
 
 @pytest.fixture
 def proxy(pg: PgCluster, server: Server) -> Iterator[FaultProxy]:
-    """A TCP fault proxy in front of what the laptops talk to (service or database)."""
-    p = FaultProxy(server.service.port if server.service else pg.port)
+    """A TCP fault proxy between the laptops and the service."""
+    p = FaultProxy(server.running().port)
     yield p
     p.close()
 
@@ -130,7 +127,7 @@ def test_two_laptops_correct_the_same_assessment_offline(
             server, "SELECT corrected FROM assessments WHERE id = :i", i=offline_assessment.id
         ) == [(True,)]
         # every replica of T001 equals the server; L3 holds nothing of T001's
-        expected = server_slice(server.teacher_url("T001"), PASSWORD)
+        expected = server_slice(server.running().db_url, "T001")
         for lap in (l1, l2):
             diff = differences(local_slice(lap.store), expected)
             assert diff == {}, repr(diff)
@@ -144,8 +141,7 @@ def test_two_laptops_correct_the_same_assessment_offline(
             )
             assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_conflicts").scalar() == 0
         assert (
-            differences(local_slice(l3.store), server_slice(server.teacher_url("T002"), PASSWORD))
-            == {}
+            differences(local_slice(l3.store), server_slice(server.running().db_url, "T002")) == {}
         )
     finally:
         for lap in (l1, l2, l3):
@@ -268,12 +264,10 @@ def test_reassigned_student_leaves_the_old_teachers_laptops(server: Server, tmp_
                 == expected[0][0]
             )
         assert (
-            differences(local_slice(new.store), server_slice(server.teacher_url("T002"), PASSWORD))
-            == {}
+            differences(local_slice(new.store), server_slice(server.running().db_url, "T002")) == {}
         )
         assert (
-            differences(local_slice(old.store), server_slice(server.teacher_url("T001"), PASSWORD))
-            == {}
+            differences(local_slice(old.store), server_slice(server.running().db_url, "T001")) == {}
         )
     finally:
         old.close()

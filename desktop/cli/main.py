@@ -87,11 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.add_argument("--email")
     p.add_argument("--login", required=True)
-    p.add_argument(
-        "--no-database-login",
-        action="store_true",
-        help="sign-in through the Flourish service only (no PostgreSQL login for the teacher)",
-    )
     p = add_server("serve", service.cmd_server_serve, "run the Flourish sync service")
     p.add_argument("--bind", default="127.0.0.1:8443", metavar="HOST:PORT")
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain")

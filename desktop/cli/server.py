@@ -48,16 +48,12 @@ def cmd_server_add_teacher(args: argparse.Namespace) -> int:
         password=password(f"password for {args.login}: "),
         name=args.name,
         email=args.email,
-        database_login=not args.no_database_login,
     )
     made = "created" if result.created_teacher else "found"
-    new = result.created_account or result.created_role
-    what = "password for the Flourish service"
-    if not args.no_database_login:
-        what += "; database login for direct sync"
+    new = "new login" if result.created_account else "login updated"
     print(
-        f"teacher {result.teacher_id} {made}; "
-        f"{'new login' if new else 'login updated'} {result.login} ({what})"
+        f"teacher {result.teacher_id} {made}; {new} {result.login} "
+        "(password for the Flourish service; no database login)"
     )
     return 0
 

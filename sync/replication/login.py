@@ -1,9 +1,14 @@
-"""Signing a laptop in to the central server: where it syncs, as whom, as which device.
+"""Signing a laptop in to the school's Flourish server: where it syncs, as whom, as which device.
 
-:func:`login` checks the login against the server (schema version, the teacher it maps
-to), registers this store as a device (which fixes its id range, see :mod:`sync.model.ids`),
-and records the server URL (without password), login, teacher and device number in the
-store. The password goes to the OS keyring only (see :mod:`sync.credentials`).
+:func:`login` exchanges the teacher's password once for a device token (the service
+answers which teacher the login is), registers this store as a device (which fixes its id
+range, see :mod:`sync.model.ids`), and records the server's address, login, teacher and
+device number in the store. Only the token is kept, in the OS keyring (see
+:mod:`sync.credentials`); the password is never stored.
+
+A store that an older version signed in to the database directly (its address is a
+``postgresql://`` URL) keeps its data and its queue: signing in to the service as the same
+teacher takes it over (the device keeps its number), and the next sync sends the queue.
 
 A store used without a server (device 0) may hold rows already: they are moved into the
 new device's id range once, here, and queued for the first push. A store that is linked
@@ -19,14 +24,28 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
-from sync.credentials import server_key_name, set_secret
-from sync.errors import AuthError, StoreError, ValidationError
+from sync.credentials import delete_secret, server_key_name, set_secret
+from sync.errors import ConfigurationError, StoreError, ValidationError
 from sync.model.ids import ID_RANGE, allocate_id
 from sync.model.tables import SYNCED_TABLES
-from sync.replication.client.http import ServiceClient, is_service_url
-from sync.replication.engine import check_schema, connect
+from sync.replication.client.http import (
+    DIRECT_URL_MESSAGE,
+    ServiceClient,
+    is_database_url,
+    is_service_url,
+)
 from sync.server.central import normalise_url
-from sync.store.local import LocalStore
+from sync.store import queue
+from sync.store.local import LocalStore, sqlite_of
+from sync.store.state import (
+    DEVICE_NO,
+    DEVICE_UUID,
+    LOGIN,
+    PROFILE,
+    SERVER_CA,
+    SERVER_URL,
+    TEACHER_ID,
+)
 
 __all__ = ["LoginResult", "clean_url", "login", "sign_out"]
 
@@ -38,8 +57,8 @@ class LoginResult:
     teacher_id: str
     device_no: int
     renumbered: int
-    password_stored: bool  # the password (direct) or the device token (service) is kept
-    token: str | None = None  # the device token (service sign-in only)
+    password_stored: bool  # the device token is kept in the keyring
+    token: str | None = None  # the device token
 
 
 def clean_url(server_url: str, user: str) -> str:
@@ -65,62 +84,34 @@ def login(
     remember: bool = True,
     ca_file: str | None = None,
 ) -> LoginResult:
-    if store.state("profile") == "demo":
-        raise StoreError("this is a demo store; sign in from your own data folder")
-    if is_service_url(server_url):
-        return _login_service(store, server_url, user, password, remember, ca_file)
-    url = clean_url(server_url, user)
-    conn = connect(url, password=password)
-    try:
-        with conn.cursor() as cur:
-            check_schema(cur)
-            cur.execute("SELECT current_teacher_id()")
-            teacher = cur.fetchone()[0]
-            if teacher is None:
-                raise AuthError(
-                    f"login {user} is not a teacher on this server; ask IT to run "
-                    "'flourish server add-teacher'"
-                )
-            adopt = _check_store(store, url, user, teacher)
-            cur.execute(
-                "SELECT sync_register_device(%s, %s, %s)",
-                (store.state("device_uuid"), socket.gethostname(), _client_version()),
-            )
-            new_device = int(cur.fetchone()[0])
-        conn.commit()
-    finally:
-        conn.close()
-    host = normalise_url(url).host or ""
-    return _finish(
-        store, url, user, teacher, new_device, adopt, password if remember else None, host
-    )
-
-
-def _login_service(
-    store: LocalStore,
-    server_url: str,
-    user: str,
-    password: str,
-    remember: bool,
-    ca_file: str | None,
-) -> LoginResult:
     """Sign in through the Flourish service: the password buys a device token once; only
     the token is kept (keyring), and the service registers the laptop as the teacher."""
+    if store.state(PROFILE) == "demo":
+        raise StoreError("this is a demo store; sign in from your own data folder")
+    if is_database_url(server_url):
+        raise ConfigurationError(DIRECT_URL_MESSAGE)
     url = clean_service_url(server_url)
     ca = str(Path(ca_file).expanduser().resolve()) if ca_file else None
     if ca is not None and not Path(ca).is_file():
         raise ValidationError(f"--ca-cert: no such file {ca_file}")
+    previous = store.states(SERVER_URL, LOGIN)
     client = ServiceClient(url, ca_file=ca)
     try:
         answer = client.sign_in(user, password, socket.gethostname() or "laptop")
         teacher = str(answer["teacher_id"])
         adopt = _check_store(store, url, user, teacher)
         device_no = int(
-            client.register(str(store.state("device_uuid")), socket.gethostname())["device_no"]
+            client.register(str(store.state(DEVICE_UUID)), socket.gethostname())["device_no"]
         )
     finally:
         client.close()
-    store.set_state({"server_ca": ca})
+    if store.device_no and device_no != store.device_no:
+        raise StoreError(
+            f"this data folder is device {store.device_no} of another server; "
+            "use another data folder (--data-dir) for this login"
+        )
+    _forget_direct_password(previous[SERVER_URL], previous[LOGIN])
+    store.set_state({SERVER_CA: ca})
     token = str(answer["token"])
     result = _finish(
         store,
@@ -137,6 +128,12 @@ def _login_service(
     )
 
 
+def _forget_direct_password(url: str | None, user: str | None) -> None:
+    """An older version kept the teacher's database password in the keyring: drop it."""
+    if url and user and is_database_url(url):
+        delete_secret(server_key_name(user, normalise_url(url).host or ""))
+
+
 def clean_service_url(server_url: str) -> str:
     """``https://host[:port]`` (no path, no credentials); plain http is refused."""
     parts = urlsplit(server_url.strip())
@@ -150,17 +147,18 @@ def clean_service_url(server_url: str) -> str:
 
 def _check_store(store: LocalStore, url: str, user: str, teacher: str) -> bool:
     """Refuse a store linked elsewhere; True if a local-only profile adopts ``teacher``."""
-    linked = store.state("server_url")
+    linked = store.state(SERVER_URL)
     device_no = store.device_no
-    known_teacher = store.state("teacher_id")
-    if device_no and (linked != url or known_teacher != teacher):
+    known_teacher = store.state(TEACHER_ID)
+    moved = is_database_url(linked)  # signed in directly before: the service takes over
+    if device_no and ((linked != url and not moved) or known_teacher != teacher):
         raise StoreError(
             f"this data folder is linked to {linked} as {known_teacher}; "
             "use another data folder (--data-dir) for this login"
         )
     adopt = (
         device_no == 0
-        and store.state("profile") == "local"
+        and store.state(PROFILE) == "local"
         and known_teacher is not None
         and known_teacher != teacher
     )
@@ -183,7 +181,7 @@ def _finish(
     host: str,
 ) -> LoginResult:
     """Adopt, renumber and record the sign-in; keep ``secret`` in the keyring if given."""
-    known_teacher = store.state("teacher_id")
+    known_teacher = store.state(TEACHER_ID)
     device_no = store.device_no
     renumbered = 0
     if adopt and known_teacher is not None:
@@ -192,11 +190,11 @@ def _finish(
         renumbered = _renumber(store, new_device)
     store.set_state(
         {
-            "server_url": url,
-            "login": user,
-            "teacher_id": teacher,
-            "device_no": str(new_device),
-            "profile": "server",
+            SERVER_URL: url,
+            LOGIN: user,
+            TEACHER_ID: teacher,
+            DEVICE_NO: str(new_device),
+            PROFILE: "server",
         }
     )
     stored = set_secret(server_key_name(user, host), secret) if secret is not None else False
@@ -217,15 +215,6 @@ def _adopt_teacher(store: LocalStore, local_id: str, server_id: str) -> None:
             text("UPDATE students SET teacher_id = :s WHERE teacher_id = :l"),
             {"s": server_id, "l": local_id},
         )
-
-
-def _client_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("flourish-desktop")
-    except metadata.PackageNotFoundError:
-        return "source"
 
 
 def _renumber(store: LocalStore, device_no: int) -> int:
@@ -249,7 +238,7 @@ def _renumber(store: LocalStore, device_no: int) -> int:
                 )
                 moved += 1
         if moved:
-            conn.execute(text("DELETE FROM sync_operations"))
+            queue.discard_all(sqlite_of(conn))
     if moved:
         with store.write() as txn:
             stamp = txn.stamp()
@@ -268,20 +257,18 @@ def sign_out(path: Path, *, force: bool = False, key: str | None = None) -> int:
     unsent unless ``force``. Returns the number of unsent changes that were discarded.
 
     ``key`` opens an encrypted store whose key is not in the keyring (a passphrase)."""
-    from sync.credentials import delete_secret
-    from sync.errors import ValidationError
     from sync.replication.status import queue_status
     from sync.store.storefile import store_key_name
 
     with LocalStore.open(path, create=False, key=key) as store:
-        queue = queue_status(store)
-        unsent = int(queue["pending"]) + int(queue["quarantined"])
+        waiting = queue_status(store)
+        unsent = int(waiting["pending"]) + int(waiting["quarantined"])
         if unsent and not force:
             raise ValidationError(
                 f"{unsent} change(s) have not reached the server: sync first, or sign out "
                 "with --force to discard them"
             )
-        url, user = store.state("server_url"), store.state("login")
+        url, user = store.state(SERVER_URL), store.state(LOGIN)
     if url and user:
         host = urlsplit(url).hostname if is_service_url(url) else normalise_url(url).host
         delete_secret(server_key_name(user, host or ""))

@@ -9,6 +9,15 @@ from sqlalchemy import text
 from sync.paths import local_db_path
 from sync.store.local import LocalStore, sqlite_of
 from sync.store.queue import counts
+from sync.store.state import (
+    LAST_ERROR,
+    LAST_SYNC,
+    LOGIN,
+    PROFILE,
+    SERVER_CA,
+    SERVER_URL,
+    TEACHER_ID,
+)
 
 __all__ = ["local_status", "queue_status", "server_reachable"]
 
@@ -16,39 +25,28 @@ __all__ = ["local_status", "queue_status", "server_reachable"]
 def server_reachable(
     url: str, login: str | None, ca_file: str | None = None
 ) -> tuple[bool, str | None]:
-    """Does the server answer? An answer that rejects the login still counts as reachable."""
+    """Does the server answer? An answer that rejects the sign-in still counts as reachable."""
     from urllib.parse import urlsplit
 
     from sync.credentials import get_secret, server_key_name
-    from sync.errors import AuthError, ServerError, TransientError
-    from sync.replication.client.http import ServiceClient, is_service_url
-    from sync.replication.engine import connect
+    from sync.errors import ServerError, TransientError
+    from sync.replication.client.http import ServiceClient, require_service_url
 
-    host = urlsplit(url).hostname or ""
-    if is_service_url(url):
-        token = get_secret(server_key_name(login or "", host), env="FLOURISH_TOKEN")
-        client = ServiceClient(url, token=token, ca_file=ca_file)
-        try:
-            client.hello()
-        except TransientError as exc:
-            return False, str(exc)
-        except ServerError as exc:  # it answered: signed out, too old, ...
-            return True, str(exc)
-        finally:
-            client.close()
-        return True, None
-    password = get_secret(server_key_name(login or "", host), env="FLOURISH_PASSWORD")
     try:
-        conn = connect(url, password=password or "", connect_timeout=3)
-    except AuthError as exc:
-        return True, str(exc)
-    except ServerError as exc:
+        require_service_url(url)
+    except ServerError as exc:  # an address from an older version (the database's)
         return False, str(exc)
+    host = urlsplit(url).hostname or ""
+    token = get_secret(server_key_name(login or "", host), env="FLOURISH_TOKEN")
+    client = ServiceClient(url, token=token, ca_file=ca_file)
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1")
+        client.hello()
+    except TransientError as exc:
+        return False, str(exc)
+    except ServerError as exc:  # it answered: signed out, too old, ...
+        return True, str(exc)
     finally:
-        conn.close()
+        client.close()
     return True, None
 
 
@@ -100,19 +98,19 @@ def local_status(data_dir: str | None, *, check_server: bool = True) -> dict[str
         status: dict[str, Any] = queue_status(store)
         status.update(
             {
-                "last_sync": store.state("last_sync"),
-                "last_error": store.state("last_error"),
-                "server": _shown_url(store.state("server_url"), store.state("login")),
+                "last_sync": store.state(LAST_SYNC),
+                "last_error": store.state(LAST_ERROR),
+                "server": _shown_url(store.state(SERVER_URL), store.state(LOGIN)),
                 "server_reachable": None,
                 "server_problem": None,
-                "teacher_id": store.state("teacher_id"),
+                "teacher_id": store.state(TEACHER_ID),
                 "device_no": store.device_no,
-                "profile": store.state("profile", "local"),
+                "profile": store.state(PROFILE, "local"),
                 "data_dir": str(path.parent),
             }
         )
-        store_login = store.state("login")
-        ca_file = store.state("server_ca")
+        store_login = store.state(LOGIN)
+        ca_file = store.state(SERVER_CA)
     if status["server"] and check_server:
         reachable, problem = server_reachable(status["server"], store_login, ca_file)
         status["server_reachable"] = reachable

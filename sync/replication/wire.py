@@ -24,6 +24,8 @@ from sync.model.tables import CENTRAL, LOCAL, SYNCED_TABLES
 
 __all__ = [
     "INT_ID_TABLES",
+    "PULL_STEPS",
+    "PULL_TABLES",
     "BadOp",
     "Op",
     "exchanged_columns",
@@ -36,6 +38,12 @@ __all__ = [
     "server_value",
     "settable_columns",
 ]
+
+#: The tables a pull brings, parents first.
+PULL_TABLES = SYNCED_TABLES
+#: The steps of a pull, in order: deletions first (a row re-created after a deletion then
+#: wins), then the tables, then visibility events (students moved between teachers).
+PULL_STEPS = ("tombstones", *PULL_TABLES, "visibility")
 
 #: Tables whose primary key is an integer (the others are text).
 INT_ID_TABLES = frozenset(

@@ -49,12 +49,13 @@ from sync.errors import (
     TransientError,
 )
 from sync.replication.client.live import ChangeWatcher, watcher_for
+from sync.replication.client.pull import Cancelled
 from sync.replication.engine import NotConfigured, SyncEngine, SyncReport
-from sync.replication.pull import Cancelled
 from sync.replication.retry import Backoff
 from sync.replication.status import queue_status
 from sync.replication.syncstatus import SyncState, SyncStatus, _utcnow, format_age
 from sync.store.local import LocalStore
+from sync.store.state import LAST_SYNC
 
 __all__ = ["SyncLoop", "SyncState", "SyncStatus", "format_age", "outcome_of"]
 
@@ -187,7 +188,7 @@ class SyncLoop:
             return
         try:
             self.watcher = watcher_for(
-                engine.url, engine.password, engine.ca_file, lambda: self.request(0.0)
+                engine.url, engine.token, engine.ca_file, lambda: self.request(0.0)
             )
         except Exception:  # noqa: BLE001 - the timer still syncs; say why in the log
             log.exception("live updates could not start")
@@ -214,7 +215,7 @@ class SyncLoop:
             q = queue_status(self.store)
         except FlourishError:
             return {}
-        last = self.store.state("last_sync")
+        last = self.store.state(LAST_SYNC)
         counts: dict[str, Any] = {
             "pending": int(q["pending"]),
             "quarantined": int(q.get("quarantined", 0)),

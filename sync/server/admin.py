@@ -17,15 +17,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-import psycopg2
-import psycopg2.extensions
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from psycopg2 import sql as psql
 from sqlalchemy import Connection, Engine, text
 
 from sync.errors import ValidationError
@@ -176,8 +172,7 @@ class TeacherLogin:
     teacher_id: str
     login: str
     created_teacher: bool
-    created_role: bool
-    created_account: bool = False
+    created_account: bool
 
 
 def add_teacher(
@@ -188,11 +183,10 @@ def add_teacher(
     password: str,
     name: str | None = None,
     email: str | None = None,
-    database_login: bool = True,
 ) -> TeacherLogin:
     """Create the teacher if missing and set its password for the Flourish service
-    (an argon2 hash in ``teacher_accounts``); idempotent. With ``database_login`` also a
-    PostgreSQL login for laptops that still sync directly with the database."""
+    (an argon2 hash in ``teacher_accounts``); idempotent. The teacher gets no database
+    login: laptops sync through the service, which acts for the teacher."""
     from sync.model.crud import TEACHERS
     from sync.model.records import Teacher
     from sync.server.accounts import set_password
@@ -214,43 +208,15 @@ def add_teacher(
             changes = {k: v for k, v in (("name", name), ("email", email)) if v}
             TEACHERS.update(conn, teacher_id, changes)
         created_account = set_password(conn, login=login, teacher_id=teacher_id, password=password)
-        created_role = database_login and _database_login(conn, login, teacher_id, password)
         audit(
             conn,
             "add_teacher",
             teacher=teacher_id,
             login=login,
             created_teacher=created_teacher,
-            created_login=created_role,
             created_account=created_account,
         )
-    return TeacherLogin(teacher_id, login, created_teacher, created_role, created_account)
-
-
-def _database_login(conn: Connection, login: str, teacher_id: str, password: str) -> bool:
-    """A PostgreSQL login for the teacher (the direct path); True if it is new."""
-    created = not conn.execute(
-        text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": login}
-    ).first()
-    raw: Any = conn.connection.dbapi_connection
-    with raw.cursor() as cur:
-        verb = "CREATE" if created else "ALTER"
-        # libpq's PQencryptPasswordConn: a SCRAM-SHA-256 verifier made here (SASLprep
-        # included), so the plain password never reaches the server or its log.
-        verifier = psycopg2.extensions.encrypt_password(password, login, raw, "scram-sha-256")
-        cur.execute(
-            psql.SQL(verb + " ROLE {} WITH LOGIN PASSWORD %s").format(psql.Identifier(login)),
-            (verifier,),
-        )
-        cur.execute(psql.SQL("GRANT flourish_teacher TO {}").format(psql.Identifier(login)))
-    conn.execute(
-        text(
-            "INSERT INTO teacher_logins (login_role, teacher_id) VALUES (:l, :t) "
-            "ON CONFLICT (login_role) DO UPDATE SET teacher_id = EXCLUDED.teacher_id"
-        ),
-        {"l": login, "t": teacher_id},
-    )
-    return created
+    return TeacherLogin(teacher_id, login, created_teacher, created_account)
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from sync.replication.protocol import PlainText, app_version, storable
-from sync.replication.pull import PULL_TABLES, STEPS, fetch_rows
-from sync.replication.pull import _step_query as step_query
 from sync.replication.push import apply_batch
-from sync.replication.wire import INT_ID_TABLES, BadOp, Op, parse_op
+from sync.replication.wire import INT_ID_TABLES, PULL_STEPS, PULL_TABLES, BadOp, Op, parse_op
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
 from sync.service.limits import Limits
 from sync.service.live import ChangeHub
+from sync.service.pull_queries import fetch_rows, page_rows
+from sync.service.pull_queries import window_hi as pull_window_hi
 
 __all__ = ["MAX_BATCH", "MAX_PAGE", "sync_router"]
 
@@ -84,7 +84,7 @@ class Window(BaseModel):
 
 
 class PageRequest(BaseModel):
-    step: Literal[STEPS]  # type: ignore[valid-type]
+    step: Literal[PULL_STEPS]  # type: ignore[valid-type]
     lo: str = Field(pattern=_TXID)
     hi: str = Field(pattern=_TXID)
     after_txid: str = Field(pattern=_TXID)
@@ -233,26 +233,16 @@ def sync_router(
     @router.post("/pull/window", response_model=Window)
     def window(db: Db, token: Token) -> dict[str, str]:
         with db.teacher_request(token) as (conn, _who):
-            cur = _cursor(conn)
-            cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-            return {"hi": str(cur.fetchone()[0])}
+            return {"hi": pull_window_hi(_cursor(conn))}
 
     @router.post("/pull/page", response_model=Rows)
     def page(body: PageRequest, db: Db, token: Token) -> dict[str, Any]:
         if int(body.lo) > int(body.hi):
             raise ApiError(422, "invalid_request", "body.lo: must not be above body.hi")
-        query = (
-            step_query(body.step)
-            .replace("$1", "%s::xid8")
-            .replace("$2", "%s::xid8")
-            .replace("$3", "%s::xid8")
-            .replace("$4", "%s::bigint")
-            .replace("$5", "%s::integer")
-        )
+        after = (body.after_txid, body.after_version)
         with db.teacher_request(token) as (conn, _who):
-            cur = _cursor(conn)
-            cur.execute(query, (body.lo, body.hi, body.after_txid, body.after_version, body.limit))
-            return {"rows": [list(r) for r in cur.fetchall()]}
+            found = page_rows(_cursor(conn), body.step, body.lo, body.hi, after, body.limit)
+            return {"rows": [list(r) for r in found]}
 
     @router.post("/pull/rows", response_model=Rows)
     def rows(body: RowsRequest, db: Db, token: Token) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from typing import Any
 import httpx
 import psycopg2
 
-from sync.replication.pull import STEPS
+from sync.replication.wire import PULL_STEPS as STEPS
 from sync.replication.wire import exchanged_columns
 from sync.service.db import DbSettings
 from tests.bench.servicebench import (

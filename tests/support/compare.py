@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from sync.replication.pull import PULL_TABLES
-from sync.replication.wire import exchanged_columns, select_list
-from sync.server.central import create_engine_for
+from sync.replication.wire import PULL_TABLES, exchanged_columns, select_list
+from sync.service.db import Database, DbSettings
 from sync.store.local import LocalStore
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d+)?)?$")
@@ -54,13 +53,15 @@ def _rows(conn: Any, table: str, where: str, params: dict[str, Any]) -> set[tupl
     return {tuple(normal(v) for v in row) for row in result}
 
 
-def server_slice(teacher_url: str, password: str) -> dict[str, set[tuple[Any, ...]]]:
-    """Everything the teacher's own login can see (row level security decides)."""
-    engine = create_engine_for(teacher_url, password=password)
-    with engine.connect() as conn:
-        out = {t: _rows(conn, t, "TRUE", {}) for t in PULL_TABLES}
-    engine.dispose()
-    return out
+def server_slice(service_db_url: str, teacher: str) -> dict[str, set[tuple[Any, ...]]]:
+    """Everything the service may read for ``teacher``: read through the service's own
+    connection code (its login, switched to the teacher; row level security decides)."""
+    db = Database(DbSettings(url=service_db_url, pool_size=1, max_overflow=0))
+    try:
+        with db.as_teacher(teacher) as conn:
+            return {t: _rows(conn, t, "TRUE", {}) for t in PULL_TABLES}
+    finally:
+        db.dispose()
 
 
 def local_slice(store: LocalStore) -> dict[str, set[tuple[Any, ...]]]:

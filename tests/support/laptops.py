@@ -1,4 +1,5 @@
-"""Laptops for sync tests: real local stores signed in to the test database as teachers."""
+"""Laptops for sync tests: real local stores signed in, through a real ``flourish server
+serve`` process on 127.0.0.1, to the test database as teachers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sync.replication.engine import SyncEngine, SyncReport
 from sync.replication.login import login
 from sync.server.admin import add_teacher
 from sync.store.local import LocalStore
+from tests.support.dblogin import teacher_database_login
 from tests.support.service import Service, service_login_url
 
 PASSWORD = "teacher-pass-123"
@@ -17,16 +19,21 @@ PASSWORD = "teacher-pass-123"
 
 @dataclass
 class Server:
-    """The test database, with admin URL and one login per teacher; with ``service``,
-    laptops sign in and sync through a real ``flourish server serve`` process."""
+    """The test database, with admin URL and one login per teacher; laptops sign in and
+    sync through ``service``, a real ``flourish server serve`` process (:meth:`serve`)."""
 
     admin_url: str
     logins: dict[str, str]
     service: Service | None = None
 
     def url_for(self, teacher: str) -> str:
-        """Where that teacher's laptops sync: the service, or the database directly."""
-        return self.service.url if self.service else self.teacher_url(teacher)
+        """Where that teacher's laptops sync: the service."""
+        return self.running().url
+
+    def running(self) -> Service:
+        if self.service is None:
+            raise RuntimeError("start the service first (Server.serve)")
+        return self.service
 
     def serve(self, folder: Path) -> Server:
         """Start the service in front of this database (stop it with :meth:`stop`)."""
@@ -43,6 +50,7 @@ class Server:
         return urlsplit(self.admin_url).path.lstrip("/")
 
     def teacher_url(self, teacher: str) -> str:
+        """The teacher's own database login (made for the database guard tests only)."""
         parts = urlsplit(self.admin_url)
         return f"postgresql://{self.logins[teacher]}@{parts.hostname}:{parts.port}{parts.path}"
 
@@ -72,14 +80,26 @@ def admin_rows(admin_url: str, sql: str, **params: object) -> list[tuple[object,
     return rows
 
 
-def make_server(admin_url: str, teachers: tuple[str, ...] = ("T001", "T002")) -> Server:
+def make_server(
+    admin_url: str, teachers: tuple[str, ...] = ("T001", "T002"), *, database_logins: bool = True
+) -> Server:
+    """Teachers with a service password; with ``database_logins`` also a database login of
+    their own of the same name (for the tests that show the database guards itself)."""
     db = urlsplit(admin_url).path.lstrip("/")
     logins = {}
     for teacher in teachers:
         name = f"{teacher.lower()}_{db}"[:63]
         add_teacher(admin_url, teacher_id=teacher, login=name, password=PASSWORD)
+        if database_logins:
+            teacher_database_login(admin_url, login=name, teacher_id=teacher, password=PASSWORD)
         logins[teacher] = name
     return Server(admin_url, logins)
+
+
+def served(admin_url: str, folder: Path, teachers: tuple[str, ...] = ("T001", "T002")) -> Server:
+    """The demo data, the teachers and a running service (stop it with ``Server.stop``)."""
+    load_demo(admin_url)
+    return make_server(admin_url, teachers).serve(folder)
 
 
 class Laptop:
@@ -88,20 +108,21 @@ class Laptop:
     def __init__(
         self, server: Server, teacher: str, folder: Path, *, url: str | None = None
     ) -> None:
+        """``url``: where to reach the service (e.g. through a fault proxy)."""
         folder.mkdir(parents=True, exist_ok=True)
         self.teacher = teacher
         self.store = LocalStore.open(folder / "flourish.sqlite3")
-        service = server.service
+        service = server.running()
         self.result = login(
             self.store,
-            server_url=url or (service.url if service else server.teacher_url(teacher)),
+            server_url=url or service.url,
             user=server.logins[teacher],
             password=PASSWORD,
             remember=False,
-            ca_file=str(service.tls.ca) if service else None,
+            ca_file=str(service.tls.ca),
         )
-        secret = self.result.token if service else PASSWORD
-        self.engine = SyncEngine.from_store(self.store, password=secret)
+        self.token = str(self.result.token)
+        self.engine = SyncEngine.from_store(self.store, token=self.token)
 
     @property
     def device_no(self) -> int:

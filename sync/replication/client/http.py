@@ -24,7 +24,16 @@ from sync.replication.protocol import VERSION_HEADER, app_version
 from sync.replication.push import BatchResult, OpResult
 from sync.replication.wire import Op, pk_value
 
-__all__ = ["MAX_PUSH_BYTES", "WAIT_PATH", "ServiceClient", "is_service_url", "tls_context"]
+__all__ = [
+    "DIRECT_URL_MESSAGE",
+    "MAX_PUSH_BYTES",
+    "WAIT_PATH",
+    "ServiceClient",
+    "is_database_url",
+    "is_service_url",
+    "require_service_url",
+    "tls_context",
+]
 
 #: A push request is split when its body would exceed this (the service takes 8 MiB).
 MAX_PUSH_BYTES = 4 * 1024 * 1024
@@ -48,8 +57,28 @@ def queued(op: Op) -> dict[str, Any]:
     }
 
 
+#: What a laptop hears when it still knows the database's address (an older version synced
+#: with PostgreSQL directly): its data and queue stay, and go out after the new sign-in.
+DIRECT_URL_MESSAGE = (
+    "this version syncs through your school's Flourish server: ask IT for its https address"
+)
+
+
 def is_service_url(url: str | None) -> bool:
     return bool(url) and str(url).lower().startswith(("https://", "http://"))
+
+
+def is_database_url(url: str | None) -> bool:
+    """A PostgreSQL address (``postgresql://``, ``postgres://``, ``postgresql+driver://``)."""
+    return bool(url) and str(url).lower().startswith(("postgresql", "postgres:"))
+
+
+def require_service_url(url: str) -> None:
+    """Refuse anything but the Flourish server's address, a database's in plain words."""
+    if is_database_url(url):
+        raise ConfigurationError(DIRECT_URL_MESSAGE)
+    if not is_service_url(url):
+        raise ConfigurationError(f"{url}: expected the Flourish server's https:// address")
 
 
 def _context(ca_file: str | None) -> ssl.SSLContext:
