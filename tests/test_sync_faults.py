@@ -1,4 +1,8 @@
-"""Sync under the known hard problems: commit order, clocks, bad input, versions, networks."""
+"""Sync under the known hard problems: commit order, clocks, bad input, versions, networks.
+
+Every laptop here syncs through a real ``flourish server serve`` process on 127.0.0.1;
+the network faults sit between laptop and service and between service and database.
+"""
 
 from __future__ import annotations
 
@@ -17,22 +21,24 @@ import pytest
 from sync import actions
 from sync.errors import SchemaVersionError, TransientError
 from sync.model.crud import ASSESSMENTS, CORRECTIONS, STUDENTS
+from sync.replication.client.pull import Cancelled
 from sync.replication.engine import SyncEngine
-from sync.replication.pull import Cancelled
 from sync.store import hlc as hlclock
 from tests.support.compare import differences, local_slice, server_slice
 from tests.support.faultproxy import FaultProxy
-from tests.support.laptops import PASSWORD, Laptop, Server, load_demo, make_server
+from tests.support.laptops import PASSWORD, Laptop, Server, served
 from tests.support.laptops import admin_rows as rows_as_admin
 from tests.support.pgcluster import PgCluster
+from tests.support.service import Service
 
 DAY_MS = 86_400_000
 
 
 @pytest.fixture
-def server(pg_url: str) -> Server:
-    load_demo(pg_url)
-    return make_server(pg_url)
+def server(pg_url: str, tmp_path: Path) -> Iterator[Server]:
+    made = served(pg_url, tmp_path / "service")
+    yield made
+    made.stop()
 
 
 def admin_rows(server: Server, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -163,6 +169,7 @@ def test_faketime_process_a_day_fast_loses_to_a_later_change(
     """The same as above, with the fast laptop a real process under faketime."""
     right = Laptop(server, "T001", tmp_path / "right")
     fast_dir = tmp_path / "fast"
+    service = server.running()
     env = dict(os.environ, FLOURISH_PASSWORD=PASSWORD)
 
     def flourish(*args: str, fake: bool = False) -> subprocess.CompletedProcess[str]:
@@ -172,12 +179,12 @@ def test_faketime_process_a_day_fast_loses_to_a_later_change(
         return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
 
     try:
-        assert (
-            flourish(
-                "login", "--server", server.teacher_url("T001"), "--user", server.logins["T001"]
-            ).returncode
-            == 0
-        )
+        signed = flourish(
+            "login", "--server", service.url, "--user", server.logins["T001"],
+            "--ca-cert", str(service.tls.ca),
+        )  # fmt: skip
+        assert signed.returncode == 0, signed.stderr
+        env["FLOURISH_TOKEN"] = signed.stdout.split("FLOURISH_TOKEN=", 1)[1].split()[0]
         assert flourish("sync").returncode == 0
         right.sync()
         made = flourish("correct", "6", "--level", "1", fake=True)
@@ -255,9 +262,14 @@ def test_bad_operations_are_quarantined_and_never_block_the_queue(
     [
         (
             "UPDATE flourish_meta SET value = '99' WHERE key = 'sync_protocol'",
-            "update required: client {head} (protocol 2), server {head} (protocol 99)",
+            "update required: the Flourish server is {head} (protocol 2), "
+            "its database {head} (protocol 99)",
         ),
-        ("UPDATE alembic_version SET version_num = '0099'", "update required: client {head}"),
+        (
+            "UPDATE alembic_version SET version_num = '0099'",
+            "update required: the Flourish server is {head} (protocol 2), "
+            "its database 0099 (protocol 2)",
+        ),
         (
             "UPDATE flourish_meta SET value = '1' WHERE key = 'sync_protocol'",
             "ask IT to run 'flourish server migrate'",
@@ -267,9 +279,6 @@ def test_bad_operations_are_quarantined_and_never_block_the_queue(
 def test_incompatible_schema_stops_without_changing_anything(
     server: Server, tmp_path: Path, sql: str, message: str
 ) -> None:
-    from sync.server.admin import head_revision
-
-    message = message.format(head=head_revision())
     from sync.server.admin import head_revision
 
     message = message.format(head=head_revision())
@@ -290,57 +299,68 @@ def test_incompatible_schema_stops_without_changing_anything(
         lap.close()
 
 
-# -- networks ---------------------------------------------------------------------------
+# -- networks: between laptop and service ---------------------------------------------
 
 
 @pytest.fixture
-def proxy(pg: PgCluster) -> Iterator[FaultProxy]:
-    p = FaultProxy(pg.port, seed=11)
+def proxy(server: Server) -> Iterator[FaultProxy]:
+    """A TCP fault proxy between the laptops and the service."""
+    p = FaultProxy(server.running().port, seed=11)
     yield p
     p.close()
+
+
+def _correct_many(lap: Laptop, count: int) -> None:
+    with lap.store.read() as conn:
+        pending = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT id FROM assessments WHERE corrected = 0 ORDER BY id"
+            ).all()
+        ]
+    for i, assessment in enumerate(pending[:count]):
+        actions.correct(
+            lap.store, assessment_id=assessment, teacher_id="T001", level=1 + i % 4, notes=f"n{i}"
+        )
+
+
+def _sync_until_through(lap: Laptop, attempts: int = 200) -> list[str]:
+    """Sync until a round gets through; the (retryable) errors on the way."""
+    errors: list[str] = []
+    for _attempt in range(attempts):
+        try:
+            lap.sync()
+            return errors
+        except TransientError as exc:
+            errors.append(str(exc))
+    pytest.fail(f"sync never got through: {errors[-3:]}")
+
+
+def _exactly_once(server: Server, lap: Laptop, count: int) -> None:
+    rows = admin_rows(server, "SELECT assessment_id, teacher_notes FROM teacher_corrections")
+    assert len(rows) == count == len({r[0] for r in rows})
+    assert admin_rows(server, "SELECT COUNT(*) FROM sync_conflicts") == [(0,)]
+    with lap.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_operations").scalar() == 0
+    expected = server_slice(server.running().db_url, "T001")
+    assert differences(local_slice(lap.store), expected) == {}
 
 
 def test_dropped_connections_and_latency_still_end_exactly_once(
     server: Server, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.teacher_url("T001")))
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.running().url))
     try:
         lap.engine.batch_size = 7
         lap.sync()
-        with lap.store.read() as conn:
-            pending = [
-                r[0]
-                for r in conn.exec_driver_sql(
-                    "SELECT id FROM assessments WHERE corrected = 0 ORDER BY id"
-                ).all()
-            ]
-        for i, assessment in enumerate(pending[:40]):
-            actions.correct(
-                lap.store,
-                assessment_id=assessment,
-                teacher_id="T001",
-                level=1 + i % 4,
-                notes=f"note {i}",
-            )
+        _correct_many(lap, 40)
         proxy.latency_s = 0.002
         proxy.drop_probability = 0.05
-        failures = 0
-        for _attempt in range(200):
-            try:
-                lap.sync()
-                break
-            except TransientError:
-                failures += 1
-        else:
-            pytest.fail("sync never got through")
+        errors = _sync_until_through(lap)
         proxy.drop_probability = 0
         lap.sync()
-        assert failures > 0 and proxy.drops > 0  # faults really happened
-        rows = admin_rows(server, "SELECT assessment_id, teacher_notes FROM teacher_corrections")
-        assert len(rows) == 40 == len({r[0] for r in rows})
-        assert admin_rows(server, "SELECT COUNT(*) FROM sync_conflicts") == [(0,)]
-        expected = server_slice(server.running().db_url, "T001")
-        assert differences(local_slice(lap.store), expected) == {}
+        assert errors and proxy.drops > 0  # faults really happened
+        _exactly_once(server, lap, 40)
     finally:
         lap.close()
 
@@ -348,13 +368,14 @@ def test_dropped_connections_and_latency_still_end_exactly_once(
 def test_a_drop_in_the_middle_of_the_commit_is_resent_safely(
     server: Server, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.teacher_url("T001")))
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.running().url))
     try:
         lap.sync()
         for assessment in (11, 12, 13):
             actions.correct(lap.store, assessment_id=assessment, teacher_id="T001", level=2)
-        for budget in (200, 600, 1200, 2500, 4000, 6000, None):
+        for budget in (600, 1500, 3000, 4500, 6000, 9000, None):
             proxy.drop_after_bytes = budget
+            proxy.cut_all()  # the next request opens a connection with this budget
             try:
                 lap.sync()
                 break
@@ -363,6 +384,102 @@ def test_a_drop_in_the_middle_of_the_commit_is_resent_safely(
         assert admin_rows(server, "SELECT COUNT(*) FROM teacher_corrections") == [(3,)]
         with lap.store.read() as conn:
             assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_operations").scalar() == 0
+    finally:
+        lap.close()
+
+
+def test_a_pull_cut_by_the_network_says_so_in_one_line(
+    server: Server, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The network goes away in the middle of an initial pull: the teacher reads one line
+    about the network (never a driver's "cursor already closed"), and the next sync goes on
+    from the resume point."""
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.running().url))
+    pages = []
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        if phase == "pull" and done:
+            pages.append(done)
+            if len(pages) == 2:
+                proxy.go_offline()
+
+    engine = SyncEngine.from_store(lap.store, token=lap.token, page_size=10)
+    try:
+        with pytest.raises(TransientError) as cut:
+            engine.sync_once(progress=progress)
+        message = str(cut.value)
+        assert "\n" not in message and "cursor" not in message
+        assert message.startswith(("connection to the server was lost", "server unreachable"))
+        assert lap.store.state("last_error") == message
+        assert lap.store.state("pull_resume")  # what arrived stays
+        proxy.go_online()
+        engine.sync_once()
+        assert lap.store.state("pull_resume") is None
+        assert (
+            differences(local_slice(lap.store), server_slice(server.running().db_url, "T001")) == {}
+        )
+    finally:
+        engine.close()
+        lap.close()
+
+
+# -- networks: between service and database ---------------------------------------------
+
+
+@pytest.fixture
+def db_proxied(
+    server: Server, pg: PgCluster, tmp_path: Path
+) -> Iterator[tuple[Service, FaultProxy]]:
+    """A second service process whose database connections go through a fault proxy."""
+    p = FaultProxy(pg.port, seed=5)
+    first = server.running()  # same certificate: the laptops trust one school CA
+    service = Service(p.url(first.db_url), tmp_path / "service-proxied", tls=first.tls).start()
+    yield service, p
+    service.stop()
+    p.close()
+
+
+def test_the_services_database_connection_dropped_mid_push_and_pull_loses_nothing(
+    server: Server, db_proxied: tuple[Service, FaultProxy], tmp_path: Path
+) -> None:
+    service, dbproxy = db_proxied
+    lap = Laptop(server, "T001", tmp_path / "L", url=service.url)
+    try:
+        lap.engine.batch_size = 7
+        lap.engine.page_size = 15
+        lap.sync()
+        _correct_many(lap, 40)
+        admin_rows(server, "UPDATE students SET name = name || ' (renamed)'")  # work to pull
+        admin_rows(server, "UPDATE assessments SET justification = justification || '.'")
+        dbproxy.drop_probability = 0.01
+        errors = _sync_until_through(lap)
+        dbproxy.drop_probability = 0
+        lap.sync()
+        assert errors and dbproxy.drops > 0  # the database side really failed
+        for error in errors:  # each one a clear, retryable line; never a 500
+            assert error.startswith("the server is busy or unavailable: the school's database")
+            assert "\n" not in error
+        _exactly_once(server, lap, 40)
+    finally:
+        lap.close()
+
+
+def test_the_database_gone_mid_request_is_a_503_the_laptop_retries(
+    server: Server, db_proxied: tuple[Service, FaultProxy], tmp_path: Path
+) -> None:
+    service, dbproxy = db_proxied
+    lap = Laptop(server, "T001", tmp_path / "L", url=service.url)
+    try:
+        lap.sync()
+        actions.correct(lap.store, assessment_id=4, teacher_id="T001", level=3)
+        dbproxy.go_offline()  # every pooled connection is cut; no new one gets through
+        with pytest.raises(TransientError, match="the school's database is unavailable"):
+            lap.sync()
+        with lap.store.read() as conn:  # the change waits in the queue
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_operations").scalar() == 1
+        dbproxy.go_online()
+        assert lap.sync().pushed == 1
+        assert admin_rows(server, "SELECT COUNT(*) FROM teacher_corrections") == [(1,)]
     finally:
         lap.close()
 
@@ -380,7 +497,7 @@ def test_initial_sync_resumes_where_it_stopped(server: Server, tmp_path: Path) -
         if len(pages) == 3:
             cancel.set()
 
-    engine = SyncEngine.from_store(lap.store, password=PASSWORD, page_size=10)
+    engine = SyncEngine.from_store(lap.store, token=lap.token, page_size=10)
     try:
         with pytest.raises(Cancelled):
             engine.sync_once(progress=progress, cancel=cancel)
@@ -408,6 +525,7 @@ def test_pages_follow_transaction_order_across_a_power_of_ten(tmp_path: Path) ->
     """Transaction ids are ordered as numbers, not as text: a pull whose pages cross
     9,999,999 -> 10,000,000 skips nothing ("10000001" sorts before "9999999" as text)."""
     cluster = PgCluster()
+    server: Server | None = None
     try:
         cluster.init()
         # the next transaction id: the first of a commit-log page, as pg_resetwal advises
@@ -419,8 +537,7 @@ def test_pages_follow_transaction_order_across_a_power_of_ten(tmp_path: Path) ->
         from sync.server.admin import init_server
 
         init_server(url)
-        load_demo(url)
-        server = make_server(url, ("T001",))
+        server = served(url, tmp_path / "service", ("T001",))
         laptop = Laptop(server, "T001", tmp_path / "L")
         laptop.engine.page_size = 7
         laptop.sync()
@@ -454,4 +571,6 @@ def test_pages_follow_transaction_order_across_a_power_of_ten(tmp_path: Path) ->
         assert got == {a: f"revised {n}" for n, a in enumerate(ids)}
         laptop.close()
     finally:
+        if server is not None:
+            server.stop()
         cluster.destroy()

@@ -29,10 +29,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sync.credentials import get_secret, server_key_name
-from sync.errors import AuthError, FlourishError, ServerError
+from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerError
 from sync.replication.client.http import ServiceClient, require_service_url
 from sync.replication.client.pull import PullReport, pull
 from sync.replication.client.send import send_queue
+from sync.replication.wire import SYNC_PROTOCOL
 from sync.store import queue
 from sync.store.local import LocalStore, sqlite_of
 from sync.store.state import (
@@ -52,8 +53,6 @@ from sync.store.state import save as save_state
 
 __all__ = ["SYNC_PROTOCOL", "NotConfigured", "SyncEngine", "SyncReport"]
 
-#: Version of the sync contract (flourish_meta.sync_protocol on the server).
-SYNC_PROTOCOL = 2
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 
@@ -201,6 +200,11 @@ class SyncEngine:
     def _handshake(self, service: ServiceClient) -> None:
         """The token's teacher must be this store's; a new server epoch means a restore."""
         hello = service.hello()
+        if int(hello.get("protocol", 0)) != SYNC_PROTOCOL:
+            raise SchemaVersionError(
+                f"update required: this Flourish speaks sync protocol {SYNC_PROTOCOL}, the "
+                f"server {hello.get('protocol')} (server version {hello.get('server_version')})"
+            )
         expected = self.store.state(TEACHER_ID)
         if expected and hello["teacher_id"] != expected:
             raise AuthError(

@@ -12,6 +12,7 @@ laptop fetches outside its pages; the laptop's half writes them into SQLite
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -21,7 +22,15 @@ from sqlalchemy import Connection
 
 from sync.replication.protocol import PlainText, app_version, storable
 from sync.replication.push import apply_batch
-from sync.replication.wire import INT_ID_TABLES, PULL_STEPS, PULL_TABLES, BadOp, Op, parse_op
+from sync.replication.wire import (
+    INT_ID_TABLES,
+    PULL_STEPS,
+    PULL_TABLES,
+    SYNC_PROTOCOL,
+    BadOp,
+    Op,
+    parse_op,
+)
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
 from sync.service.limits import Limits
@@ -115,12 +124,16 @@ def _cursor(conn: Connection) -> Any:
 
 
 def _hello(conn: Connection, teacher_id: str) -> dict[str, Any]:
+    """The handshake: the teacher, the server's epoch and protocol. A database whose schema
+    this service does not speak stops every laptop here, before anything is sent (503)."""
     cur = _cursor(conn)
     cur.execute(
         "SELECT (SELECT value FROM flourish_meta WHERE key = 'server_epoch'), "
-        "(SELECT value FROM flourish_meta WHERE key = 'sync_protocol')"
+        "(SELECT value FROM flourish_meta WHERE key = 'sync_protocol'), "
+        "(SELECT version_num FROM alembic_version)"
     )
-    epoch, protocol = cur.fetchone()
+    epoch, protocol, revision = cur.fetchone()
+    _check_schema(revision, int(protocol or 0))
     return {
         "teacher_id": teacher_id,
         "server_epoch": epoch,
@@ -150,6 +163,34 @@ _FETCH_TABLES = {
     "student_id": ("data_entries", "assessments", "skill_targets", "badges", "sync_conflicts"),
     "student_corrections": ("teacher_corrections",),
 }
+
+
+@cache
+def _revisions() -> tuple[str, frozenset[str]]:
+    """This service's newest schema revision and every one it knows (read once)."""
+    from sync.server.admin import head_revision, known_revisions
+
+    return head_revision(), frozenset(known_revisions())
+
+
+def _check_schema(revision: str | None, protocol: int) -> None:
+    head, known = _revisions()
+    service = f"{head} (protocol {SYNC_PROTOCOL})"
+    database = f"{revision or 'empty'} (protocol {protocol})"
+    if revision not in known or protocol > SYNC_PROTOCOL:
+        raise ApiError(
+            503,
+            "schema",
+            f"update required: the Flourish server is {service}, its database {database}; "
+            "ask IT to update the Flourish server",
+        )
+    if protocol < SYNC_PROTOCOL:
+        raise ApiError(
+            503,
+            "schema",
+            f"the database's schema is older than the Flourish server: server {service}, "
+            f"database {database}; ask IT to run 'flourish server migrate'",
+        )
 
 
 def _parse(ops: list[QueuedOp], device_no: int) -> tuple[list[Op], list[dict[str, Any]]]:

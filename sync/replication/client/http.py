@@ -140,16 +140,19 @@ class ServiceClient:
     def _answer(answer: httpx.Response) -> Any:
         if answer.status_code < 300:
             return answer.json()
+        code = ""
         try:
-            message = str(answer.json().get("error") or answer.reason_phrase)
-        except ValueError:
+            problem = answer.json()
+            message = str(problem.get("error") or answer.reason_phrase)
+            code = str(problem.get("code") or "")
+        except (ValueError, AttributeError):
             message = f"HTTP {answer.status_code} {answer.reason_phrase}"
         status = answer.status_code
         if status == 401:
             raise AuthError(message)
         if status == 403:
             raise AuthError(f"permission denied: {message}")
-        if status == 426:
+        if status == 426 or code == "schema":
             raise SchemaVersionError(message)
         if status in (429, 502, 503, 504):
             raise TransientError(f"the server is busy or unavailable: {message}")
