@@ -16,7 +16,7 @@ from sync import actions
 from sync.model.records import Assessment
 from sync.store.local import LocalStore
 from tests.support.compare import differences, local_slice, server_slice
-from tests.support.laptops import PASSWORD, Laptop, admin_rows, load_demo, make_server
+from tests.support.laptops import Laptop, admin_rows, served
 
 KILLS = 52
 
@@ -60,11 +60,16 @@ def make_offline_work(store: LocalStore, round_no: int, rng: random.Random) -> i
 
 
 @pytest.mark.slow
-def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> None:
-    load_demo(pg_url)
-    server = make_server(pg_url)
+def test_sync_survives_sigkill_at_random_points(
+    pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The laptop under test syncs through a real service process, in a child process
+    that is killed with SIGKILL at random moments of its push and pull."""
+    server = served(pg_url, tmp_path / "service")
+    request.addfinalizer(server.stop)
     rng = random.Random(20261122)
     lap = Laptop(server, "T001", tmp_path / "L1")
+    token = lap.token
     rival = Laptop(server, "T001", tmp_path / "L2")
     lap.sync()
     rival.sync()
@@ -103,7 +108,7 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
             s=rng.choice(["S001", "S002"]),
         )
         child = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.sync_child", str(folder), PASSWORD, "2", "10"],
+            [sys.executable, "-m", "tests.support.sync_child", str(folder), token, "2", "10"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -139,7 +144,7 @@ def test_sync_survives_sigkill_at_random_points(pg_url: str, tmp_path: Path) -> 
     assert {"push", "pull"} <= phases, phases
 
     final = subprocess.run(
-        [sys.executable, "-m", "tests.support.sync_child", str(folder), PASSWORD],
+        [sys.executable, "-m", "tests.support.sync_child", str(folder), token],
         capture_output=True,
         text=True,
         timeout=300,

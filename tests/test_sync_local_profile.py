@@ -22,7 +22,9 @@ def test_a_local_profile_needs_a_name(tmp_path: Path) -> None:
         create_local_profile(tmp_path / "flourish.sqlite3", teacher_name="  ")
 
 
-def test_local_work_reaches_the_server_after_sign_in(pg_url: str, tmp_path: Path) -> None:
+def test_local_work_reaches_the_server_after_sign_in(
+    pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     path = create_local_profile(tmp_path / "flourish.sqlite3", teacher_name="Mr. Thompson")
     with LocalStore.open(path) as store:
         assert store.state("teacher_id") == LOCAL_TEACHER_ID
@@ -52,17 +54,21 @@ def test_local_work_reaches_the_server_after_sign_in(pg_url: str, tmp_path: Path
         actions.correct(store, assessment_id=proposal.id, teacher_id=LOCAL_TEACHER_ID, level=4)
         assert entry.id == "DE001" and proposal.id == 1  # local numbering before sign-in
 
-    server = make_server(pg_url, teachers=("T002",))  # on the server this teacher is T002
+    # on the server this teacher is T002; the laptop signs in through the service
+    server = make_server(pg_url, teachers=("T002",), database_logins=False)
+    service = server.serve(tmp_path / "service").running()
+    request.addfinalizer(server.stop)
     with LocalStore.open(path) as store:
         result = login(
             store,
-            server_url=server.teacher_url("T002"),
+            server_url=service.url,
             user=server.logins["T002"],
             password=PASSWORD,
             remember=False,
+            ca_file=str(service.tls.ca),
         )
         assert result.teacher_id == "T002" and result.renumbered == 3
-        with SyncEngine.from_store(store, password=PASSWORD) as engine:
+        with SyncEngine.from_store(store, token=result.token) as engine:
             report = engine.sync_once()
         assert report.rejected == 0, report
         with store.read() as conn:

@@ -1,7 +1,8 @@
 """Property: replicas doing random writes, syncs, offline spells and clock offsets converge.
 
 A hypothesis state machine drives three laptops of one teacher against a fresh server
-database. At the end every laptop comes online and syncs; then
+database behind a real service process (the laptops sync through it). At the end every
+laptop comes online and syncs; then
 
 * every replica equals the server (and so each other);
 * each row holds the write with the greatest ``(hlc, origin)`` of all writes made to it
@@ -62,8 +63,9 @@ class Replicas(RuleBasedStateMachine):
         pg = _CLUSTER[0]
         self.db = f"prop_{next(_names)}"
         self.url = pg.create_database(self.db, template="flourish_template")
-        self.server = make_server(self.url, teachers=("T001",))
+        self.server = make_server(self.url, teachers=("T001",), database_logins=False)
         self.folder = Path(tempfile.mkdtemp(prefix="flourish-prop-"))
+        self.server.serve(self.folder / "service")  # the laptops sync through it
         self.laptops = [Laptop(self.server, "T001", self.folder / f"L{i}") for i in range(3)]
         for lap in self.laptops:
             lap.sync()
@@ -74,6 +76,7 @@ class Replicas(RuleBasedStateMachine):
     def teardown(self) -> None:
         for lap in self.laptops:
             lap.close()
+        self.server.stop()
         _CLUSTER[0].drop_database(self.db)
 
     # -- helpers --------------------------------------------------------------------------

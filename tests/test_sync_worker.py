@@ -15,13 +15,22 @@ from sync.replication.retry import Backoff
 from sync.replication.worker import SyncLoop, SyncState, SyncStatus, outcome_of
 from sync.server.central import create_engine_for
 from tests.support.faultproxy import FaultProxy
-from tests.support.laptops import PASSWORD, Laptop, make_server
-from tests.support.pgcluster import PgCluster
+from tests.support.laptops import Laptop, Server, make_server
 
 
 @pytest.fixture
-def proxy(pg: PgCluster) -> Iterator[FaultProxy]:
-    p = FaultProxy(pg.port)
+def server(pg_url: str, tmp_path: Path) -> Iterator[Server]:
+    """Teacher T001 behind a real service process; the laptops sync through it."""
+    made = make_server(pg_url, teachers=("T001",), database_logins=False)
+    made.serve(tmp_path / "service")
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def proxy(server: Server) -> Iterator[FaultProxy]:
+    """A TCP fault proxy between the laptop and the service."""
+    p = FaultProxy(server.running().port)
     yield p
     p.close()
 
@@ -36,17 +45,16 @@ def wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyp
 
 
 def test_offline_laptop_catches_up_on_its_own(
-    pg_url: str, proxy: FaultProxy, tmp_path: Path
+    server: Server, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    server = make_server(pg_url, teachers=("T001",))
-    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.teacher_url("T001")))
+    lap = Laptop(server, "T001", tmp_path / "L", url=proxy.url(server.running().url))
     lap.sync()
     lap.engine.close()
     proxy.go_offline()
     statuses: list[SyncStatus] = []
     loop = SyncLoop(
         lap.store,
-        engine_factory=lambda store: SyncEngine.from_store(store, password=PASSWORD),
+        engine_factory=lambda store: SyncEngine.from_store(store, token=lap.token),
         backoff=Backoff(base_s=0.1, cap_s=0.4, jitter=0.2),
         interval_s=60,
         on_status=statuses.append,
@@ -84,13 +92,12 @@ def test_offline_laptop_catches_up_on_its_own(
         lap.close()
 
 
-def test_a_request_syncs_right_away(pg_url: str, tmp_path: Path) -> None:
-    server = make_server(pg_url, teachers=("T001",))
+def test_a_request_syncs_right_away(server: Server, tmp_path: Path) -> None:
     lap = Laptop(server, "T001", tmp_path / "L")
     lap.engine.close()
     loop = SyncLoop(
         lap.store,
-        engine_factory=lambda store: SyncEngine.from_store(store, password=PASSWORD),
+        engine_factory=lambda store: SyncEngine.from_store(store, token=lap.token),
         interval_s=3600,
     )
     try:
@@ -122,6 +129,36 @@ def test_not_configured_waits_quietly(tmp_path: Path) -> None:
             assert loop.attempts == 1  # no busy retrying without a server
         finally:
             loop.stop(timeout=10)
+
+
+def test_a_database_address_waits_for_the_teacher_with_the_ask_it_message(
+    server: Server, tmp_path: Path
+) -> None:
+    """A store an older version signed in to the database itself: the loop says what to do
+    once and does not knock again; the queue stays."""
+    lap = Laptop(server, "T001", tmp_path / "L")
+    lap.sync()
+    lap.engine.close()
+    actions.add_entry(
+        lap.store, student_id="S001", teacher_id="T001", entry_type="parent_note", content="Kept."
+    )
+    lap.store.set_state({"server_url": "postgresql://t001@127.0.0.1:5432/district"})
+    loop = SyncLoop(
+        lap.store,
+        engine_factory=lambda store: SyncEngine.from_store(store, token=lap.token),
+        backoff=Backoff(base_s=0.01, cap_s=0.01),
+    )
+    try:
+        loop.start()
+        assert wait_for(lambda: loop.rounds == 1)
+        time.sleep(0.3)
+        status = loop.status()
+        assert loop.attempts == 1 and status.state is SyncState.NEEDS_ATTENTION
+        assert "ask IT for its https address" in status.message
+        assert status.pending == 1
+    finally:
+        loop.stop(timeout=10)
+        lap.close()
 
 
 @pytest.mark.parametrize(
