@@ -97,9 +97,9 @@ def free_port() -> int:
 
 def point_at_closed_port(store: LocalStore, monkeypatch: Any) -> str:
     """Configure the store for a server that does not answer (nothing listens there)."""
-    url = f"postgresql://teacher1@127.0.0.1:{free_port()}/flourish"
+    url = f"https://127.0.0.1:{free_port()}"
     store.set_state({"server_url": url, "login": "teacher1"})
-    monkeypatch.setenv("FLOURISH_PASSWORD", "not-a-real-password")
+    monkeypatch.setenv("FLOURISH_TOKEN", "not-a-real-token")
     return url
 
 

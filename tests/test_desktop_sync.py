@@ -4,6 +4,7 @@ changes, the conflicts panel, and secrets that never reach a file."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -143,15 +144,13 @@ def _answer_quit_box(qtbot: QtBot, w: MainWindow, button: str) -> QMessageBox:
 
 def _signed_in_before(store: LocalStore) -> None:
     """A laptop that was signed in to a server and is signed out now (no password)."""
-    store.set_state(
-        {"server_url": "postgresql://teacher1@127.0.0.1:1/flourish", "profile": "server"}
-    )
+    store.set_state({"server_url": "https://127.0.0.1:1", "profile": "server"})
 
 
 def test_quit_with_unsent_changes_warns_and_offers_to_sign_in(
     qtbot: QtBot, demo_store: LocalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("FLOURISH_PASSWORD", raising=False)
+    monkeypatch.delenv("FLOURISH_TOKEN", raising=False)
     _signed_in_before(demo_store)
     w = open_window(qtbot, demo_store)
     try:
@@ -306,7 +305,7 @@ def test_sign_in_password_never_reaches_a_file(
     try:
         from tests.test_desktop_support import free_port
 
-        dialog.url.setText(f"postgresql://127.0.0.1:{free_port()}/flourish")
+        dialog.url.setText(f"https://127.0.0.1:{free_port()}")
         dialog.login_edit.setText("teacher1")
         dialog.password.setText(secret)
         dialog.sign_in.click()
@@ -329,26 +328,35 @@ def test_sign_in_password_never_reaches_a_file(
 
 @pytest.mark.slow
 def test_sign_in_then_review_reaches_the_real_server(
-    qtbot: QtBot, pg_url: str, store: LocalStore, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    pg_url: str,
+    store: LocalStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """First run against PostgreSQL: sign in from Settings, pull, decide, push."""
+    """First run against a real Flourish service: sign in from Settings, pull, decide, push."""
     from sqlalchemy import text
 
     from sync.server.admin import load_demo_central
     from sync.server.central import create_engine_for
     from tests.support.laptops import PASSWORD, make_server
+    from tests.support.memkeyring import memory_keyring
 
     engine = create_engine_for(pg_url)
     with engine.begin() as conn:
         load_demo_central(conn)
-    server = make_server(pg_url, teachers=("T001",))
-    monkeypatch.setenv("FLOURISH_PASSWORD", PASSWORD)  # no OS keyring in the test box
+    server = make_server(pg_url, teachers=("T001",), database_logins=False)
+    service = server.serve(tmp_path / "service").running()
+    # the school's CA, installed on the laptop as IT would (OpenSSL's SSL_CERT_FILE)
+    monkeypatch.setenv("SSL_CERT_FILE", str(service.tls.ca))
+    keep = ExitStack()
+    keep.enter_context(memory_keyring())  # the device token is kept in the (test's) keyring
     w = open_window(qtbot, store)
     try:
         qtbot.waitUntil(lambda: w.sync.status.state is SyncState.LOCAL_ONLY)
         assert w.review.model.rowCount() == 0 and w.roster.model.rowCount() == 0
         dialog = w.open_settings("server")
-        dialog.url.setText(server.teacher_url("T001"))
+        dialog.url.setText(service.url)
         dialog.login_edit.setText(server.logins["T001"])
         dialog.password.setText(PASSWORD)
         dialog.sign_in.click()
@@ -378,4 +386,6 @@ def test_sign_in_then_review_reaches_the_real_server(
         assert corrected is True  # the server's own trigger saw the decision
     finally:
         close_window(w)
+        keep.close()
+        server.stop()
         engine.dispose()

@@ -171,8 +171,8 @@ class SettingsDialog(QDialog):
         text = f"Signed in as {teacher}."
         if getattr(result, "password_stored", True) is False:
             text += (
-                " No system keyring is available, so the password was not saved: set "
-                "FLOURISH_PASSWORD or sign in again next time."
+                " No system keyring is available to keep the sign-in, so Flourish cannot sync "
+                "from here: sign in with 'flourish login' and set the FLOURISH_TOKEN it shows."
             )
         self.server_status.setText(text)
         self.signed_in.emit()
