@@ -14,6 +14,7 @@ from sync.errors import ValidationError
 from sync.server.admin import add_teacher, load_demo_central
 from sync.server.backup import archive_tables, backup_server, restore_server
 from sync.server.central import create_engine_for
+from tests.support.dblogin import teacher_database_login
 from tests.support.pgcluster import PgCluster
 from tests.test_cli import flourish
 
@@ -122,13 +123,12 @@ def populate(url: str) -> None:
             )
     finally:
         engine.dispose()
+    login = f"t_backup_{next(_logins)}"
     add_teacher(
-        url,
-        teacher_id="T003",
-        name="Ms. Backup",
-        login=f"t_backup_{next(_logins)}",
-        password="backup-test-password",
+        url, teacher_id="T003", name="Ms. Backup", login=login, password="backup-test-password"
     )
+    # a database login of the teacher's own, as an older version made (restores report it)
+    teacher_database_login(url, login=login, teacher_id="T003", password="backup-test-password")
 
 
 def _name(url: str) -> str:
@@ -222,7 +222,7 @@ def test_an_it_admin_login_backs_up_every_row_and_a_teacher_login_is_refused(
     finally:
         pg.drop_database(copy)
     teacher = f"t_backup_{next(_logins)}"
-    add_teacher(pg_url, teacher_id="T001", login=teacher, password="teacher-pass")
+    teacher_database_login(pg_url, login=teacher, teacher_id="T001", password="teacher-pass")
     teacher_url = pg.url(_name(pg_url), user=teacher, password="teacher-pass")
     with pytest.raises(ValidationError, match="cannot back up every row"):
         backup_server(teacher_url, tmp_path / "teacher.dump")
@@ -245,7 +245,7 @@ def test_missing_logins_are_reported_after_a_restore(
     pg.admin_execute(f'DROP ROLE "{role}"')  # as if restoring on a new server
     result = restore_server(pg_url, tmp_path / "b.dump")
     assert result.missing_logins == [role]
-    assert "run 'flourish server add-teacher'" in result.summary()
+    assert "laptops sync through the Flourish service" in result.summary()
 
 
 @pytest.mark.parametrize(

@@ -60,32 +60,24 @@ def test_urls_are_checked() -> None:
 
 
 @pytest.mark.parametrize("password", ["plain-ascii-pass", "Pa\u00adss-w\u00f6rd-\u2163"])
-def test_a_teacher_signs_in_with_the_password_add_teacher_set(
-    pg_url: str, pg: PgCluster, password: str
-) -> None:
-    """The verifier is libpq's (SASLprep included): a password with a soft hyphen and a
-    Roman numeral, which SASLprep maps before hashing, still opens a session."""
-    import psycopg2
-
+def test_a_teacher_signs_in_with_the_password_add_teacher_set(pg_url: str, password: str) -> None:
+    """add-teacher keeps an argon2 hash for the service and makes no database login; the
+    service's sign-in takes exactly that password (non-ASCII included) and nothing else."""
     from sync.server.admin import add_teacher
+    from sync.service.accounts import SignInRequired, issue_token
+    from sync.service.db import Database, DbSettings
+    from tests.support.laptops import admin_rows
+    from tests.support.service import service_login_url
 
     login = add_teacher(pg_url, teacher_id="T001", login="t_saslprep", password=password)
+    assert login.created_account
+    assert admin_rows(pg_url, "SELECT 1 FROM pg_roles WHERE rolname = 't_saslprep'") == []
+    db = Database(DbSettings(url=service_login_url(pg_url), pool_size=1))
     try:
-        conn = psycopg2.connect(
-            host="127.0.0.1",
-            port=pg.port,
-            dbname=pg_url.rsplit("/", 1)[1],
-            user=login.login,
-            password=password,
-        )
-        conn.close()
-        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
-            psycopg2.connect(
-                host="127.0.0.1",
-                port=pg.port,
-                dbname=pg_url.rsplit("/", 1)[1],
-                user=login.login,
-                password=password + "x",
-            )
+        with db.transaction() as conn:
+            _token, who = issue_token(conn, login="t_saslprep", password=password, device_name="x")
+        assert who.teacher_id == "T001"
+        with pytest.raises(SignInRequired), db.transaction() as conn:
+            issue_token(conn, login="t_saslprep", password=password + "x", device_name="x")
     finally:
-        pg.admin_execute("DROP OWNED BY t_saslprep; DROP ROLE IF EXISTS t_saslprep")
+        db.dispose()

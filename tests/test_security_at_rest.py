@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from sync.replication.login import sign_out
 from sync.store.local import LocalStore
 from sync.store.profiles import create_demo_store
 from sync.store.storefile import decrypt, encrypt, is_encrypted, store_key_name
-from tests.support.laptops import PASSWORD, Laptop, load_demo, make_server
+from tests.support.laptops import PASSWORD, Laptop, Server, make_server, served
 from tests.support.memkeyring import memory_keyring
 
 
@@ -79,8 +80,16 @@ def test_encrypting_without_a_keyring_needs_a_passphrase(tmp_path: Path) -> None
     assert not is_encrypted(path)
 
 
-def test_an_encrypted_laptop_syncs(pg_url: str, tmp_path: Path) -> None:
-    server = make_server(pg_url, teachers=("T001",))
+@pytest.fixture
+def server(pg_url: str, tmp_path: Path) -> Iterator[Server]:
+    """Teacher T001 behind a real service process (laptops sync through it)."""
+    made = make_server(pg_url, teachers=("T001",), database_logins=False)
+    made.serve(tmp_path / "service")
+    yield made
+    made.stop()
+
+
+def test_an_encrypted_laptop_syncs(server: Server, tmp_path: Path) -> None:
     lap = Laptop(server, "T001", tmp_path / "L")
     lap.sync()
     lap.close()
@@ -95,17 +104,18 @@ def test_an_encrypted_laptop_syncs(pg_url: str, tmp_path: Path) -> None:
             entry_type="parent_note",
             content="Encrypted and synced.",
         )
-        with SyncEngine.from_store(store, password=PASSWORD) as engine:
+        with SyncEngine.from_store(store, token=lap.token) as engine:
             report = engine.sync_once()
     assert report.pushed == 1
 
 
-def test_sign_out_refuses_unsent_changes_then_wipes(pg_url: str, tmp_path: Path) -> None:
-    server = make_server(pg_url, teachers=("T001",))
+def test_sign_out_refuses_unsent_changes_then_wipes(server: Server, tmp_path: Path) -> None:
     with memory_keyring() as ring:
         lap = Laptop(server, "T001", tmp_path / "L")
         lap.sync()
-        ring.set_password("Flourish", server_key_name(server.logins["T001"], "127.0.0.1"), PASSWORD)
+        ring.set_password(
+            "Flourish", server_key_name(server.logins["T001"], "127.0.0.1"), lap.token
+        )
         actions.add_entry(
             lap.store,
             student_id="S001",
@@ -130,13 +140,16 @@ def _walk_bytes(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_path: Path) -> None:
+def test_no_secret_in_the_data_folder_or_logs_after_a_session(
+    pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """A scripted session through the CLI with only a file keyring installed (keyrings.alt,
     which the dev extra brings): it is never taken for the system keyring — nothing is
     written to it — the secrets come from the environment, and afterwards no file of the
     data folder (or the home folder) holds a secret."""
-    load_demo(pg_url)
-    server = make_server(pg_url, teachers=("T001",))
+    server = served(pg_url, tmp_path / "service", ("T001",))
+    request.addfinalizer(server.stop)
+    service = server.running()
     home = tmp_path / "home"
     data = tmp_path / "data"
     env = dict(
@@ -146,6 +159,7 @@ def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_p
         XDG_DATA_HOME=str(home / ".local" / "share"),
     )
     env.pop("FLOURISH_PASSWORD", None)
+    env.pop("FLOURISH_TOKEN", None)
     api_key = "sk-test-0123456789abcdefSECRET"
 
     def flourish(
@@ -163,15 +177,18 @@ def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_p
     signed = flourish(
         "login",
         "--server",
-        server.teacher_url("T001"),
+        service.url,
         "--user",
         server.logins["T001"],
+        "--ca-cert",
+        str(service.tls.ca),
         stdin=PASSWORD + "\n",
     )
     assert signed.returncode == 0, signed.stderr
-    assert "password kept" not in signed.stdout
+    assert "kept in the system keyring" not in signed.stdout
     assert "no system keyring here" in signed.stdout
-    env["FLOURISH_PASSWORD"] = PASSWORD  # what the login told the teacher to do
+    token = signed.stdout.split("FLOURISH_TOKEN=", 1)[1].split()[0]
+    env["FLOURISH_TOKEN"] = token  # what the login told the teacher to do
     assert flourish("sync").returncode == 0
     store_py = (
         "import sys; from sync.store.local import LocalStore;"
@@ -187,17 +204,19 @@ def test_no_secret_in_the_data_folder_or_logs_after_a_session(pg_url: str, tmp_p
     assert flourish("correct", "1", "--level", "3", "--notes", "seen in class").returncode == 0
     assert flourish("sync").returncode == 0
     assert flourish("status", "--json").returncode == 0
-    bad = flourish("sync", extra={"FLOURISH_PASSWORD": "x"})  # a refusal in the log, too
-    assert bad.returncode == 1 and "wrong password" in bad.stderr
+    bad = flourish("sync", extra={"FLOURISH_TOKEN": "x"})  # a refusal in the log, too
+    assert bad.returncode == 1 and "sign in again" in bad.stderr
     files = _walk_bytes(data)
     assert any(name.endswith("flourish.log") for name in files)
     for name, blob in files.items():
         assert PASSWORD.encode() not in blob, name
+        assert token.encode() not in blob, name
         assert api_key.encode() not in blob, name
     # and nothing went to the file keyring either
     assert not list(home.rglob("keyring_pass.cfg"))
     for name, blob in _walk_bytes(home).items():
         assert PASSWORD.encode() not in blob, name
+        assert token.encode() not in blob, name
         assert api_key.encode() not in blob, name
     # owner-only: the folder, the store, its WAL and the log
     assert mode(data) == 0o700

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.attacks import T001_ENTRY, T002_ENTRY, Attack
-from tests.support.laptops import Laptop, load_demo, make_server
+from tests.support.laptops import Laptop, served
 from tests.support.pgcluster import PgCluster
 
 NOT_ALLOWED = "42501"  # insufficient_privilege
@@ -28,13 +28,13 @@ ASSESSMENT = (
 
 @pytest.fixture
 def attack(pg: PgCluster, pg_url: str, tmp_path: Path) -> Iterator[Attack]:
-    load_demo(pg_url)
-    server = make_server(pg_url)
+    server = served(pg_url, tmp_path / "service")
     for teacher in ("T001", "T002"):
         lap = Laptop(server, teacher, tmp_path / teacher)
         lap.sync()
         lap.close()
     yield Attack(pg, server)
+    server.stop()
 
 
 # -- 1. reading another teacher's evidence ------------------------------------------------

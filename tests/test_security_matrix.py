@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from tests.support.laptops import PASSWORD, Laptop, load_demo, make_server
+from tests.support.laptops import PASSWORD, Laptop, Server, served
 from tests.support.pgcluster import PgCluster
 from tests.support.service import SERVICE_PASSWORD
 
@@ -76,6 +76,7 @@ class World:
     db: str
     logins: dict[str, str]  # role name in the test -> login
     service: tuple[str, str] | None = None
+    server: Server | None = None  # laptops sign in and sync through its service
 
     def connect(self, who: str) -> Any:
         if who == "su":
@@ -128,12 +129,10 @@ class World:
 def world(
     pg: PgCluster, pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[World]:
-    """The matrix as each teacher's own login ("direct") and as the service acting for
-    the teacher ("service": laptops also sign in and sync through a service process)."""
-    load_demo(pg_url)
-    server = make_server(pg_url)
-    if request.param == "service":
-        server.serve(tmp_path / "service")
+    """The matrix as a teacher's own database login ("direct": the database guards itself
+    even against a login Flourish no longer hands out) and as the service acting for the
+    teacher ("service"). Laptops always sign in and sync through a service process."""
+    server = served(pg_url, tmp_path / "service")
     db = server.dbname
     logins = {
         "T001": server.logins["T001"],
@@ -153,11 +152,10 @@ def world(
         lap.sync()
         lap.close()
     service = None
-    if server.service is not None:
-        parsed = urlsplit(server.service.db_url)
+    if request.param == "service":
+        parsed = urlsplit(server.running().db_url)
         service = (str(parsed.username), SERVICE_PASSWORD)
-    server.stop()
-    w = World(pg, db, logins, service)
+    w = World(pg, db, logins, service, server)
     w.run(
         "su",
         "INSERT INTO teacher_corrections (assessment_id, original_level, "
@@ -181,6 +179,7 @@ def world(
     w.run("su", "UPDATE students SET teacher_id = 'T002' WHERE id = 'S002'")
     w.run("su", "UPDATE students SET teacher_id = 'T001' WHERE id = 'S002'")
     yield w
+    server.stop()
     for who in ("admin", "auditor"):
         pg.admin_execute(
             sql.SQL("DROP OWNED BY {}; DROP ROLE {}").format(
@@ -378,19 +377,12 @@ def test_it_can_change_and_the_audit_log_stays_append_only(world: World) -> None
 
 
 def test_sync_pulls_exactly_the_teachers_rows(world: World, tmp_path: Path) -> None:
-    from sync.replication.engine import SyncEngine
-    from sync.replication.login import login
-    from sync.store.local import LocalStore
-
+    assert world.server is not None
     for teacher in ("T001", "T002"):
-        with LocalStore.open(tmp_path / f"fresh-{teacher}" / "flourish.sqlite3") as store:
-            url = f"postgresql://{world.logins[teacher]}@127.0.0.1:{world.pg.port}/{world.db}"
-            login(
-                store, server_url=url, user=world.logins[teacher], password=PASSWORD, remember=False
-            )
-            with SyncEngine.from_store(store, password=PASSWORD) as engine:
-                engine.sync_once()
-            with store.read() as conn:
+        lap = Laptop(world.server, teacher, tmp_path / f"fresh-{teacher}")
+        try:
+            lap.sync()
+            with lap.store.read() as conn:
                 for table in (
                     "students",
                     "data_entries",
@@ -402,3 +394,5 @@ def test_sync_pulls_exactly_the_teachers_rows(world: World, tmp_path: Path) -> N
                 ):
                     local = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
                     assert local == world.su_count(SLICES[table], t=teacher), (teacher, table)
+        finally:
+            lap.close()

@@ -135,13 +135,23 @@ def _forget_direct_password(url: str | None, user: str | None) -> None:
 
 
 def clean_service_url(server_url: str) -> str:
-    """``https://host[:port]`` (no path, no credentials); plain http is refused."""
+    """``https://HOST[:PORT]`` (no path, no credentials); plain http is refused.
+
+    A password pasted into the address is refused without repeating the address."""
     parts = urlsplit(server_url.strip())
+    if parts.username or parts.password:
+        raise ValidationError(
+            "the server address must not hold a login or password: give https://HOST[:PORT] "
+            "and your login with --user"
+        )
     if parts.scheme.lower() != "https":
         raise ValidationError(f"{server_url}: the Flourish server is reached over https:// only")
-    if not parts.hostname or parts.username or parts.password:
+    if not parts.hostname:
         raise ValidationError(f"{server_url}: expected https://HOST[:PORT]")
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError as exc:
+        raise ValidationError(f"{server_url}: expected https://HOST[:PORT] ({exc})") from exc
     return f"https://{parts.hostname}{port}"
 
 

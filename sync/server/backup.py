@@ -16,8 +16,9 @@ restore runbook") has the nightly schedule, the restore test and the measured ti
   login would silently dump only its own rows, so it is refused).
 * Roles live in the cluster, not in the dump. Before restoring, the Flourish group roles
   are created when missing (``sql/objects/grants/roles.sql``); teacher *logins* named in
-  ``teacher_logins`` that the cluster lacks are reported (recreate them with
-  ``flourish server add-teacher``, or restore ``pg_dumpall --roles-only`` first).
+  ``teacher_logins`` (made by older versions, or by hand) that the cluster lacks are
+  reported; laptops sync through the service and do not need them (restore
+  ``pg_dumpall --roles-only`` first if another tool does).
 
 Failures are one-line :class:`~sync.errors.FlourishError` messages: missing file, not a
 custom-format dump, server unreachable, login rejected.
@@ -215,8 +216,10 @@ class RestoreResult:
         text = f"database {self.database} {how} in {self.seconds:.1f} s"
         if self.missing_logins:
             text += (
-                f"; {len(self.missing_logins)} teacher login(s) do not exist on this server "
-                f"({', '.join(self.missing_logins)}): run 'flourish server add-teacher'"
+                f"; {len(self.missing_logins)} teacher database login(s) do not exist on this "
+                f"server ({', '.join(self.missing_logins)}): laptops sync through the Flourish "
+                "service and do not need them; restore 'pg_dumpall --roles-only' first if "
+                "another tool does"
             )
         return text
 

@@ -79,15 +79,16 @@ class CliLaptop:
     """A teacher's laptop driven through the real ``flourish`` command line."""
 
     def __init__(self, pg: PgCluster, server: Server, teacher: str, folder: Path) -> None:
+        """Signs in through the server's running service; syncs with the token it shows."""
         self.folder = folder
-        self.env = {"FLOURISH_PASSWORD": PASSWORD}
-        parts = server.admin_url.rsplit("/", 1)
-        url = f"postgresql://{server.logins[teacher]}@127.0.0.1:{pg.port}/{parts[1]}"
+        service = server.running()
         signed = flourish(
-            "login", "--server", url, "--user", server.logins[teacher], data_dir=folder,
-            env=self.env,
+            "login", "--server", service.url, "--user", server.logins[teacher],
+            "--ca-cert", str(service.tls.ca), data_dir=folder,
+            env={"FLOURISH_PASSWORD": PASSWORD},
         )  # fmt: skip
         assert signed.returncode == 0, signed.stderr
+        self.env = {"FLOURISH_TOKEN": signed.stdout.split("FLOURISH_TOKEN=", 1)[1].split()[0]}
         self.sync()
 
     @property
