@@ -50,3 +50,56 @@ def test_sync_never_imports_qt_even_lazily() -> None:
     pattern = re.compile(r"^\s*(from|import)\s+(PySide6|desktop)\b", re.M)
     offenders = [str(p) for p in (ROOT / "sync").rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_sync_state_keys_are_named_once() -> None:
+    """Every ``sync_state`` key is a constant of ``sync/store/state.py``; nothing else in
+    sync/ or desktop/ spells one as a bare string (a misspelt key would read as unset)."""
+    from sync.store import state
+
+    keys = {
+        value
+        for name, value in vars(state).items()
+        if name.isupper() and isinstance(value, str) and name in state.__all__
+    }
+    alternatives = "|".join(sorted(keys))
+    patterns = [
+        rf"\bstates?\(\s*[\"']({alternatives})[\"']",
+        rf"state\.get\(\s*[\"']({alternatives})[\"']",
+        rf"set_state\(\s*\{{\s*[\"']({alternatives})[\"']",
+        rf"sync_state[^;]{{0,120}}?key\s*=\s*'({alternatives})'",
+        rf"sync_state[^;]{{0,60}}?VALUES\s*\(\s*'({alternatives})'",
+        rf"sync_state[^;]{{0,60}}?key IN \([^)]*'({alternatives})'",
+    ]
+    found = []
+    for folder in ("sync", "desktop"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path == ROOT / "sync" / "store" / "state.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            for pattern in patterns:
+                for match in re.finditer(pattern, text):
+                    line = text.count("\n", 0, match.start()) + 1
+                    found.append(f"{path.relative_to(ROOT)}:{line}: {match.group(0)}")
+    assert found == [], "\n".join(found)
+
+
+def test_only_the_queue_module_speaks_sql_to_the_queue() -> None:
+    """Statements on ``sync_operations`` live in ``sync/store/queue.py`` (the capture
+    triggers, which fill the queue, and the local backup's sequence bookkeeping aside)."""
+    allowed = {
+        ROOT / "sync" / "store" / "queue.py",
+        ROOT / "sync" / "store" / "capture.py",
+        ROOT / "sync" / "store" / "localbackup.py",
+        ROOT / "sync" / "model" / "tables.py",
+    }
+    statement = re.compile(
+        r"(FROM|INTO|UPDATE|JOIN)\s+sync_operations\b|DELETE FROM sync_operations", re.I
+    )
+    found = [
+        str(path.relative_to(ROOT))
+        for folder in ("sync", "desktop")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path not in allowed and statement.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []

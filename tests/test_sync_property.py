@@ -1,7 +1,8 @@
 """Property: replicas doing random writes, syncs, offline spells and clock offsets converge.
 
-A hypothesis state machine drives three laptops of one teacher against a fresh server
-database behind a real service process (the laptops sync through it). At the end every
+A hypothesis state machine drives three laptops of one teacher through a real service
+process (one for the whole run, in front of one database); each example has a teacher and
+two students of its own, so examples share nothing but the server. At the end every
 laptop comes online and syncs; then
 
 * every replica equals the server (and so each other);
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,19 +35,27 @@ from sync import actions
 from sync.errors import TransientError
 from sync.model.crud import DATA_ENTRIES
 from sync.model.records import DataEntry, Student
+from sync.server.admin import add_teacher
 from sync.server.central import create_engine_for
 from sync.store import hlc as hlclock
 from tests.support.compare import differences, local_slice, server_slice
-from tests.support.laptops import Laptop, make_server
+from tests.support.laptops import PASSWORD, Laptop, Server, admin_rows, make_server
 from tests.support.pgcluster import PgCluster
 
-_CLUSTER: list[PgCluster] = []
-_names = itertools.count()
+_HUB: list[Server] = []
+_names = itertools.count(100)
 
 
-@pytest.fixture(autouse=True)
-def _cluster(pg: PgCluster, _template: str) -> None:
-    _CLUSTER[:] = [pg]
+@pytest.fixture(scope="module", autouse=True)
+def _hub(pg: PgCluster, _template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The database and the service every example syncs through."""
+    url = pg.create_database("prop_hub", template=_template)
+    server = make_server(url, teachers=(), database_logins=False)
+    server.serve(tmp_path_factory.mktemp("prop-service"))
+    _HUB[:] = [server]
+    yield
+    server.stop()
+    pg.drop_database("prop_hub")
 
 
 @dataclass
@@ -60,13 +70,25 @@ class Write:
 class Replicas(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        pg = _CLUSTER[0]
-        self.db = f"prop_{next(_names)}"
-        self.url = pg.create_database(self.db, template="flourish_template")
-        self.server = make_server(self.url, teachers=("T001",), database_logins=False)
+        self.server = server = _HUB[0]
+        self.url = server.admin_url
+        n = next(_names)
+        self.teacher = f"T{n}"
+        self.students = [f"S{2 * n}", f"S{2 * n + 1}"]
+        login = f"prop_{self.teacher.lower()}"
+        add_teacher(
+            self.url, teacher_id=self.teacher, name=f"Teacher {n}", login=login, password=PASSWORD
+        )
+        server.logins[self.teacher] = login
+        for student in self.students:
+            admin_rows(
+                self.url,
+                "INSERT INTO students (id, name, grade, teacher_id) VALUES (:s, :s, 7, :t)",
+                s=student,
+                t=self.teacher,
+            )
         self.folder = Path(tempfile.mkdtemp(prefix="flourish-prop-"))
-        self.server.serve(self.folder / "service")  # the laptops sync through it
-        self.laptops = [Laptop(self.server, "T001", self.folder / f"L{i}") for i in range(3)]
+        self.laptops = [Laptop(server, self.teacher, self.folder / f"L{i}") for i in range(3)]
         for lap in self.laptops:
             lap.sync()
         self.offline = [False, False, False]
@@ -76,8 +98,6 @@ class Replicas(RuleBasedStateMachine):
     def teardown(self) -> None:
         for lap in self.laptops:
             lap.close()
-        self.server.stop()
-        _CLUSTER[0].drop_database(self.db)
 
     # -- helpers --------------------------------------------------------------------------
     def _current(self, lap: Laptop, table: str, pk: str) -> tuple[int, int] | None:
@@ -121,14 +141,14 @@ class Replicas(RuleBasedStateMachine):
     def toggle_offline(self, i: int) -> None:
         self.offline[i] = not self.offline[i]
 
-    @rule(i=st.integers(0, 2), student=st.sampled_from(["S001", "S002"]))
-    def add_entry(self, i: int, student: str) -> None:
+    @rule(i=st.integers(0, 2), which=st.integers(0, 1))
+    def add_entry(self, i: int, which: int) -> None:
         lap = self.laptops[i]
         value = f"w{next(self.counter)}"
         entry = actions.add_entry(
             lap.store,
-            student_id=student,
-            teacher_id="T001",
+            student_id=self.students[which],
+            teacher_id=self.teacher,
             entry_type="parent_note",
             content=value,
             date=dt.date(2026, 11, 2),
@@ -161,9 +181,10 @@ class Replicas(RuleBasedStateMachine):
             txn.delete(DataEntry, pk)
         self._record(lap, "data_entries", pk, None, base)
 
-    @rule(i=st.integers(0, 2), student=st.sampled_from(["S001", "S002"]))
-    def rename_student(self, i: int, student: str) -> None:
+    @rule(i=st.integers(0, 2), which=st.integers(0, 1))
+    def rename_student(self, i: int, which: int) -> None:
         lap = self.laptops[i]
+        student = self.students[which]
         base = self._current(lap, "students", student)
         value = f"w{next(self.counter)}"
         with lap.store.write() as txn:
@@ -196,7 +217,7 @@ class Replicas(RuleBasedStateMachine):
         for _round in range(2):
             for lap in self.laptops:
                 lap.sync()
-        expected = server_slice(self.server.running().db_url, "T001")
+        expected = server_slice(self.server.running().db_url, self.teacher)
         for lap in self.laptops:
             assert differences(local_slice(lap.store), expected) == {}
         engine = create_engine_for(self.url)

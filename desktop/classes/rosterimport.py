@@ -45,6 +45,7 @@ from desktop.core.errors import describe
 from desktop.core.tasks import Task, TaskContext
 from desktop.core.widgets import Column, RowTableModel, error_label
 from sync.io.roster import ClassChoice, RosterChange, RosterProblem, RosterProblems, Selection
+from sync.store.state import SERVER_URL, TEACHER_ID
 
 __all__ = ["ClassListModel", "ImportRosterDialog", "describe_change", "describe_class"]
 
@@ -298,7 +299,7 @@ class ImportRosterDialog(QDialog):
 
             with store.read() as conn:
                 teachers = [(t.id, t.name) for t in TEACHERS.list(conn)]
-            own = store.state("teacher_id") if store.state("server_url") else None
+            own = store.state(TEACHER_ID) if store.state(SERVER_URL) else None
             teachers = [t for t in teachers if own is None or t[0] == own]
             return preview_roster(store, paths, selection=selection), teachers
 

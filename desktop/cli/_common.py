@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sync import paths
 from sync.errors import FlourishError
+from sync.store.state import TEACHER_ID
 
 if TYPE_CHECKING:
     from sync.store.local import LocalStore
@@ -77,7 +78,7 @@ def password(prompt: str) -> str:
 
 
 def teacher_of(store: LocalStore) -> str:
-    teacher = store.state("teacher_id")
+    teacher = store.state(TEACHER_ID)
     if not teacher:
         raise FlourishError("no teacher is signed in on this laptop: run 'flourish login'")
     return str(teacher)

@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.add_argument("--email")
     p.add_argument("--login", required=True)
+    # accepted for the scripts of the service's first stage; teachers never get one now
+    p.add_argument("--no-database-login", action="store_true", help=argparse.SUPPRESS)
     p = add_server("serve", service.cmd_server_serve, "run the Flourish sync service")
     p.add_argument("--bind", default="127.0.0.1:8443", metavar="HOST:PORT")
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain")

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core.tasks import TaskRunner
 from sync.model.curriculum import Curriculum, load_curriculum
 from sync.store.local import Change, LocalStore
+from sync.store.state import PROFILE, SERVER_URL, TEACHER_ID
 
 __all__ = [
     "AppContext",
@@ -91,11 +92,11 @@ def load_profile(store: LocalStore) -> Profile:
         state: dict[str, str] = {
             str(k): str(v)
             for k, v in conn.exec_driver_sql(
-                "SELECT key, value FROM sync_state "
-                "WHERE key IN ('teacher_id', 'profile', 'server_url')"
+                "SELECT key, value FROM sync_state WHERE key IN (?, ?, ?)",
+                (TEACHER_ID, PROFILE, SERVER_URL),
             )
         }
-        teacher = state.get("teacher_id")
+        teacher = state.get(TEACHER_ID)
         name = None
         if teacher:
             row = conn.exec_driver_sql("SELECT name FROM teachers WHERE id = ?", (teacher,)).first()
@@ -103,8 +104,8 @@ def load_profile(store: LocalStore) -> Profile:
     return Profile(
         teacher_id=teacher,
         teacher_name=name,
-        profile=state.get("profile") or "local",
-        server_url=state.get("server_url"),
+        profile=state.get(PROFILE) or "local",
+        server_url=state.get(SERVER_URL),
         data_dir=store.path.parent,
     )
 

@@ -47,6 +47,7 @@ from desktop.core.prefs import Prefs
 from desktop.core.tasks import TaskContext
 from desktop.core.theme import Appearance
 from desktop.settings.privacy import PrivacyPage
+from sync.store import state
 
 __all__ = ["SettingsDialog"]
 
@@ -348,9 +349,9 @@ class SettingsDialog(QDialog):
 
         def work(_tc: TaskContext) -> dict[str, Any]:
             values: dict[str, Any] = {
-                "server_url": store.state("server_url"),
-                "login": store.state("login"),
-                "last_sync": store.state("last_sync"),
+                "server_url": store.state(state.SERVER_URL),
+                "login": store.state(state.LOGIN),
+                "last_sync": store.state(state.LAST_SYNC),
             }
             from desktop.assess import load_settings
 

@@ -22,6 +22,7 @@ from sync.model.ids import student_ids
 from sync.model.records import Student
 from sync.model.studentfields import student_problems
 from sync.store.local import LocalStore
+from sync.store.state import SERVER_URL, TEACHER_ID
 
 from . import Result
 
@@ -49,14 +50,14 @@ def _check(
 
 def _teacher(conn: Connection, teacher_id: str | None) -> str | None:
     state = {str(k): str(v) for k, v in conn.exec_driver_sql("SELECT key, value FROM sync_state")}
-    own = state.get("teacher_id")
+    own = state.get(TEACHER_ID)
     teacher = teacher_id or own
     if teacher is None:
         return None
     if TEACHERS.get(conn, teacher) is None:
         known = ", ".join(sorted(t.id for t in TEACHERS.list(conn))) or "none"
         raise ValidationError(f"teacher {teacher!r} is not known to this laptop (known: {known})")
-    if state.get("server_url") and own and teacher != own:
+    if state.get(SERVER_URL) and own and teacher != own:
         raise ValidationError(
             f"teacher {teacher} is not the teacher signed in on this laptop ({own}); "
             "the server accepts only your own students"

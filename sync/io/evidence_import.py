@@ -57,6 +57,7 @@ from sync.model.crud import STUDENTS
 from sync.model.records import DataEntry
 from sync.model.vocab import ENTRY_TYPES
 from sync.store.local import Change, LocalStore
+from sync.store.state import TEACHER_ID
 
 __all__ = [
     "EVIDENCE_SUFFIXES",
@@ -426,7 +427,7 @@ def import_evidence(
         if not plan.files:
             raise ValidationError(f"no evidence files to import ({', '.join(EVIDENCE_SUFFIXES)})")
         signed_in = txn.conn.exec_driver_sql(
-            "SELECT value FROM sync_state WHERE key = 'teacher_id'"
+            "SELECT value FROM sync_state WHERE key = ?", (TEACHER_ID,)
         ).scalar()
         entries = []
         for item in plan.files:

@@ -50,6 +50,7 @@ from sync.model.ids import student_ids
 from sync.model.records import Student, Teacher
 from sync.model.tables import LOCAL
 from sync.store.local import Change, LocalStore, WriteTxn
+from sync.store.state import HLC, SERVER_URL, TEACHER_ID
 
 __all__ = [
     "ROSTER_HEADER",
@@ -270,7 +271,7 @@ def _context(conn: Connection) -> tuple[list[KnownTeacher], str | None]:
         KnownTeacher(t.id, t.email, t.external_source, t.external_id) for t in TEACHERS.list(conn)
     ]
     state = {str(k): str(v) for k, v in conn.exec_driver_sql("SELECT key, value FROM sync_state")}
-    own = state.get("teacher_id") if state.get("server_url") else None
+    own = state.get(TEACHER_ID) if state.get(SERVER_URL) else None
     return teachers, own
 
 
@@ -468,5 +469,5 @@ def _stamps(txn: WriteTxn, n: int) -> range:
     """``n`` fresh HLC stamps: what ``n`` calls of :meth:`WriteTxn.stamp` would give
     within one millisecond (each one above the last), in two statements instead of 2n."""
     first = txn.stamp()
-    txn.set_state({"hlc": str(first + n - 1)})
+    txn.set_state({HLC: str(first + n - 1)})
     return range(first, first + n)

@@ -29,6 +29,7 @@ from sqlalchemy import JSON, Table
 
 from sync.model.rules import owner_path, untracked_columns
 from sync.model.tables import LOCAL, SYNCED_TABLES
+from sync.store.state import HLC
 
 __all__ = [
     "capture_ddl",
@@ -113,7 +114,7 @@ def capture_ddl(table_name: str) -> list[str]:
         "synced tables are written through the Flourish store only')"
     )
     upsert_body = _queue(table_name, "NEW", "upsert", _payload(t), "NEW.sync_hlc")
-    delete_stamp = "(SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'hlc')"
+    delete_stamp = f"(SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = '{HLC}')"
     delete_body = _queue(table_name, "OLD", "delete", "json_object('id', OLD.id)", delete_stamp)
     return [
         f"CREATE TRIGGER capture_{table_name}_stamp_insert BEFORE INSERT ON {table_name}\n"
@@ -128,7 +129,7 @@ def capture_ddl(table_name: str) -> list[str]:
         f"CREATE TRIGGER capture_{table_name}_delete AFTER DELETE ON {table_name}\n"
         f"WHEN {_GUARD}\nBEGIN\n"
         "    UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER), OLD.sync_hlc) + 1 "
-        "AS TEXT) WHERE key = 'hlc';\n"
+        f"AS TEXT) WHERE key = '{HLC}';\n"
         f"    {delete_body}\nEND",
     ]
 

@@ -47,6 +47,7 @@ from sync.paths import folder_problem, local_db_path, sql_path
 from sync.sqlobjects import LOCAL_OBJECTS, load
 from sync.store import hlc as hlclock
 from sync.store.capture import all_capture_ddl, drop_capture_ddl
+from sync.store.state import CLOCK_OFFSET_MS, DEVICE_NO, DEVICE_UUID, HLC, OBJECTS_HASH
 from sync.store.storefile import PLAIN, Driver, driver_for
 
 __all__ = ["LOCAL_SCHEMA_VERSION", "Change", "LocalStore", "WriteTxn", "sqlite_of"]
@@ -120,7 +121,7 @@ def _migration_v3(db: sqlite3.Connection) -> None:
 _MIGRATIONS = {1: _migration_v1, 2: _migration_v2, 3: _migration_v3}
 assert max(_MIGRATIONS) == LOCAL_SCHEMA_VERSION
 
-_STATE_DEFAULTS = {"device_no": "0", "hlc": "0", "clock_offset_ms": "0"}
+_STATE_DEFAULTS = {DEVICE_NO: "0", HLC: "0", CLOCK_OFFSET_MS: "0"}
 
 
 def _objects_ddl() -> tuple[list[str], list[str]]:
@@ -243,18 +244,20 @@ class LocalStore:
             if version == 0:
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute("INSERT OR IGNORE INTO sync_apply_guard (id, applying) VALUES (1, 0)")
-                defaults = dict(_STATE_DEFAULTS, device_uuid=str(uuid.uuid4()))
+                defaults = {**_STATE_DEFAULTS, DEVICE_UUID: str(uuid.uuid4())}
                 db.executemany(
                     "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
                     list(defaults.items()),
                 )
-            row = db.execute("SELECT value FROM sync_state WHERE key = 'objects_hash'").fetchone()
+            row = db.execute(
+                "SELECT value FROM sync_state WHERE key = ?", (OBJECTS_HASH,)
+            ).fetchone()
             if migrated or row is None or row[0] != objects_hash:
                 for stmt in drops + creates:
                     db.execute(stmt)
                 db.execute(
-                    "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('objects_hash', ?)",
-                    (objects_hash,),
+                    "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)",
+                    (OBJECTS_HASH, objects_hash),
                 )
             problems = db.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
@@ -312,7 +315,7 @@ class LocalStore:
 
     @property
     def device_no(self) -> int:
-        return int(self.state("device_no", "0") or 0)
+        return int(self.state(DEVICE_NO, "0") or 0)
 
     # -- transactions ------------------------------------------------------------------
     @contextmanager
@@ -389,7 +392,7 @@ class WriteTxn:
     def device_no(self) -> int:
         if self._device_no is None:
             row = self.conn.exec_driver_sql(
-                "SELECT value FROM sync_state WHERE key = 'device_no'"
+                "SELECT value FROM sync_state WHERE key = ?", (DEVICE_NO,)
             ).first()
             self._device_no = int(row[0]) if row else 0
         return self._device_no
@@ -397,14 +400,14 @@ class WriteTxn:
     def stamp(self) -> int:
         """A fresh HLC stamp, persisted as the store's clock state."""
         row = self.conn.exec_driver_sql(
-            "SELECT value FROM sync_state WHERE key = 'clock_offset_ms'"
+            "SELECT value FROM sync_state WHERE key = ?", (CLOCK_OFFSET_MS,)
         ).first()
         offset = int(row[0]) if row else 0
         physical = hlclock.from_millis(self.store.clock() + offset)
         value = self.conn.exec_driver_sql(
             "UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER) + 1, ?) AS TEXT) "
-            "WHERE key = 'hlc' RETURNING value",
-            (physical,),
+            "WHERE key = ? RETURNING value",
+            (physical, HLC),
         ).scalar_one()
         return int(value)
 

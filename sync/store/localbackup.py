@@ -35,6 +35,7 @@ from pathlib import Path
 from sync.errors import StoreError, ValidationError
 from sync.store.local import APPLICATION_ID, LOCAL_SCHEMA_VERSION, LocalStore, sqlite_of
 from sync.store.queue import counts
+from sync.store.state import DEVICE_NO, DEVICE_UUID, HLC, PROFILE, TEACHER_ID, advance_hlc
 from sync.store.storefile import PLAIN, Driver, is_encrypted
 
 __all__ = [
@@ -124,9 +125,9 @@ def inspect_store_file(path: str | os.PathLike[str], *, driver: Driver = PLAIN) 
         return StoreInfo(
             path=file,
             schema_version=int(version),
-            teacher_id=state.get("teacher_id"),
-            profile=state.get("profile", "local"),
-            device_no=int(state.get("device_no", 0) or 0),
+            teacher_id=state.get(TEACHER_ID),
+            profile=state.get(PROFILE, "local"),
+            device_no=int(state.get(DEVICE_NO, 0) or 0),
             students=count("SELECT COUNT(*) FROM students"),
             entries=count("SELECT COUNT(*) FROM data_entries"),
             assessments=count("SELECT COUNT(*) FROM assessments"),
@@ -172,8 +173,8 @@ def _bookkeeping(db: sqlite3.Connection) -> tuple[int, dict[str, int], int, str 
     return (
         (int(seq[0]) if seq else 0),
         counters,
-        int(state.get("hlc", 0) or 0),
-        state.get("device_uuid"),
+        int(state.get(HLC, 0) or 0),
+        state.get(DEVICE_UUID),
     )
 
 
@@ -186,7 +187,7 @@ def restore_local(
         raise ValidationError("that file is the store itself")
     with store.read() as conn:
         unsent = counts(sqlite_of(conn)).unsent
-    teacher = store.state("teacher_id")
+    teacher = store.state(TEACHER_ID)
     if not force:
         if unsent:
             raise RestoreRefused(
@@ -246,11 +247,7 @@ def _carry_over(db: sqlite3.Connection, seq: int, counters: dict[str, int], hlc:
                 "ON CONFLICT (table_name) DO UPDATE SET last_n = max(last_n, excluded.last_n)",
                 (key, last),
             )
-        db.execute(
-            "UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) "
-            "WHERE key = 'hlc'",
-            (hlc,),
-        )
+        advance_hlc(db, hlc)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import text
-
 from sync.errors import StoreError
 from sync.model.demo import DEMO_TEACHER, load_demo_rows
 from sync.paths import LOCAL_DB_NAME
-from sync.store.local import LocalStore
+from sync.store.local import LocalStore, sqlite_of
+from sync.store.state import PROFILE, TEACHER_ID
+from sync.store.state import save as save_state
 
 __all__ = ["LOCAL_TEACHER_ID", "create_demo_store", "create_local_profile", "is_demo_store"]
 
@@ -25,7 +25,7 @@ LOCAL_TEACHER_ID = "T001"
 
 def is_demo_store(path: Path) -> bool:
     with LocalStore.open(path, create=False) as store:
-        return store.state("profile") == "demo"
+        return store.state(PROFILE) == "demo"
 
 
 def _remove_store_files(path: Path) -> None:
@@ -40,13 +40,7 @@ def load_demo_local(store: LocalStore, *, teacher_id: str = DEMO_TEACHER) -> int
     arrive as if from the server, so nothing is queued."""
     with store.apply_remote() as conn:
         added = load_demo_rows(conn)
-        conn.execute(
-            text("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('teacher_id', :t)"),
-            {"t": teacher_id},
-        )
-        conn.execute(
-            text("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('profile', 'demo')")
-        )
+        save_state(sqlite_of(conn), {TEACHER_ID: teacher_id, PROFILE: "demo"})
     return added
 
 
@@ -91,5 +85,5 @@ def create_local_profile(
             from sync.model.crud import TEACHERS
 
             TEACHERS.insert(conn, Teacher(id=LOCAL_TEACHER_ID, name=name[:100], email=email))
-        store.set_state({"teacher_id": LOCAL_TEACHER_ID, "profile": "local"})
+        store.set_state({TEACHER_ID: LOCAL_TEACHER_ID, PROFILE: "local"})
     return db_path
