@@ -1,9 +1,9 @@
 """Sync through a real ``flourish server serve`` process: what only the service path has.
 
-The shared proofs (tests/test_sync_basic.py) run both directly and through the service;
-here: another teacher's device, exactly-once pushes answered by the service, the version
-handshake and malformed pushes, revocation mid-use, and the ``flourish login --server
-https://... --ca-cert`` / ``flourish sync`` commands.
+The shared proofs (tests/test_sync_*.py) run through the service too; here: another
+teacher's device, exactly-once pushes answered by the service, the version handshake and
+malformed pushes, revocation mid-use, and the ``flourish login --server https://...
+--ca-cert`` / ``flourish sync`` commands.
 """
 
 from __future__ import annotations

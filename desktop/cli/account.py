@@ -39,13 +39,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
                 leftover.unlink(missing_ok=True)
         raise
-    if result.token is None:
-        where = (
-            "password kept in the system keyring"
-            if result.password_stored
-            else "no system keyring here: set FLOURISH_PASSWORD when you sync"
-        )
-    elif result.password_stored:
+    if result.password_stored:
         where = "device token kept in the system keyring (the password is not kept)"
     else:  # shown once, for a headless machine; the server keeps only its hash
         where = f"no system keyring here: set FLOURISH_TOKEN={result.token} when you sync"
