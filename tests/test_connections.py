@@ -63,8 +63,8 @@ def test_urls_are_checked() -> None:
 def test_a_teacher_signs_in_with_the_password_add_teacher_set(pg_url: str, password: str) -> None:
     """add-teacher keeps an argon2 hash for the service and makes no database login; the
     service's sign-in takes exactly that password (non-ASCII included) and nothing else."""
+    from sync.server.accounts import SignInRequired, issue_token
     from sync.server.admin import add_teacher
-    from sync.service.accounts import SignInRequired, issue_token
     from sync.service.db import Database, DbSettings
     from tests.support.laptops import admin_rows
     from tests.support.service import service_login_url

@@ -33,7 +33,7 @@ from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerErro
 from sync.replication.client.http import ServiceClient, require_service_url
 from sync.replication.client.pull import PullReport, pull
 from sync.replication.client.send import send_queue
-from sync.replication.wire import SYNC_PROTOCOL
+from sync.replication.protocol import SYNC_PROTOCOL
 from sync.store import queue
 from sync.store.local import LocalStore, sqlite_of
 from sync.store.state import (

@@ -21,12 +21,16 @@ from sync.paths import program_root
 __all__ = [
     "MIN_CLIENT_VERSION",
     "PlainText",
+    "SYNC_PROTOCOL",
     "VERSION_HEADER",
     "app_version",
     "parse_version",
 ]
 
 VERSION_HEADER = "Flourish-Version"
+#: Version of the sync contract (``flourish_meta.sync_protocol`` in the database): the
+#: service refuses a database at another one, the laptop a service at another one.
+SYNC_PROTOCOL = 2
 #: The oldest laptop program this service speaks to.
 MIN_CLIENT_VERSION = "0.1.0"
 

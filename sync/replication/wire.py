@@ -24,7 +24,6 @@ from sync.model.tables import CENTRAL, LOCAL, SYNCED_TABLES
 
 __all__ = [
     "INT_ID_TABLES",
-    "SYNC_PROTOCOL",
     "PULL_STEPS",
     "PULL_TABLES",
     "BadOp",
@@ -39,9 +38,6 @@ __all__ = [
     "server_value",
     "settable_columns",
 ]
-
-#: Version of the sync contract (``flourish_meta.sync_protocol`` on the server).
-SYNC_PROTOCOL = 2
 
 #: The tables a pull brings, parents first.
 PULL_TABLES = SYNCED_TABLES

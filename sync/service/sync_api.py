@@ -20,17 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from sync.replication.protocol import PlainText, app_version, storable
+from sync.replication.protocol import SYNC_PROTOCOL, PlainText, app_version, storable
 from sync.replication.push import apply_batch
-from sync.replication.wire import (
-    INT_ID_TABLES,
-    PULL_STEPS,
-    PULL_TABLES,
-    SYNC_PROTOCOL,
-    BadOp,
-    Op,
-    parse_op,
-)
+from sync.replication.wire import INT_ID_TABLES, PULL_STEPS, PULL_TABLES, BadOp, Op, parse_op
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
 from sync.service.limits import Limits
