@@ -1,4 +1,5 @@
-"""A TCP proxy on 127.0.0.1 that injects network faults between a client and PostgreSQL.
+"""A TCP proxy on 127.0.0.1 that injects network faults: between a laptop and the Flourish
+service, or between the service and PostgreSQL.
 
 ``online = False`` refuses new connections and cuts the open ones (a laptop leaving the
 school network); ``latency_s`` delays every chunk; ``drop_after_bytes`` cuts a connection
