@@ -104,10 +104,17 @@ class SyncEngine:
 
     @classmethod
     def from_store(
-        cls, store: LocalStore, *, token: str | None = None, **options: Any
+        cls,
+        store: LocalStore,
+        *,
+        token: str | None = None,
+        password: str | None = None,
+        **options: Any,
     ) -> SyncEngine:
         """The engine for the server this store is signed in to; the device token from
-        ``token``, else the OS keyring, else ``FLOURISH_TOKEN``."""
+        ``token`` (``password`` is its older name), else the OS keyring, else
+        ``FLOURISH_TOKEN``."""
+        token = token or password
         url = store.state(SERVER_URL)
         login = store.state(LOGIN)
         if not url or not login:
