@@ -47,6 +47,7 @@ from sync.errors import FlourishError, StoreError, ValidationError
 from sync.model.tables import LOCAL, SYNCED_TABLES
 from sync.store.health import header_state, quick_check
 from sync.store.local import LocalStore, sqlite_of
+from sync.store.state import HLC, LOGIN, PROFILE, SERVER_URL, advance_hlc
 from sync.store.storefile import PLAIN, Driver, driver_for, integrity_error, store_key_name
 
 __all__ = ["RedownloadResult", "Salvage", "load_unsent", "redownload", "salvage_unsent"]
@@ -242,7 +243,7 @@ def _salvage(db: sqlite3.Connection, path: Path) -> Salvage:
     if unreadable:
         problems.append(f"{unreadable} queued operation(s) cannot be read")
     stamps = [int(op["sync_hlc"]) for op in ops]
-    hlc = max([int(state.get("hlc", "0") or 0), *stamps])
+    hlc = max([int(state.get(HLC, "0") or 0), *stamps])
     if ops:
         op_seq = max(op_seq or 0, max(int(op["op_id"]) for op in ops))
     return Salvage(state, op_seq, counters, hlc, ops, unreadable, problems)
@@ -293,11 +294,7 @@ def _advance(raw: sqlite3.Connection, op_seq: int, hlc: int) -> None:
         "(SELECT 1 FROM sqlite_sequence WHERE name = 'sync_operations')",
         (op_seq,),
     )
-    raw.execute(
-        "UPDATE sync_state SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) "
-        "WHERE key = 'hlc'",
-        (hlc,),
-    )
+    advance_hlc(raw, hlc)
 
 
 def _row_values(table: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -379,9 +376,9 @@ def redownload(
     key = _key_for(path, key)  # the fresh copy is encrypted like the old file
     salvage = salvage or salvage_unsent(path, key=key)
     state = salvage.state
-    if state.get("profile") == "demo":
+    if state.get(PROFILE) == "demo":
         raise ValidationError("the demo has no server to download from: start the demo afresh")
-    if not state.get("server_url") or not state.get("login"):
+    if not state.get(SERVER_URL) or not state.get(LOGIN):
         raise ValidationError(
             "this laptop is not signed in to a server, so there is nothing to download: "
             "restore a backup instead"
