@@ -32,7 +32,7 @@ from sync.credentials import get_secret, server_key_name
 from sync.errors import AuthError, FlourishError, SchemaVersionError, ServerError
 from sync.replication.client.http import ServiceClient, require_service_url
 from sync.replication.client.pull import PullReport, pull
-from sync.replication.client.send import send_queue
+from sync.replication.client.send import PushCounts, send_queue
 from sync.replication.protocol import SYNC_PROTOCOL
 from sync.store import queue
 from sync.store.local import LocalStore, sqlite_of
@@ -62,13 +62,9 @@ class NotConfigured(FlourishError):
 
 
 @dataclass
-class SyncReport:
-    pushed: int = 0
-    lost: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    clock_events: int = 0
+class SyncReport(PushCounts):
+    """What one round did: the push's counts, the pull's report and the time taken."""
+
     pull: PullReport = field(default_factory=PullReport)
     seconds: float = 0.0
 
