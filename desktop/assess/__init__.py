@@ -19,7 +19,7 @@ The pipeline, one evidence entry at a time (see the private modules for each ste
 4. call the model through the ``openai`` client in the best output mode the endpoint has
    (strict JSON schema, JSON mode with a schema, JSON mode, tool call, plain text), always
    with an output limit, streamed, with retries, timeouts, cancellation that closes the
-   stream, and bounded concurrency (``_client``, ``_stream``);
+   stream, and bounded concurrency (``_client``, ``_transport``, ``_stream``);
 5. validate the reply locally and ground every quote in the entry's text; repair once
    (``_validate``, ``_ground``, ``_results``);
 6. compute and calibrate confidence (``_confidence``, ``_calibration``) and insert the

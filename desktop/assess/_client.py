@@ -48,9 +48,9 @@ deadline (``timeout_s`` for the whole reply), whichever comes first. A cancelled
 call's connection is closed: llama.cpp, Ollama and vLLM stop generating when the client goes,
 and llama-cpp-python checks for the disconnect after every streamed chunk (not while it
 reads the prompt; a non-streamed reply it would finish). Its late answer is discarded; it
-writes nothing. The chunks are added up (:mod:`desktop.assess._stream`) into exactly the
-text a non-streamed reply carries, so validation is the same. Retry waits are
-``cancel.wait(delay)``.
+writes nothing (the call thread: :mod:`desktop.assess._transport`). The chunks are added up
+(:mod:`desktop.assess._stream`) into exactly the text a non-streamed reply carries, so
+validation is the same. Retry waits are ``cancel.wait(delay)``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from desktop.assess._capabilities import (
@@ -75,7 +75,8 @@ from desktop.assess._capabilities import (
 )
 from desktop.assess._prompts import bounded_schema
 from desktop.assess._settings import DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT_S, AssessmentSettings
-from desktop.assess._stream import Assembled, estimate_prompt_tokens, from_completion
+from desktop.assess._stream import estimate_prompt_tokens
+from desktop.assess._transport import Cancelled, Deadline, Unfinished, call_model
 
 if TYPE_CHECKING:  # the openai package takes most of a second to import: only when calling
     import openai
@@ -84,7 +85,6 @@ if TYPE_CHECKING:  # the openai package takes most of a second to import: only w
 __all__ = ["Attempt", "CallFailed", "Cancelled", "ContextExceeded", "LLMClient", "Reply"]
 
 log = logging.getLogger("desktop.assess")
-T = TypeVar("T")
 
 MAX_RETRIES = 3
 MAX_INLINE_WAIT_S = 30.0
@@ -113,22 +113,6 @@ class Reply:
     tokens_in: int
     tokens_out: int
     mode: str = "json_schema"
-
-
-class Cancelled(Exception):
-    """The run was cancelled while this call was under way or waiting to retry."""
-
-
-class _Deadline(Exception):
-    """The call took longer than the timeout (its connection is closed)."""
-
-
-@dataclass(eq=False)
-class _Unfinished(Exception):
-    """A streamed reply broke off or ended without a finish reason."""
-
-    started: bool  # whether any chunk arrived
-    detail: str
 
 
 @dataclass(eq=False)
@@ -222,63 +206,6 @@ class LLMClient:
             time.sleep(seconds)
         elif self.cancel.wait(seconds):
             raise Cancelled()
-
-    def _abandonable(self, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(client)`` on a thread of its own with an HTTP connection of its own.
-
-        The worker waits for it, for the cancel event or for the call's deadline
-        (``timeout_s`` for the whole call, however slowly the chunks trickle in), whichever
-        comes first; then that connection is closed, so a streaming server sees the
-        disconnect and stops generating. A late answer is discarded.
-        """
-        import openai
-
-        http = openai.DefaultHttpxClient(timeout=self.timeout_s)
-        own = self.client.with_options(http_client=http)
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def run() -> None:
-            try:
-                box["value"] = fn(own)
-            except BaseException as exc:  # handed to the waiting worker
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=run, name="flourish-llm-call", daemon=True).start()
-        deadline = time.monotonic() + self.timeout_s
-        try:
-            while not done.wait(0.05):
-                if self.cancel is not None and self.cancel.is_set():
-                    raise Cancelled()
-                if time.monotonic() > deadline:
-                    raise _Deadline()
-        finally:
-            http.close()  # an abandoned call's connection closes: the server can stop
-        if "error" in box:
-            raise box["error"]
-        return cast(T, box["value"])
-
-    def _stream(self, client: Any, payload: dict[str, Any]) -> Assembled:
-        """Send ``payload`` with ``stream=True`` and add up the chunks (on the call thread)."""
-        import httpx
-        import openai
-
-        got = Assembled()
-        stream = client.chat.completions.create(**payload)  # a status error raises here
-        try:
-            for chunk in stream:
-                got.add(chunk)
-        except httpx.TimeoutException:
-            raise _Deadline() from None
-        except (httpx.HTTPError, openai.APIError) as exc:  # broken off, or an error event
-            raise _Unfinished(got.started, f"{type(exc).__name__}: {str(exc)[:160]}") from None
-        finally:
-            stream.close()
-        if got.finish_reason is None:
-            raise _Unfinished(got.started, "the stream ended without a finish reason")
-        return got
 
     def _payload(
         self,
@@ -395,12 +322,6 @@ class LLMClient:
         if self.on_caps is not None:
             self.on_caps(caps)
 
-    def _call(self, payload: dict[str, Any]) -> Assembled:
-        if payload.get("stream"):
-            return self._abandonable(lambda c: self._stream(c, payload))
-        completion = self._abandonable(lambda c: c.chat.completions.create(**payload))
-        return from_completion(completion)
-
     def complete(
         self,
         messages: list[ChatCompletionMessageParam],
@@ -430,11 +351,11 @@ class LLMClient:
                 return int((time.monotonic() - clock) * 1000)  # noqa: B023
 
             try:
-                got = self._call(payload)
+                got = call_model(self.client, payload, self.timeout_s, self.cancel)
             except Cancelled:
                 attempts.append(Attempt(started, elapsed(), "cancelled"))
                 raise
-            except (_Deadline, openai.APITimeoutError):
+            except (Deadline, openai.APITimeoutError):
                 attempts.append(Attempt(started, elapsed(), "timeout"))
                 raise CallFailed(
                     f"timed out after {self.timeout_s:g} s waiting for the model at {self.host} "
@@ -443,7 +364,7 @@ class LLMClient:
             except openai.APIConnectionError as exc:
                 attempts.append(Attempt(started, elapsed(), "offline", detail=str(exc)[:200]))
                 raise CallFailed(f"offline: cannot reach {self.host}", stop_run=True) from None
-            except _Unfinished as exc:
+            except Unfinished as exc:
                 detail = f"the streamed reply broke off: {exc.detail}"
                 attempts.append(Attempt(started, elapsed(), "server_error", detail=detail[:200]))
                 if stream and not exc.started:
