@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -105,3 +106,35 @@ def test_only_the_queue_module_speaks_sql_to_the_queue() -> None:
         if path not in allowed and statement.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+
+
+def _modules(*folders: str) -> list[Path]:
+    return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """A module that outgrows this is split along a real seam, not squeezed."""
+    too_long = [
+        f"{path.relative_to(ROOT)}: {n} lines"
+        for path in _modules("sync", "desktop")
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    assert not too_long, f"over {MAX_MODULE_LINES} lines: {too_long}"
+
+
+def test_no_replication_function_is_over_80_lines() -> None:
+    """Push and pull (sync/replication, its client/ included) stay in readable steps: no
+    function or method runs over 80 lines, from its ``def`` to its last line."""
+    too_long = []
+    for path in _modules("sync/replication"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {n}")
+    assert not too_long, f"functions over {MAX_FUNCTION_LINES} lines: {too_long}"

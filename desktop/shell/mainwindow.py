@@ -7,7 +7,9 @@ queued behind them reads the sync queue), then warns when changes have not reach
 server and offers to sync. Work on the store file itself (restore, encryption, sign-out)
 first stops sync and AI assessment and waits until no background work is left
 (:meth:`MainWindow.quiesce`); :meth:`MainWindow.reopen` then hands the app a
-:class:`~desktop.core.context.Reopen`. GUI thread only.
+:class:`~desktop.core.context.Reopen`. The File-menu handlers live in
+:mod:`desktop.shell.fileactions`, the first-day actions in :mod:`desktop.shell.firstday` and
+the menus in :mod:`desktop.shell.mainparts`. GUI thread only.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from desktop.core.version import version
 from desktop.evidence.assessing import AssessController, CalibrationDialog
 from desktop.evidence.skillchoice import SkillChoiceDialog
 from desktop.review.panel import ReviewPanel
+from desktop.shell.fileactions import FileActions
 from desktop.shell.firstday import FirstDayActions
 from desktop.shell.mainparts import JobIndicator, build_menus, shortcuts_html
 from desktop.shell.statusbar import SyncStatusWidget
@@ -43,7 +46,7 @@ __all__ = ["MainWindow"]
 REVIEW, CLASS, STUDENT, CONFLICTS = range(4)
 
 
-class MainWindow(QMainWindow, FirstDayActions):
+class MainWindow(QMainWindow, FirstDayActions, FileActions):
     first_paint = Signal()
     switch_profile = Signal(object)  # Path or Reopen: the app reopens on that data folder
 
@@ -186,103 +189,6 @@ class MainWindow(QMainWindow, FirstDayActions):
 
     def _remember_by_document(self, on: bool) -> None:
         self.prefs.by_document = on
-
-    def new_evidence(self, student_id: str | None = None) -> None:
-        from desktop.evidence.panel import NewEvidenceDialog  # dialogs load when first opened
-
-        if not self._students:
-            self.statusBar().showMessage("Add a student first: evidence is about a student", 8000)
-            self.add_student()
-            return
-
-        self.dialog = NewEvidenceDialog(
-            self.ctx,
-            self._students,
-            student_id=student_id or self.student.student_id,
-            parent=self,
-        )
-        self.dialog.open()
-
-    def import_evidence(self, student_id: str | None = None) -> None:
-        """Import files; the student comes from the file names unless ``student_id``."""
-        from desktop.evidence.panel import ImportEvidenceDialog
-
-        self.dialog = ImportEvidenceDialog(
-            self.ctx, self._students, student_id=student_id, parent=self
-        )
-        self.dialog.open()
-
-    def export_report(self, student_id: str) -> Any:
-        """Ask for the period, the name and the file, then write the report in the background."""
-        from desktop.student.reportdialog import ReportDialog
-
-        dialog = ReportDialog(self.ctx, student_id, parent=self)
-        dialog.requested.connect(
-            lambda r: self.write_report(
-                r.student_id,
-                r.path,
-                include_name=r.include_name,
-                date_from=r.date_from,
-                date_to=r.date_to,
-            )
-        )
-        dialog.review_requested.connect(self.review_student)
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
-    def write_report(self, student_id: str, path: Path, **options: Any) -> None:
-        """Render the PDF (desktop.report) on a background job; the status bar says when.
-        ``options``: ``include_name``, ``date_from``, ``date_to`` of :func:`render_report`."""
-        store = self.ctx.store
-
-        def work(_tc: TaskContext) -> int:
-            from desktop.report import render_report
-
-            return int(render_report(store, student_id, path, **options))
-
-        def done(pages: int) -> None:
-            self.jobs.set_running(False, "")
-            self.statusBar().showMessage(f"Report saved: {path} ({pages} pages)", 15_000)
-
-        def failed(exc: BaseException) -> None:
-            self.jobs.set_running(False, "")
-            self.errors.show(exc)
-
-        self.jobs.set_running(True, "Writing the report")
-        self.ctx.tasks.job(work, done, failed, name="report")
-
-    def import_roster(self, paths: list[Path] | None = None) -> Any:
-        from desktop.classes.rosterimport import ImportRosterDialog
-
-        self.dialog = ImportRosterDialog(self.ctx, paths=paths, parent=self)
-        self.dialog.imported.connect(lambda text: self.statusBar().showMessage(text, 15_000))
-        self.dialog.open()
-        return self.dialog
-
-    def export_csv(self, folder: Path | None = None) -> None:
-        from desktop.dataio import dialogs as datadialogs
-
-        datadialogs.export_csv(self, folder)
-
-    def back_up(self, path: Path | None = None) -> None:
-        from desktop.dataio import dialogs as datadialogs
-
-        datadialogs.back_up(self, path)
-
-    def restore_backup(self, path: Path | None = None) -> Any:
-        from desktop.dataio import dialogs as datadialogs
-
-        return datadialogs.restore(self, path)
-
-    def show_notice(self, text: str, title: str = "Flourish") -> QMessageBox:
-        """Tell the teacher what a finished operation did (window-modal, not blocking)."""
-        self.statusBar().showMessage((text.splitlines() or [""])[0], 15_000)
-        box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self)
-        box.setObjectName("noticeBox")
-        self.notice_box = box
-        box.open()
-        return box
 
     def open_settings(self, tab: str = "server") -> Any:
         from desktop.settings.dialog import SettingsDialog
