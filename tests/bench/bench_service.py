@@ -1,6 +1,6 @@
 """Sync through the service next to the raw ceilings, measured in the same run.
 
-    .venv/bin/python -m tests.bench.bench_service [--push 10000] [--pull 50000] [--repeat 3]
+    .venv/bin/python -m tests.bench.bench_service [--push 10000 100000] [--pull 50000] [--repeat 3]
 
 Starts its own durable PostgreSQL 15 (fsync on) and, for each measurement, a fresh copy of
 a seeded database with a ``flourish server serve`` process (TLS) in front of it; the
@@ -10,10 +10,12 @@ login``'s code, a device token, httpx with the certificate verified). Measured:
 * an initial pull of one teacher's slice (``--pull`` proposals with their evidence) vs.
   the ceiling: a PostgreSQL server-side cursor read as that teacher (row level security)
   into SQLite ``executemany`` (same rows and columns, one transaction, WAL,
-  synchronous=FULL, no triggers) — ``tests/bench/bench_sync.py``'s ceiling;
-* a push of ``--push`` queued corrections vs. the ceiling: psycopg2 ``execute_values``
-  upserts of the same rows in the same batch size with the same triggers, one transaction
-  per batch; ``--repeat`` times, ceiling and push taking turns, the median share counts;
+  synchronous=FULL, no triggers);
+* a push of ``--push`` queued corrections (each size given) vs. the ceiling: psycopg2
+  ``execute_values``
+  upserts of the same rows in the same batch size with the same triggers, from a device
+  registered like a laptop's (its ids lie in its own range), one transaction per batch;
+  ``--repeat`` times, ceiling and push taking turns, the median share counts;
 * a one-change round trip (one correction, then push + pull, on the engine's warm HTTP
   connection): p50 and p95 of 50 rounds after 10 for warming up.
 
@@ -30,6 +32,7 @@ import json
 import random
 import shlex
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -39,26 +42,123 @@ from typing import Any
 
 import psycopg2
 from psycopg2.extras import execute_values
+from sqlalchemy import create_engine
 
 from sync import actions
+from sync.model.tables import LOCAL
 from sync.replication.engine import SyncEngine
 from sync.replication.login import login
+from sync.replication.wire import exchanged_columns, select_list
 from sync.server.admin import add_teacher, migrate
+from sync.service.db import TEACHER_ROLE
 from sync.store import hlc as hlclock
-from sync.store.local import LocalStore
-from tests.bench.bench_sync import LEVELS, PASSWORD, assessment_ids, pull_ceiling, queue_corrections
+from sync.store.local import LocalStore, sqlite_of
 from tests.bench.servicebench import ServiceProcess, load, percentile
 from tests.support.district import DistrictSize, generate
 from tests.support.pgcluster import PgCluster
 
 UNLIMITED = ("--device-rate", "100000", "--device-burst", "100000")
+PASSWORD = "bench-password-1"
+LEVELS = ("Emerging", "Developing", "Proficient", "Advanced")
+
+
+def act_as_teacher(cur: Any) -> None:
+    """Switch the open transaction to teacher T001 the way the service does (the teacher
+    has no database login): the ceilings run under the same row level security, column
+    grants and triggers as the service's requests."""
+    cur.execute(f"SET LOCAL ROLE {TEACHER_ROLE}")
+    cur.execute("SELECT set_config('flourish.teacher_id', 'T001', true)")
+
+
+def assessment_ids(pg: PgCluster, db: str, n: int) -> list[int]:
+    """The first ``n`` proposals of teacher T001's students (read as the cluster's admin)."""
+    conn = psycopg2.connect(pg.dsn(db))
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT a.id FROM assessments a JOIN students s ON s.id = a.student_id "
+        "WHERE s.teacher_id = 'T001' ORDER BY a.id LIMIT %s",
+        (n,),
+    )
+    ids = [r[0] for r in cur.fetchall()]
+    conn.close()
+    return ids
+
+
+def queue_corrections(store: LocalStore, ids: list[int]) -> None:
+    """N corrections written through the capture triggers (one local transaction)."""
+    device = store.device_no
+    base = hlclock.from_millis(hlclock.now_millis())
+    rows = [
+        (
+            device * 10**9 + n,
+            a,
+            "Developing",
+            LEVELS[n % 4],
+            "ai",
+            f"teacher {n}",
+            "bench note" if n % 2 else None,
+            "T001",
+            "2026-11-20 10:00:00.000000",
+            1,
+            base + n,
+            device,
+            0,
+        )
+        for n, a in enumerate(ids, start=1)
+    ]
+    with store.write() as txn:
+        sqlite_of(txn.conn).executemany(
+            "INSERT INTO teacher_corrections (id, assessment_id, original_level, corrected_level,"
+            " original_justification, corrected_justification, teacher_notes, corrected_by,"
+            " corrected_at, use_as_example, sync_hlc, sync_origin, sync_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def pull_ceiling(pg: PgCluster, db: str, folder: Path) -> tuple[float, int]:
+    """Rows per second (and rows) of the teacher's slice read straight from PostgreSQL as
+    that teacher into a fresh SQLite file: the pull's ceiling."""
+    target = folder / "ceiling.sqlite3"
+    engine = create_engine(f"sqlite:///{target}")
+    LOCAL.metadata.create_all(engine)
+    engine.dispose()
+    db_local = sqlite3.connect(target, isolation_level=None)
+    db_local.execute("PRAGMA journal_mode=WAL")
+    db_local.execute("PRAGMA synchronous=FULL")
+    db_local.execute("PRAGMA foreign_keys=ON")  # as in the real store
+    conn = psycopg2.connect(pg.dsn(db))
+    conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    started = time.perf_counter()
+    total = 0
+    act_as_teacher(conn.cursor())
+    db_local.execute("BEGIN")
+    for table in ("teachers", "students", "data_entries", "assessments"):
+        cols = exchanged_columns(table)
+        cur = conn.cursor(name=f"c_{table}")
+        cur.itersize = 5000
+        cur.execute(f"SELECT {select_list(table)} FROM {table}")
+        insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        while True:
+            rows = cur.fetchmany(5000)
+            if not rows:
+                break
+            db_local.executemany(insert, rows)
+            total += len(rows)
+        cur.close()
+    db_local.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.close()
+    db_local.close()
+    return total / seconds, total
 
 
 def push_ceiling(pg: PgCluster, db: str, ids: list[int], batch: int) -> float:
     """``execute_values`` upserts of the same corrections as the teacher (the same triggers
-    and policies), one transaction per batch, from a device registered like a laptop."""
-    conn = psycopg2.connect(pg.dsn(db, user="t001_bench", password=PASSWORD))
+    and policies), one transaction per batch, from a device registered like a laptop's."""
+    conn = psycopg2.connect(pg.dsn(db))
     cur = conn.cursor()
+    act_as_teacher(cur)
     cur.execute("SELECT sync_register_device(gen_random_uuid(), 'ceiling', 'bench')")
     device = int(cur.fetchone()[0])
     conn.commit()
@@ -100,6 +200,7 @@ def push_ceiling(pg: PgCluster, db: str, ids: list[int], batch: int) -> float:
     )
     started = time.perf_counter()
     for i in range(0, len(rows), batch):
+        act_as_teacher(cur)
         execute_values(cur, sql, rows[i : i + batch], page_size=batch)
         conn.commit()
     seconds = time.perf_counter() - started
@@ -126,7 +227,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         description=(__doc__ or "").split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--push", type=int, default=10_000, help="queued corrections")
+    parser.add_argument(
+        "--push", type=int, nargs="+", default=[10_000], help="queued corrections (sizes)"
+    )
     parser.add_argument("--pull", type=int, default=50_000, help="proposals in the slice")
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="push runs (median)")
@@ -175,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             ).start()
 
         pull_tpl = template("bench_pull_tpl", args.pull)
-        push_tpl = template("bench_push_tpl", args.push)
+        push_tpl = template("bench_push_tpl", max(args.push))
 
         # -- initial pull -----------------------------------------------------------------
         db = clone("bench_pull", pull_tpl)
@@ -206,46 +309,58 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+        def measure_push(n: int) -> dict[str, Any]:
+            """``n`` queued corrections pushed through the service vs. the ceiling."""
+            ids = assessment_ids(pg, push_tpl, n)
+            runs = []
+            for k in range(args.repeat):
+                top = push_ceiling(pg, clone(f"bench_ceiling_{n}_{k}", push_tpl), ids, args.batch)
+                db = clone(f"bench_push_{n}_{k}", push_tpl)
+                service = serve(db)
+                try:
+                    store, engine = laptop(service, work / f"push{n}_{k}")
+                    engine.batch_size = args.batch
+                    engine.pull()  # the laptop holds the proposals it corrects
+                    queue_corrections(store, ids)
+                    started = time.perf_counter()
+                    pushed = engine.push()
+                    seconds = time.perf_counter() - started
+                    if pushed.pushed != n:
+                        raise SystemExit(f"pushed {pushed.pushed} of {n}: {pushed}")
+                    engine.close()
+                    store.close()
+                finally:
+                    service.stop()
+                pg.drop_database(db)
+                pg.drop_database(f"bench_ceiling_{n}_{k}")
+                rate = n / seconds
+                runs.append((rate / top, rate, top, seconds))
+                print(
+                    f"  push run {k + 1}: {rate:,.0f} rows/s, ceiling {top:,.0f} rows/s", flush=True
+                )
+            share, rate, top, seconds = sorted(runs)[len(runs) // 2]
+            result = {
+                "rows": n,
+                "seconds": round(seconds, 2),
+                "rows_per_s": round(rate),
+                "ceiling_rows_per_s": round(top),
+                "share": round(share, 3),
+                "shares": [round(r[0], 3) for r in runs],
+            }
+            print(
+                f"push {n} corrections through the service: {rate:,.0f} rows/s; ceiling "
+                f"{top:,.0f} rows/s; {share:.0%} of it (median of "
+                + ", ".join(f"{r[0]:.0%}" for r in runs)
+                + ")",
+                flush=True,
+            )
+            return result
+
         # -- push ---------------------------------------------------------------------------
-        ids = assessment_ids(pg, push_tpl, args.push)
-        runs = []
-        for k in range(args.repeat):
-            top = push_ceiling(pg, clone(f"bench_ceiling_{k}", push_tpl), ids, args.batch)
-            db = clone(f"bench_push_{k}", push_tpl)
-            service = serve(db)
-            try:
-                store, engine = laptop(service, work / f"push{k}")
-                engine.batch_size = args.batch
-                engine.pull()  # the laptop holds the proposals it corrects
-                queue_corrections(store, ids)
-                started = time.perf_counter()
-                pushed = engine.push()
-                seconds = time.perf_counter() - started
-                if pushed.pushed != args.push:
-                    raise SystemExit(f"pushed {pushed.pushed} of {args.push}: {pushed}")
-                engine.close()
-                store.close()
-            finally:
-                service.stop()
-            rate = args.push / seconds
-            runs.append((rate / top, rate, top, seconds))
-            print(f"  push run {k + 1}: {rate:,.0f} rows/s, ceiling {top:,.0f} rows/s", flush=True)
-        share, rate, top, seconds = sorted(runs)[len(runs) // 2]
-        results["push"] = {
-            "rows": args.push,
-            "seconds": round(seconds, 2),
-            "rows_per_s": round(rate),
-            "ceiling_rows_per_s": round(top),
-            "share": round(share, 3),
-            "shares": [round(r[0], 3) for r in runs],
-        }
-        print(
-            f"push {args.push} corrections through the service: {rate:,.0f} rows/s; ceiling "
-            f"{top:,.0f} rows/s; {share:.0%} of it (median of "
-            + ", ".join(f"{r[0]:.0%}" for r in runs)
-            + ")",
-            flush=True,
-        )
+        # The disk's commit latency swings from run to run on a shared machine: each size is
+        # measured --repeat times, ceiling and push taking turns, and the median share counts.
+        for n in args.push:
+            results[f"push_{n}"] = measure_push(n)
 
         # -- one change, warm connection ----------------------------------------------------
         db = clone("bench_one", pull_tpl)
