@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -119,6 +120,42 @@ def test_a_data_folder_that_cannot_be_created(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(folder) in lines[0] and "cannot be used" in lines[0]
+
+
+@pytest.fixture
+def read_only_folder(demo_copy: Path) -> Iterator[Path]:
+    """The demo's data folder on a file system mounted read-only. Root ignores permission
+    bits, so only a read-only mount makes a folder read-only for the test's user."""
+    mount = demo_copy.parent.parent / "ro"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a file system here: {made.stderr.strip()}")
+    try:
+        shutil.copytree(demo_copy.parent, mount / "data")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        yield mount / "data"
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_read_only_data_folder_is_one_clear_line(read_only_folder: Path) -> None:
+    store = read_only_folder / "flourish.sqlite3"
+    assert store.is_file()
+    with pytest.raises(StoreError, match="the data folder .* cannot be used"):
+        LocalStore.open(store)
+    for args in (
+        ("status",),
+        ("list", "students"),
+        ("add-student", "--name", "Sam", "--grade", "7"),
+    ):
+        result = flourish(*args, data_dir=read_only_folder)
+        assert result.returncode == 1, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert str(read_only_folder) in lines[0] and "cannot be used" in lines[0]
+        assert "write access" in lines[0] and "Traceback" not in result.stderr
 
 
 def test_a_file_keyring_is_not_the_system_keyring(tmp_path: Path) -> None:
