@@ -26,6 +26,7 @@ from sync.replication.wire import Op, pk_value
 
 __all__ = [
     "DIRECT_URL_MESSAGE",
+    "KEEPALIVE_EXPIRY_S",
     "MAX_PUSH_BYTES",
     "WAIT_PATH",
     "ServiceClient",
@@ -37,8 +38,20 @@ __all__ = [
 
 #: A push request is split when its body would exceed this (the service takes 8 MiB).
 MAX_PUSH_BYTES = 4 * 1024 * 1024
-#: The long poll of live updates (``?timeout=`` 1-60 s).
+#: The long poll of live updates (``?timeout=`` 1-60 s, ``&since=`` the last answer's mark).
 WAIT_PATH = "/v1/sync/wait"
+#: How long an idle connection stays in the pool: well under the 75 s the service keeps one
+#: (``sync/service/serve.py``), so the laptop drops an idle connection before the server does.
+KEEPALIVE_EXPIRY_S = 30.0
+#: Failures of a connection that the server may have closed just as it was reused (before
+#: any answer): the request is sent once more on a fresh connection. Every ``/v1`` request is
+#: safe to resend (a push is applied exactly once per device and operation id).
+STALE_CONNECTION = (
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.ConnectError,
+)
 
 
 def queued(op: Op) -> dict[str, Any]:
@@ -90,11 +103,21 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
         raise ConfigurationError(f"TLS: cannot read the CA certificate {ca_file}: {exc}") from exc
 
 
+def _certificate_problem(exc: Exception) -> bool:
+    return isinstance(exc, httpx.ConnectError) and (
+        "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower()
+    )
+
+
 tls_context = _context  # the live-update watcher's client trusts the same CA
 
 
 class ServiceClient:
-    """One warm HTTPS connection (keep-alive) to the service; thread-safe."""
+    """One warm HTTPS connection (keep-alive) to the service; thread-safe.
+
+    An idle connection is dropped after :data:`KEEPALIVE_EXPIRY_S`; a request whose reused
+    connection turns out closed by the server is sent once more (:data:`STALE_CONNECTION`).
+    """
 
     def __init__(
         self, base_url: str, *, token: str | None = None, ca_file: str | None = None
@@ -108,23 +131,36 @@ class ServiceClient:
             verify=_context(ca_file) if self.base_url.startswith("https") else False,
             headers=headers,
             timeout=httpx.Timeout(60.0, connect=10.0),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
+        self.resent = 0  # requests sent again after their connection was found closed
 
     def close(self) -> None:
         self.http.close()
 
     # -- transport -------------------------------------------------------------------
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        if body is None:
+            return self._answer(self._send(method, path))
+        content = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        return self._answer(self._send(method, path, content=content, headers=headers))
+
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request, sent a second time (once) when its connection was found closed;
+        transport failures in plain words."""
         try:
-            if body is None:
-                answer = self.http.request(method, path)
-            else:
-                content = json.dumps(body, separators=(",", ":")).encode()
-                answer = self.http.request(
-                    method, path, content=content, headers={"Content-Type": "application/json"}
-                )
+            try:
+                return self.http.request(method, path, **options)
+            except STALE_CONNECTION as exc:
+                if _certificate_problem(exc):
+                    raise
+                # the server closed a pooled connection as it was reused (or it never came
+                # back): the pool has dropped it; a fresh connection answers or fails for good
+                self.resent += 1
+                return self.http.request(method, path, **options)
         except httpx.ConnectError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower():
+            if _certificate_problem(exc):
                 raise ConfigurationError(
                     f"TLS: the server certificate could not be verified ({exc}); trust the "
                     "school's CA with 'flourish login --ca-cert FILE'"
@@ -134,7 +170,6 @@ class ServiceClient:
             raise TransientError(f"server unreachable: timed out ({self.base_url})") from exc
         except httpx.TransportError as exc:
             raise TransientError(f"connection to the server was lost ({exc})") from exc
-        return self._answer(answer)
 
     @staticmethod
     def _answer(answer: httpx.Response) -> Any:
@@ -231,18 +266,12 @@ class ServiceClient:
         (1-60) pass (False). The app waits with :class:`~sync.replication.client.live.
         ChangeWatcher`, which can be interrupted; this is the same call, plainly."""
         seconds = max(1, min(60, int(timeout)))
-        try:
-            answer = self.http.get(
-                WAIT_PATH,
-                params={"timeout": seconds},
-                timeout=httpx.Timeout(seconds + 30.0, connect=10.0),
-            )
-        except httpx.ConnectError as exc:
-            raise TransientError(f"server unreachable: {exc} ({self.base_url})") from exc
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"server unreachable: timed out ({self.base_url})") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"connection to the server was lost ({exc})") from exc
+        answer = self._send(
+            "GET",
+            WAIT_PATH,
+            params={"timeout": seconds},
+            timeout=httpx.Timeout(seconds + 30.0, connect=10.0),
+        )
         return bool(self._answer(answer)["changed"])
 
     def twin(self) -> ServiceClient:
