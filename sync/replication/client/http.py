@@ -134,6 +134,7 @@ class ServiceClient:
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
         self.resent = 0  # requests sent again after their connection was found closed
+        self.mark: str | None = None  # the latest live-update answer's mark
 
     def close(self) -> None:
         self.http.close()
@@ -261,18 +262,27 @@ class ServiceClient:
         return [tuple(r) for r in self.call("POST", "/v1/sync/pull/rows", body)["rows"]]
 
     # -- live updates --------------------------------------------------------------------
-    def wait_for_changes(self, timeout: int = 25) -> bool:
+    def wait_for_changes(self, timeout: int = 25, since: str | None = None) -> bool:
         """Block until something this teacher can see changes (True) or ``timeout`` seconds
-        (1-60) pass (False). The app waits with :class:`~sync.replication.client.live.
-        ChangeWatcher`, which can be interrupted; this is the same call, plainly."""
+        (1-60) pass (False). ``since``: the :attr:`mark` of an earlier answer, so that a
+        change committed between the two waits answers this one at once. The app waits
+        with :class:`~sync.replication.client.live.ChangeWatcher`, which can be
+        interrupted; this is the same call, plainly."""
         seconds = max(1, min(60, int(timeout)))
-        answer = self._send(
-            "GET",
-            WAIT_PATH,
-            params={"timeout": seconds},
-            timeout=httpx.Timeout(seconds + 30.0, connect=10.0),
+        params: dict[str, Any] = {"timeout": seconds}
+        if since:
+            params["since"] = since
+        answer = self._answer(
+            self._send(
+                "GET",
+                WAIT_PATH,
+                params=params,
+                timeout=httpx.Timeout(seconds + 30.0, connect=10.0),
+            )
         )
-        return bool(self._answer(answer)["changed"])
+        # an older service answers without a mark: every wait then starts from its request
+        self.mark = str(answer["mark"]) if answer.get("mark") else None
+        return bool(answer["changed"])
 
     def twin(self) -> ServiceClient:
         return self  # httpx.Client is thread-safe; the pool opens a second connection
