@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import ssl
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from sync.errors import (
     SchemaVersionError,
     ServerError,
     TransientError,
+    ValidationError,
 )
 from sync.replication.protocol import VERSION_HEADER, app_version
 from sync.replication.push import BatchResult, OpResult
@@ -30,6 +32,7 @@ __all__ = [
     "MAX_PUSH_BYTES",
     "WAIT_PATH",
     "ServiceClient",
+    "check_ca_file",
     "is_database_url",
     "is_service_url",
     "require_service_url",
@@ -103,6 +106,41 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
         raise ConfigurationError(f"TLS: cannot read the CA certificate {ca_file}: {exc}") from exc
 
 
+#: A CA file bigger than this is not a certificate (a bundle of every public CA is ~200 KiB).
+MAX_CA_BYTES = 1024 * 1024
+
+
+def check_ca_file(path: str) -> str:
+    """The absolute path of a readable PEM CA certificate file, or a ValidationError that
+    says what is wrong with it (missing, a folder, unreadable, not PEM, not a certificate)."""
+    given = path.strip()
+    if not given:
+        raise ValidationError("CA certificate: choose the certificate file (PEM)")
+    file = Path(given).expanduser().resolve()
+    if not file.exists():
+        raise ValidationError(f"CA certificate {given}: no such file")
+    if not file.is_file():
+        raise ValidationError(f"CA certificate {given}: a folder, not a certificate file")
+    try:
+        if file.stat().st_size > MAX_CA_BYTES:
+            raise ValidationError(f"CA certificate {given}: too large to be a certificate")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"CA certificate {given}: cannot read it ({exc.strerror})") from exc
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValidationError(
+            f"CA certificate {given}: no PEM certificate in it (a text file that begins "
+            "with -----BEGIN CERTIFICATE-----; IT can convert a .der or .cer file)"
+        )
+    try:
+        ssl.create_default_context(cafile=str(file))
+    except ssl.SSLError as exc:
+        raise ValidationError(
+            f"CA certificate {given}: the certificate cannot be read ({exc.reason or exc})"
+        ) from exc
+    return str(file)
+
+
 def _certificate_problem(exc: Exception) -> bool:
     return isinstance(exc, httpx.ConnectError) and (
         "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower()
@@ -164,7 +202,8 @@ class ServiceClient:
             if _certificate_problem(exc):
                 raise ConfigurationError(
                     f"TLS: the server certificate could not be verified ({exc}); trust the "
-                    "school's CA with 'flourish login --ca-cert FILE'"
+                    "school's CA certificate in Settings ▸ Server (or with 'flourish login "
+                    "--ca-cert FILE')"
                 ) from exc
             raise TransientError(f"server unreachable: {exc} ({self.base_url})") from exc
         except httpx.TimeoutException as exc:
