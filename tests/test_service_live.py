@@ -152,7 +152,8 @@ def test_wait_times_out_without_holding_a_database_connection(
     assert backends == 0  # sixteen laptops wait; no connection is busy for them
     assert len(results) == 16
     for status, body, took in results:
-        assert (status, body) == (200, {"changed": False})
+        assert (status, body["changed"]) == (200, False)
+        assert isinstance(body["mark"], str)
         assert 1.9 < took < 4.0
 
 
@@ -195,6 +196,7 @@ def test_a_change_on_one_laptop_reaches_the_other_within_a_second(
             assert _wait_until(lambda before=before: loop.rounds > before, 3.0)
             time.sleep(0.3)  # the watcher waits again
         assert watcher.wakes >= 5 and loop.watcher is watcher
+        assert watcher.mark  # each wait sends the previous answer's mark back
         stopping = time.monotonic()
         loop.stop(timeout=10.0)
         # the open long poll (25 s) is cancelled at once: quitting the app does not wait
@@ -234,6 +236,61 @@ def test_a_plain_client_wait_wakes_on_a_change(server: Server, tmp_path: Path) -
         waiting.close()
         a.close()
     assert answer == [True] and took < 5.0
+
+
+def test_a_change_between_two_waits_answers_the_next_one_at_once(
+    server: Server, tmp_path: Path
+) -> None:
+    """A change committed while no wait of the laptop's is open (it was syncing, or asleep
+    between two polls) is not lost: the next wait sends the previous answer's mark and is
+    answered at once. Without a mark, a wait still counts from its own request."""
+    assert server.service is not None
+    a = Laptop(server, "T001", tmp_path / "A4")
+    other = Laptop(server, "T002", tmp_path / "C4")
+    waiting = ServiceClient(
+        server.service.url, token=a.result.token, ca_file=str(server.service.tls.ca)
+    )
+    auth = {"Authorization": f"Bearer {a.result.token}", **client_headers()}
+    try:
+        a.sync()
+        other.sync()
+        assert waiting.wait_for_changes(1) is False
+        mark = waiting.mark
+        assert mark is not None
+
+        _new_target(other)  # another teacher's change, with no wait open: not ours
+        other.sync()
+        start = time.monotonic()
+        assert waiting.wait_for_changes(2, since=mark) is False
+        assert time.monotonic() - start > 1.9
+        mark = waiting.mark
+        assert mark is not None
+
+        _new_target(a)  # committed while nobody waits
+        a.sync()
+        time.sleep(0.3)  # its notification has reached the service
+        start = time.monotonic()
+        assert waiting.wait_for_changes(20, since=mark) is True
+        assert time.monotonic() - start < 1.0
+        # the contract without a mark is unchanged: the same change does not answer it
+        start = time.monotonic()
+        assert waiting.wait_for_changes(2) is False
+        assert time.monotonic() - start > 1.9
+        # and a mark of another process (a restarted service) counts from the request
+        start = time.monotonic()
+        assert waiting.wait_for_changes(2, since="00000000-0") is False
+        assert time.monotonic() - start > 1.9
+        with server.service.client() as http:
+            for bad in ("soon", "00000000-x", "1-2", "a" * 41):
+                answer = http.get(
+                    "/v1/sync/wait", params={"timeout": 1, "since": bad}, headers=auth
+                )
+                assert answer.status_code == 422, bad
+                assert answer.json()["error"].startswith("query.since:")
+    finally:
+        waiting.close()
+        a.close()
+        other.close()
 
 
 def test_the_listener_reconnects_and_wakes_everyone_it_may_have_missed(

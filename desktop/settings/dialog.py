@@ -1,8 +1,9 @@
 """Settings: the server sign-in, the AI endpoint, the data folder (profile), appearance,
 privacy.
 
-* **Server**: URL, login and password go to :func:`sync.replication.login.login` on a
-  background job;
+* **Server**: URL, login, password and (when the school runs its own certificate
+  authority) its CA certificate file (:mod:`desktop.settings.trust`) go to
+  :func:`sync.replication.login.login` on a background job;
   the password is handed over once and only ever stored in the OS keyring
   (:mod:`sync.credentials`) — never in the store, QSettings or any file. The field is
   cleared afterwards.
@@ -47,6 +48,7 @@ from desktop.core.prefs import Prefs
 from desktop.core.tasks import TaskContext
 from desktop.core.theme import Appearance
 from desktop.settings.privacy import PrivacyPage
+from desktop.settings.trust import CaCertField
 from sync.store import state
 
 __all__ = ["SettingsDialog"]
@@ -107,22 +109,30 @@ class SettingsDialog(QDialog):
     def _server_tab(self) -> QWidget:
         page = QWidget()
         self.url = QLineEdit()
-        self.url.setPlaceholderText("postgresql://flourish.school.example:5432/flourish")
+        self.url.setPlaceholderText("https://flourish.school.example")
+        self.url.setAccessibleName("Server address")
         self.login_edit = QLineEdit()
+        self.login_edit.setAccessibleName("Login")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setObjectName("passwordEdit")
+        self.password.setAccessibleName("Password")
+        self.ca_cert = CaCertField(self.ctx.tasks)
         self.sign_in = QPushButton("Sign in")
+        self.sign_in.setAccessibleName("Sign in")
         self.sign_in.clicked.connect(self.do_sign_in)
         self.server_status = _status_label()
+        self.server_status.setAccessibleName("Sign-in status")
         form = QFormLayout()
         form.addRow("Server", self.url)
         form.addRow("Login", self.login_edit)
         form.addRow("Password", self.password)
+        form.addRow("CA certificate", self.ca_cert)
         note = QLabel(
             "The password is kept in your system's keyring when it has one, never in "
             "Flourish's files; without one it is not saved. "
-            "Without a server Flourish works fully on this laptop."
+            "Without a server Flourish works fully on this laptop. A CA certificate is only "
+            "needed when IT says the school's server uses its own."
         )
         note.setWordWrap(True)
         layout = QVBoxLayout(page)
@@ -135,7 +145,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(note)
         layout.addStretch(1)
         if self.ctx.is_demo:  # a demo is never signed in: say where signing in happens
-            for w in (self.url, self.login_edit, self.password, self.sign_in):
+            for w in (self.url, self.login_edit, self.password, self.ca_cert, self.sign_in):
                 w.setEnabled(False)
             self.server_status.setText(
                 "This is the demo class: its changes stay in the demo and are never sent. "
@@ -151,6 +161,7 @@ class SettingsDialog(QDialog):
             self.login_edit.text().strip(),
             (self.password.text()),
         )
+        ca_file = self.ca_cert.text() or None
         if not url or not user or not password:
             self.server_status.setText("Enter the server, your login and your password.")
             return
@@ -161,7 +172,7 @@ class SettingsDialog(QDialog):
         def work(_tc: TaskContext) -> Any:
             from sync.replication.login import login
 
-            return login(store, server_url=url, user=user, password=password)
+            return login(store, server_url=url, user=user, password=password, ca_file=ca_file)
 
         self.password.clear()  # the only copy left is the one handed to the job
         self.ctx.tasks.job(work, self._signed_in, self._sign_in_failed, name="login")
@@ -351,6 +362,7 @@ class SettingsDialog(QDialog):
             values: dict[str, Any] = {
                 "server_url": store.state(state.SERVER_URL),
                 "login": store.state(state.LOGIN),
+                "server_ca": store.state(state.SERVER_CA),
                 "last_sync": store.state(state.LAST_SYNC),
             }
             from desktop.assess import load_settings
@@ -373,6 +385,7 @@ class SettingsDialog(QDialog):
         if v.get("server_url"):
             self.url.setText(str(v["server_url"]))
             self.login_edit.setText(str(v.get("login") or ""))
+            self.ca_cert.set_text(str(v.get("server_ca") or ""))
             last = v.get("last_sync") or "never"
             self.server_status.setText(f"Signed in as {v.get('login')}; last sync: {last}.")
         if "model" in v:

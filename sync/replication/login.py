@@ -31,6 +31,7 @@ from sync.model.tables import SYNCED_TABLES
 from sync.replication.client.http import (
     DIRECT_URL_MESSAGE,
     ServiceClient,
+    check_ca_file,
     is_database_url,
     is_service_url,
 )
@@ -91,9 +92,7 @@ def login(
     if is_database_url(server_url):
         raise ConfigurationError(DIRECT_URL_MESSAGE)
     url = clean_service_url(server_url)
-    ca = str(Path(ca_file).expanduser().resolve()) if ca_file else None
-    if ca is not None and not Path(ca).is_file():
-        raise ValidationError(f"--ca-cert: no such file {ca_file}")
+    ca = check_ca_file(ca_file) if ca_file else None
     previous = store.states(SERVER_URL, LOGIN)
     client = ServiceClient(url, ca_file=ca)
     try:

@@ -11,6 +11,11 @@ read by the event loop when its socket is readable — no thread, no pooled conn
 the laptops waiting in ``GET /v1/sync/wait``: each waits on an asyncio future, so a
 waiting laptop costs a socket and a few hundred bytes, never a database connection.
 
+Each answer carries a *mark* (:meth:`ChangeHub.mark`: this process's id and its count of
+notifications); a laptop that sends it back with its next wait (``since``) is woken at once
+by a change announced between the two waits, while no wait of its was open. A mark of
+another process (the service restarted) counts from now, as a wait without one does.
+
 A notification may be lost only while the listener is disconnected; it reconnects with a
 backoff and then wakes every waiting laptop (a sync finds whatever it missed), and the
 laptop's timer stays as the fallback.
@@ -22,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 from typing import Any
 
 import psycopg2
@@ -29,13 +35,15 @@ import psycopg2.extensions
 
 from sync.server.central import DEFAULT_CONNECT_TIMEOUT, display_url, normalise_url
 
-__all__ = ["CHANNEL", "EVERYONE", "ChangeHub"]
+__all__ = ["CHANNEL", "EVERYONE", "MARK_PATTERN", "ChangeHub"]
 
 log = logging.getLogger("flourish.service")
 
 CHANNEL = "flourish_changes"
 EVERYONE = "*"
 _TEACHER = re.compile(r"^[A-Za-z0-9_-]{1,10}$")
+#: A mark as :meth:`ChangeHub.mark` makes it: ``<process id, 8 hex>-<notification count>``.
+MARK_PATTERN = r"^[0-9a-f]{8}-[0-9]{1,18}$"
 
 
 class ChangeHub:
@@ -45,6 +53,7 @@ class ChangeHub:
         self.url = url
         self.retry_max_s = retry_max_s
         self.seq = 0  # notifications seen by this process, in order
+        self.process = secrets.token_hex(4)  # tells this process's marks from another's
         self._last: dict[str, int] = {}  # teacher id -> seq of its latest notification
         self._everyone = 0  # seq of the latest notification for every teacher
         self._waiters: dict[str, set[asyncio.Future[bool]]] = {}
@@ -91,6 +100,19 @@ class ChangeHub:
             self._loop.call_soon_threadsafe(self.release_all)
 
     # -- waiting ------------------------------------------------------------------------
+    def mark(self) -> str:
+        """Where the announcements stand now, for a laptop to send back as ``since``."""
+        return f"{self.process}-{self.seq}"
+
+    def since(self, mark: str | None) -> int:
+        """The notification count a wait starts from: the mark's when this process made
+        it, else now (no mark, or one from before a restart: its count means nothing here)."""
+        if mark:
+            process, _, count = mark.partition("-")
+            if process == self.process and count.isdigit():
+                return min(int(count), self.seq)
+        return self.seq
+
     def changed_since(self, teacher_id: str, since: int) -> bool:
         return self._last.get(teacher_id, 0) > since or self._everyone > since
 

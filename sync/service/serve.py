@@ -16,11 +16,14 @@ from sync.server.central import display_url
 from sync.service.db import Database, DbSettings
 from sync.service.limits import Limits
 
-__all__ = ["parse_bind", "serve"]
+__all__ = ["KEEP_ALIVE_S", "parse_bind", "serve"]
 
 log = logging.getLogger("flourish.service")
 
 DEFAULT_BIND = "127.0.0.1:8443"
+#: Seconds an idle connection is kept open: longer than any client keeps one (the laptop's
+#: httpx: 30 s), so the server never closes a connection the client is about to reuse.
+KEEP_ALIVE_S = 75
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -77,8 +80,6 @@ def serve(
         log_level="info",
         server_header=False,
         timeout_graceful_shutdown=10,
-        # Longer than any client keeps an idle connection (the laptop's httpx: 30 s), so
-        # the server never closes a connection the client is about to reuse.
-        timeout_keep_alive=75,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     Server(config).run()

@@ -26,7 +26,7 @@ from sync.replication.wire import INT_ID_TABLES, PULL_STEPS, PULL_TABLES, BadOp,
 from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
 from sync.service.limits import Limits
-from sync.service.live import ChangeHub
+from sync.service.live import MARK_PATTERN, ChangeHub
 from sync.service.pull_queries import fetch_rows, page_rows
 from sync.service.pull_queries import window_hi as pull_window_hi
 
@@ -106,7 +106,12 @@ class Rows(BaseModel):
 class Changed(BaseModel):
     changed: bool = Field(
         description="true: something this teacher can see changed since the request began "
-        "(sync now); false: nothing did before the timeout (wait again)"
+        "or since the mark it sent (sync now); false: nothing did before the timeout "
+        "(wait again)"
+    )
+    mark: str = Field(
+        description="where the service's announcements stand: send it back as `since` with "
+        "the next wait, so that a change between the two waits answers that one at once"
     )
 
 
@@ -302,13 +307,24 @@ def sync_router(
         db: Db,
         token: Token,
         timeout: Annotated[int, Query(ge=1, le=60, description="seconds to wait at most")] = 25,
-    ) -> dict[str, bool]:
-        """Long poll: answers as soon as a change this teacher can see commits, or at the
-        timeout. The token is checked in one short transaction; the wait itself holds no
-        database connection (:class:`~sync.service.live.ChangeHub`)."""
+        since: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                pattern=MARK_PATTERN,
+                description="the `mark` of the previous answer: a change since then answers "
+                "at once (without it: a change after this request began)",
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Long poll: answers as soon as a change this teacher can see commits (after the
+        ``since`` mark, else after the request began), or at the timeout. The token is
+        checked in one short transaction; the wait itself holds no database connection
+        (:class:`~sync.service.live.ChangeHub`)."""
         hub: ChangeHub = request.app.state.hub
-        since = hub.seq
+        start = hub.since(since)
         who = await run_in_threadpool(db.identify, token)
-        return {"changed": await hub.wait(who.teacher_id, since, float(timeout))}
+        changed = await hub.wait(who.teacher_id, start, float(timeout))
+        return {"changed": changed, "mark": hub.mark()}
 
     return router

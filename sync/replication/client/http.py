@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import ssl
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from sync.errors import (
     SchemaVersionError,
     ServerError,
     TransientError,
+    ValidationError,
 )
 from sync.replication.protocol import VERSION_HEADER, app_version
 from sync.replication.push import BatchResult, OpResult
@@ -26,9 +28,11 @@ from sync.replication.wire import Op, pk_value
 
 __all__ = [
     "DIRECT_URL_MESSAGE",
+    "KEEPALIVE_EXPIRY_S",
     "MAX_PUSH_BYTES",
     "WAIT_PATH",
     "ServiceClient",
+    "check_ca_file",
     "is_database_url",
     "is_service_url",
     "require_service_url",
@@ -37,8 +41,20 @@ __all__ = [
 
 #: A push request is split when its body would exceed this (the service takes 8 MiB).
 MAX_PUSH_BYTES = 4 * 1024 * 1024
-#: The long poll of live updates (``?timeout=`` 1-60 s).
+#: The long poll of live updates (``?timeout=`` 1-60 s, ``&since=`` the last answer's mark).
 WAIT_PATH = "/v1/sync/wait"
+#: How long an idle connection stays in the pool: well under the 75 s the service keeps one
+#: (``sync/service/serve.py``), so the laptop drops an idle connection before the server does.
+KEEPALIVE_EXPIRY_S = 30.0
+#: Failures of a connection that the server may have closed just as it was reused (before
+#: any answer): the request is sent once more on a fresh connection. Every ``/v1`` request is
+#: safe to resend (a push is applied exactly once per device and operation id).
+STALE_CONNECTION = (
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.ConnectError,
+)
 
 
 def queued(op: Op) -> dict[str, Any]:
@@ -90,11 +106,56 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
         raise ConfigurationError(f"TLS: cannot read the CA certificate {ca_file}: {exc}") from exc
 
 
+#: A CA file bigger than this is not a certificate (a bundle of every public CA is ~200 KiB).
+MAX_CA_BYTES = 1024 * 1024
+
+
+def check_ca_file(path: str) -> str:
+    """The absolute path of a readable PEM CA certificate file, or a ValidationError that
+    says what is wrong with it (missing, a folder, unreadable, not PEM, not a certificate)."""
+    given = path.strip()
+    if not given:
+        raise ValidationError("CA certificate: choose the certificate file (PEM)")
+    file = Path(given).expanduser().resolve()
+    if not file.exists():
+        raise ValidationError(f"CA certificate {given}: no such file")
+    if not file.is_file():
+        raise ValidationError(f"CA certificate {given}: a folder, not a certificate file")
+    try:
+        if file.stat().st_size > MAX_CA_BYTES:
+            raise ValidationError(f"CA certificate {given}: too large to be a certificate")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"CA certificate {given}: cannot read it ({exc.strerror})") from exc
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValidationError(
+            f"CA certificate {given}: no PEM certificate in it (a text file that begins "
+            "with -----BEGIN CERTIFICATE-----; IT can convert a .der or .cer file)"
+        )
+    try:
+        ssl.create_default_context(cafile=str(file))
+    except ssl.SSLError as exc:
+        raise ValidationError(
+            f"CA certificate {given}: the certificate cannot be read ({exc.reason or exc})"
+        ) from exc
+    return str(file)
+
+
+def _certificate_problem(exc: Exception) -> bool:
+    return isinstance(exc, httpx.ConnectError) and (
+        "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower()
+    )
+
+
 tls_context = _context  # the live-update watcher's client trusts the same CA
 
 
 class ServiceClient:
-    """One warm HTTPS connection (keep-alive) to the service; thread-safe."""
+    """One warm HTTPS connection (keep-alive) to the service; thread-safe.
+
+    An idle connection is dropped after :data:`KEEPALIVE_EXPIRY_S`; a request whose reused
+    connection turns out closed by the server is sent once more (:data:`STALE_CONNECTION`).
+    """
 
     def __init__(
         self, base_url: str, *, token: str | None = None, ca_file: str | None = None
@@ -108,33 +169,47 @@ class ServiceClient:
             verify=_context(ca_file) if self.base_url.startswith("https") else False,
             headers=headers,
             timeout=httpx.Timeout(60.0, connect=10.0),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
         )
+        self.resent = 0  # requests sent again after their connection was found closed
+        self.mark: str | None = None  # the latest live-update answer's mark
 
     def close(self) -> None:
         self.http.close()
 
     # -- transport -------------------------------------------------------------------
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        if body is None:
+            return self._answer(self._send(method, path))
+        content = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        return self._answer(self._send(method, path, content=content, headers=headers))
+
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request, sent a second time (once) when its connection was found closed;
+        transport failures in plain words."""
         try:
-            if body is None:
-                answer = self.http.request(method, path)
-            else:
-                content = json.dumps(body, separators=(",", ":")).encode()
-                answer = self.http.request(
-                    method, path, content=content, headers={"Content-Type": "application/json"}
-                )
+            try:
+                return self.http.request(method, path, **options)
+            except STALE_CONNECTION as exc:
+                if _certificate_problem(exc):
+                    raise
+                # the server closed a pooled connection as it was reused (or it never came
+                # back): the pool has dropped it; a fresh connection answers or fails for good
+                self.resent += 1
+                return self.http.request(method, path, **options)
         except httpx.ConnectError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower():
+            if _certificate_problem(exc):
                 raise ConfigurationError(
                     f"TLS: the server certificate could not be verified ({exc}); trust the "
-                    "school's CA with 'flourish login --ca-cert FILE'"
+                    "school's CA certificate in Settings ▸ Server (or with 'flourish login "
+                    "--ca-cert FILE')"
                 ) from exc
             raise TransientError(f"server unreachable: {exc} ({self.base_url})") from exc
         except httpx.TimeoutException as exc:
             raise TransientError(f"server unreachable: timed out ({self.base_url})") from exc
         except httpx.TransportError as exc:
             raise TransientError(f"connection to the server was lost ({exc})") from exc
-        return self._answer(answer)
 
     @staticmethod
     def _answer(answer: httpx.Response) -> Any:
@@ -226,24 +301,27 @@ class ServiceClient:
         return [tuple(r) for r in self.call("POST", "/v1/sync/pull/rows", body)["rows"]]
 
     # -- live updates --------------------------------------------------------------------
-    def wait_for_changes(self, timeout: int = 25) -> bool:
+    def wait_for_changes(self, timeout: int = 25, since: str | None = None) -> bool:
         """Block until something this teacher can see changes (True) or ``timeout`` seconds
-        (1-60) pass (False). The app waits with :class:`~sync.replication.client.live.
-        ChangeWatcher`, which can be interrupted; this is the same call, plainly."""
+        (1-60) pass (False). ``since``: the :attr:`mark` of an earlier answer, so that a
+        change committed between the two waits answers this one at once. The app waits
+        with :class:`~sync.replication.client.live.ChangeWatcher`, which can be
+        interrupted; this is the same call, plainly."""
         seconds = max(1, min(60, int(timeout)))
-        try:
-            answer = self.http.get(
+        params: dict[str, Any] = {"timeout": seconds}
+        if since:
+            params["since"] = since
+        answer = self._answer(
+            self._send(
+                "GET",
                 WAIT_PATH,
-                params={"timeout": seconds},
+                params=params,
                 timeout=httpx.Timeout(seconds + 30.0, connect=10.0),
             )
-        except httpx.ConnectError as exc:
-            raise TransientError(f"server unreachable: {exc} ({self.base_url})") from exc
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"server unreachable: timed out ({self.base_url})") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"connection to the server was lost ({exc})") from exc
-        return bool(self._answer(answer)["changed"])
+        )
+        # an older service answers without a mark: every wait then starts from its request
+        self.mark = str(answer["mark"]) if answer.get("mark") else None
+        return bool(answer["changed"])
 
     def twin(self) -> ServiceClient:
         return self  # httpx.Client is thread-safe; the pool opens a second connection

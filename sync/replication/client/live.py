@@ -6,6 +6,9 @@ asyncio client so that :meth:`ChangeWatcher.stop` interrupts a wait at once inst
 after its timeout) and calls ``on_change`` whenever the service says something this
 teacher can see changed. It never syncs itself: the sync loop does, on its own thread.
 
+Each wait sends the previous answer's mark (``since``), so a change committed while no
+wait was open (between two polls, or while a 429 pause lasted) answers the next at once.
+
 It ends on the first failure (offline, signed out, an old server without live updates):
 the sync loop's next successful round starts a new one, and its timer keeps syncing
 meanwhile. Too many requests (429) only pause it for the ``Retry-After`` the service asks.
@@ -49,6 +52,7 @@ class ChangeWatcher:
         self.wakes = 0  # answers that said "changed"
         self.polls = 0  # answers received
         self.ended: str | None = None  # why it stopped, once it has
+        self.mark: str | None = None  # the previous answer's mark, sent as ``since``
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -113,7 +117,10 @@ class ChangeWatcher:
     async def _poll(self, http: httpx.AsyncClient) -> bool:
         """One long poll; False when the watcher should end."""
         try:
-            answer = await http.get(WAIT_PATH, params={"timeout": self.timeout_s})
+            params: dict[str, Any] = {"timeout": self.timeout_s}
+            if self.mark:
+                params["since"] = self.mark
+            answer = await http.get(WAIT_PATH, params=params)
         except httpx.HTTPError as exc:
             self.ended = f"offline: {exc or type(exc).__name__}"
             return False
@@ -125,8 +132,11 @@ class ChangeWatcher:
             self.ended = f"HTTP {answer.status_code}"
             return False
         try:
-            changed = bool(answer.json()["changed"])
-        except (ValueError, KeyError, TypeError):
+            body = answer.json()
+            changed = bool(body["changed"])
+            # an older service sends no mark: each wait then starts from its own request
+            self.mark = str(body["mark"]) if body.get("mark") else None
+        except (ValueError, KeyError, TypeError, AttributeError):
             self.ended = "the service's answer was not understood"
             return False
         if changed:
