@@ -45,9 +45,7 @@ def site(
     """A running service (rates high enough for a fuzzer) and a T001 device token."""
     name = "svc_fuzz"
     admin_url = pg.create_database(name, template=_template)
-    add_teacher(
-        admin_url, teacher_id="T001", login="fuzz_one", password=PASSWORD, database_login=False
-    )
+    add_teacher(admin_url, teacher_id="T001", login="fuzz_one", password=PASSWORD)
     service = Service(
         service_login_url(admin_url),
         tmp_path_factory.mktemp("service"),

@@ -37,9 +37,7 @@ def urls(pg: PgCluster, _template: str) -> Iterator[tuple[str, str]]:
     name = "svc_limits"
     admin_url = pg.create_database(name, template=_template)
     for teacher, login in {"T001": "lim_one", "T002": "lim_two"}.items():
-        add_teacher(
-            admin_url, teacher_id=teacher, login=login, password=PASSWORD, database_login=False
-        )
+        add_teacher(admin_url, teacher_id=teacher, login=login, password=PASSWORD)
     yield admin_url, service_login_url(admin_url)
     pg.drop_database(name)
 
