@@ -102,8 +102,9 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
-        self.resize(self.fontMetrics().averageCharWidth() * 90, self.fontMetrics().height() * 24)
         self._load()
+        height = max(self.fontMetrics().height() * 24, self.sizeHint().height())
+        self.resize(self.fontMetrics().averageCharWidth() * 90, height)
 
     # -- server ------------------------------------------------------------------------
     def _server_tab(self) -> QWidget:
@@ -129,8 +130,8 @@ class SettingsDialog(QDialog):
         form.addRow("Password", self.password)
         form.addRow("CA certificate", self.ca_cert)
         note = QLabel(
-            "The password is kept in your system's keyring when it has one, never in "
-            "Flourish's files; without one it is not saved. "
+            "Signing in keeps only a token from your school's server, in your system's "
+            "keyring: never your password, and nothing in Flourish's files. "
             "Without a server Flourish works fully on this laptop. A CA certificate is only "
             "needed when IT says the school's server uses its own."
         )

@@ -60,15 +60,20 @@ class CaCertField(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.status)
+        self.status.hide()  # shown with something to say: an empty line would squeeze the row
         self.path.editingFinished.connect(self.check)
         self._asked = 0  # the latest check's number: an older answer is ignored
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def text(self) -> str:
         return self.path.text().strip()
 
     def set_text(self, path: str) -> None:
         self.path.setText(path)
-        self.status.setText("")
+        self._say("")
 
     def _browse(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(
@@ -88,7 +93,7 @@ class CaCertField(QWidget):
         self._asked += 1
         asked = self._asked
         if not path:
-            self.status.setText("")
+            self._say("")
             self.checked.emit("")
             return
 
@@ -99,13 +104,13 @@ class CaCertField(QWidget):
 
         def done(_resolved: str) -> None:
             if asked == self._asked:
-                self.status.setText("Certificate file OK: used when you sign in.")
+                self._say("Certificate file OK: used when you sign in.")
                 self.checked.emit("")
 
         def failed(exc: BaseException) -> None:
             if asked == self._asked:
                 problem = describe(exc)[1]
-                self.status.setText(problem)
+                self._say(problem)
                 self.checked.emit(problem)
 
         self.tasks.job(work, done, failed, name="ca-check")
