@@ -52,6 +52,7 @@ CENTRAL_OBJECTS = (
     "functions/audit_event",
     "functions/audit_append_only",
     "functions/own_student_ids",
+    "functions/own_assessment_ids",
     "functions/sync_register_device",
     "functions/owns_entry",
     "functions/shared_entry_ids",
