@@ -76,9 +76,7 @@ def _rows_read(dsn: str, step: str, lo: str, teacher: str) -> tuple[dict[str, in
         cur.execute("SELECT set_config('flourish.teacher_id', %s, true)", (teacher,))
         cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
         hi = cur.fetchone()[0]
-        cur.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + step_query(step), (lo, hi, "0", 0, 5000)
-        )
+        cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + step_query(step), (lo, hi, "0", 0, 5000))
         plan = cur.fetchone()[0][0]["Plan"]
         conn.rollback()
     finally:

@@ -22,7 +22,7 @@ from sync import actions
 from sync.errors import AuthError, ConfigurationError
 from sync.model.curriculum import load_curriculum
 from sync.replication.client.http import ServiceClient
-from sync.replication.wire import parse_op
+from sync.replication.wire import PULL_STEPS, exchanged_columns, parse_op
 from sync.store.local import LocalStore, sqlite_of
 from tests.support.laptops import PASSWORD, Laptop, Server, admin_rows, load_demo, make_server
 from tests.support.pgcluster import PgCluster
@@ -253,3 +253,56 @@ def test_a_foreign_certificate_is_refused(server: Server, tmp_path: Path) -> Non
         client.close()
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.service.url + "/healthz", verify=True)
+
+
+def test_one_pages_request_holds_what_the_per_step_pages_hold(
+    laptop: Laptop, server: Server
+) -> None:
+    """``/v1/sync/pull/pages`` crosses steps under one row budget and hands out where to go
+    on; followed to the end it yields exactly the rows, in the order, that the per-step
+    ``/v1/sync/pull/page`` requests (kept for older laptops) yield."""
+    client = _client(server, laptop.token)
+    try:
+        hi = client.window_hi()
+        steps: list[tuple[str, tuple[object, ...]]] = []
+        for step in PULL_STEPS:
+            after: tuple[str, int] = ("0", 0)
+            while True:
+                rows = client.page(step, "0", hi, after, 7)
+                steps += [(step, r) for r in rows]
+                if len(rows) < 7:
+                    break
+                last = rows[-1]
+                plain = step in ("tombstones", "visibility")
+                version = last[-1] if plain else last[exchanged_columns(step).index("sync_version")]
+                after = (str(last[-2] if plain else last[-1]), int(str(version)))
+        combined: list[tuple[str, tuple[object, ...]]] = []
+        requests = 0
+        position: tuple[str, tuple[str, int]] | None = (PULL_STEPS[0], ("0", 0))
+        while position is not None:
+            found, position = client.pages("0", hi, position[0], position[1], 7)
+            requests += 1
+            assert sum(len(rows) for _step, rows in found) <= 7
+            combined += [(step, r) for step, rows in found for r in rows]
+    finally:
+        client.close()
+    assert len(steps) > 7 * len(PULL_STEPS)  # the demo fills more than a page per step
+    assert combined == steps
+    assert requests == len(steps) // 7 + 1
+
+
+def test_an_incremental_sync_is_four_requests(laptop: Laptop) -> None:
+    """hello, push, the window's bound and one pages request for every step."""
+    laptop.sync()
+    _a_change(laptop)
+    sent: list[str] = []
+    http = laptop.engine._client().http
+    http.event_hooks["request"].append(lambda request: sent.append(request.url.path))
+    report = laptop.sync()
+    assert report.pushed == 1
+    assert sent == [
+        "/v1/sync/hello",
+        "/v1/sync/push",
+        "/v1/sync/pull/window",
+        "/v1/sync/pull/pages",
+    ]

@@ -23,9 +23,9 @@ from typing import Any
 
 from psycopg2 import sql
 
-from sync.replication.wire import PULL_STEPS, select_list
+from sync.replication.wire import PULL_STEPS, exchanged_columns, select_list
 
-__all__ = ["FETCH_WHERE", "fetch_rows", "page_rows", "step_query", "window_hi"]
+__all__ = ["FETCH_WHERE", "fetch_rows", "page_rows", "pages", "step_query", "window_hi"]
 
 
 def step_query(step: str) -> str:
@@ -68,6 +68,36 @@ def page_rows(
     """One page of ``step`` in the window ``lo <= sync_txid < hi``, after ``after``."""
     cur.execute(step_query(step), (lo, hi, after[0], after[1], limit))
     return list(cur.fetchall())
+
+
+def pages(
+    cur: Any, lo: str, hi: str, step: str, after: tuple[str, int], budget: int
+) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], tuple[str, tuple[str, int]] | None]:
+    """Pages of every step from ``step`` after ``after`` on, in step order, up to ``budget``
+    rows in all: the pages that have rows, and where the next call starts (None: the
+    window is done). The same keyset pages as :func:`page_rows`, asked for in one request:
+    a step's page that fills what is left of the budget ends the answer there, exactly
+    where a full page of its own would have ended."""
+    index = PULL_STEPS.index(step)
+    found: list[tuple[str, list[tuple[Any, ...]]]] = []
+    while index < len(PULL_STEPS):
+        step = PULL_STEPS[index]
+        rows = page_rows(cur, step, lo, hi, after, budget)
+        if rows:
+            found.append((step, rows))
+        if len(rows) == budget:
+            last = rows[-1]
+            txid = last[-2] if step in ("tombstones", "visibility") else last[-1]
+            return found, (step, (str(txid), _version_of(step, last)))
+        budget -= len(rows)
+        index, after = index + 1, ("0", 0)
+    return found, None
+
+
+def _version_of(step: str, row: tuple[Any, ...]) -> int:
+    if step in ("tombstones", "visibility"):
+        return int(row[-1])
+    return int(row[exchanged_columns(step).index("sync_version")])
 
 
 #: The rows a pull may fetch outside its pages: a missing parent by id, a student's slice.

@@ -27,7 +27,7 @@ from sync.service.deps import Db, Token
 from sync.service.errors import ApiError
 from sync.service.limits import Limits
 from sync.service.live import MARK_PATTERN, ChangeHub
-from sync.service.pull_queries import fetch_rows, page_rows
+from sync.service.pull_queries import fetch_rows, page_rows, pages
 from sync.service.pull_queries import window_hi as pull_window_hi
 
 __all__ = ["MAX_BATCH", "MAX_PAGE", "sync_router"]
@@ -91,6 +91,36 @@ class PageRequest(BaseModel):
     after_txid: str = Field(pattern=_TXID)
     after_version: int = Field(ge=0, le=2**63 - 1)
     limit: int = Field(ge=1, le=MAX_PAGE)
+
+
+class PagesRequest(BaseModel):
+    """A window's pages from ``step`` after ``(after_txid, after_version)`` on, across the
+    steps, up to ``limit`` rows in all (``/v1/sync/pull/pages``)."""
+
+    lo: str = Field(pattern=_TXID)
+    hi: str = Field(pattern=_TXID)
+    step: Literal[PULL_STEPS]  # type: ignore[valid-type]
+    after_txid: str = Field(pattern=_TXID)
+    after_version: int = Field(ge=0, le=2**63 - 1)
+    limit: int = Field(ge=1, le=MAX_PAGE)
+
+
+class StepPage(BaseModel):
+    step: str
+    rows: list[list[Any]]
+
+
+class Position(BaseModel):
+    step: str
+    after_txid: str
+    after_version: int
+
+
+class Pages(BaseModel):
+    pages: list[StepPage]
+    next: Position | None = Field(
+        description="where the next request starts; null: the window is done"
+    )
 
 
 class RowsRequest(BaseModel):
@@ -281,6 +311,25 @@ def sync_router(
         with db.teacher_request(token) as (conn, _who):
             found = page_rows(_cursor(conn), body.step, body.lo, body.hi, after, body.limit)
             return {"rows": [list(r) for r in found]}
+
+    @router.post("/pull/pages", response_model=Pages)
+    def pull_pages(body: PagesRequest, db: Db, token: Token) -> dict[str, Any]:
+        """Every step's pages in one request (one transaction), up to ``limit`` rows."""
+        if int(body.lo) > int(body.hi):
+            raise ApiError(422, "invalid_request", "body.lo: must not be above body.hi")
+        after = (body.after_txid, body.after_version)
+        with db.teacher_request(token) as (conn, _who):
+            found, following = pages(_cursor(conn), body.lo, body.hi, body.step, after, body.limit)
+        return {
+            "pages": [{"step": step, "rows": [list(r) for r in rows]} for step, rows in found],
+            "next": None
+            if following is None
+            else {
+                "step": following[0],
+                "after_txid": following[1][0],
+                "after_version": following[1][1],
+            },
+        }
 
     @router.post("/pull/rows", response_model=Rows)
     def rows(body: RowsRequest, db: Db, token: Token) -> dict[str, Any]:

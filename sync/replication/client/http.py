@@ -296,6 +296,25 @@ class ServiceClient:
         }
         return [tuple(r) for r in self.call("POST", "/v1/sync/pull/page", body)["rows"]]
 
+    def pages(
+        self, lo: str, hi: str, step: str, after: tuple[str, int], limit: int
+    ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], tuple[str, tuple[str, int]] | None]:
+        body = {
+            "lo": lo,
+            "hi": hi,
+            "step": step,
+            "after_txid": str(after[0]),
+            "after_version": int(after[1]),
+            "limit": limit,
+        }
+        answer = self.call("POST", "/v1/sync/pull/pages", body)
+        found = [(p["step"], [tuple(r) for r in p["rows"]]) for p in answer["pages"]]
+        following = answer["next"]
+        if following is None:
+            return found, None
+        at = (str(following["after_txid"]), int(following["after_version"]))
+        return found, (str(following["step"]), at)
+
     def fetch(self, table: str, by: str, value: str) -> list[tuple[Any, ...]]:
         body = {"table": table, "by": by, "value": value}
         return [tuple(r) for r in self.call("POST", "/v1/sync/pull/rows", body)["rows"]]

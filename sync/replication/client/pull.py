@@ -74,9 +74,12 @@ class Source(Protocol):
 
     def window_hi(self) -> str: ...
 
-    def page(
-        self, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
-    ) -> list[tuple[Any, ...]]: ...
+    def pages(
+        self, lo: str, hi: str, step: str, after: tuple[str, int], limit: int
+    ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], tuple[str, tuple[str, int]] | None]:
+        """Pages of every step from ``step`` after ``after`` on, up to ``limit`` rows in
+        all, and where the next call starts (None: the window is done)."""
+        ...
 
     def fetch(self, table: str, by: str, value: str) -> list[tuple[Any, ...]]: ...
 
@@ -307,44 +310,33 @@ class _Window:
         self.teacher_id = teacher_id
 
     def run(self, cur: Source, lo: str, hi: str, step_index: int, after: tuple[str, int]) -> None:
-        # Pages are fetched step by step and applied together once a page's worth of rows
-        # is waiting (or at the end): a small pull is one local transaction. The next page
-        # is read (on ``cur``) while the current one is written; the applier fetches what it
-        # needs on a cursor of its own. Leaving the pool waits for a read still in flight, so
-        # the connection is idle again whenever run() returns or raises.
+        # One request brings pages of as many steps as fit in page_size rows (tombstones
+        # first, then the tables parents first, then visibility), and they are applied in
+        # one local transaction together with where the next request starts: a small pull
+        # is one request and one local transaction. The next request is under way (on
+        # ``cur``) while the current answer is written; the applier fetches what it needs
+        # on a reader of its own. Leaving the pool waits for a read still in flight, so the
+        # connection is idle again whenever run() returns or raises.
         applier_cur = cur.twin()
-        buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
-        buffered = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flourish-pull") as reader:
-            ahead: Future[list[tuple[Any, ...]]] | None = None
+            ahead: Future[Any] | None = None
             while step_index < len(PULL_STEPS):
                 if self.cancel is not None and self.cancel.is_set():
-                    if buffer:
-                        self._flush(applier_cur, buffer, lo, hi, step_index, after)
-                    raise Cancelled()
-                step = PULL_STEPS[step_index]
+                    raise Cancelled()  # everything read so far is applied, with its resume point
                 if ahead is None:
-                    rows = cur.page(step, lo, hi, after, self.page_size)
-                else:
-                    rows, ahead = ahead.result(), None
-                if rows:
-                    buffer.append((step, rows))
-                    buffered += len(rows)
-                if len(rows) == self.page_size:
-                    last = rows[-1]
-                    after = (
-                        str(last[-2] if step in ("tombstones", "visibility") else last[-1]),
-                        _version_of(step, last),
+                    found, following = cur.pages(
+                        lo, hi, PULL_STEPS[step_index], after, self.page_size
                     )
                 else:
-                    step_index, after = step_index + 1, ("0", 0)
-                if buffered >= self.page_size or step_index >= len(PULL_STEPS):
-                    if step_index < len(PULL_STEPS):
-                        ahead = reader.submit(
-                            cur.page, PULL_STEPS[step_index], lo, hi, after, self.page_size
-                        )
-                    self._flush(applier_cur, buffer, lo, hi, step_index, after)
-                    buffer, buffered = [], 0
+                    (found, following), ahead = ahead.result(), None
+                if following is None:
+                    step_index, after = len(PULL_STEPS), ("0", 0)
+                else:
+                    step_index, after = PULL_STEPS.index(following[0]), following[1]
+                    ahead = reader.submit(
+                        cur.pages, lo, hi, PULL_STEPS[step_index], after, self.page_size
+                    )
+                self._flush(applier_cur, found, lo, hi, step_index, after)
 
     def _flush(
         self,
@@ -376,10 +368,3 @@ class _Window:
             )
         if self.progress is not None:
             self.progress("pull", self.report.rows + self.report.deleted, None)
-
-
-def _version_of(step: str, row: Sequence[Any]) -> int:
-    if step in ("tombstones", "visibility"):
-        return int(row[-1])
-    cols = exchanged_columns(step)
-    return int(row[cols.index("sync_version")])
