@@ -9,19 +9,19 @@ from pathlib import Path
 import pytest
 
 from sync.io.roster import Selection, import_roster, preview_roster
-from tests.support.laptops import Laptop, Server, admin_rows, load_demo, make_server
+from tests.support.laptops import Laptop, Server, admin_rows, served
 
 SET = Path(__file__).parent / "fixtures" / "roster" / "oneroster12_school"
 
 
 @pytest.fixture
 def laptops(pg_url: str, tmp_path: Path) -> Iterator[tuple[Server, Laptop, Laptop]]:
-    load_demo(pg_url)
-    server = make_server(pg_url)
+    server = served(pg_url, tmp_path / "service")
     one, two = Laptop(server, "T001", tmp_path / "L1"), Laptop(server, "T001", tmp_path / "L2")
     yield server, one, two
     one.close()
     two.close()
+    server.stop()
 
 
 def test_external_ids_sync_and_a_second_laptop_matches_them(

@@ -10,7 +10,7 @@ import pytest
 from sync import actions
 from sync.model.crud import CORRECTIONS, DATA_ENTRIES, STUDENTS
 from sync.model.records import Student
-from tests.support.laptops import Laptop, admin_rows, load_demo, make_server
+from tests.support.laptops import Laptop, admin_rows, served
 from tests.test_cli import flourish
 
 INJECTIONS = [
@@ -28,8 +28,7 @@ INJECTIONS = [
 
 @pytest.mark.parametrize("evil", INJECTIONS)
 def test_text_fields_round_trip_through_sync(pg_url: str, tmp_path: Path, evil: str) -> None:
-    load_demo(pg_url)
-    server = make_server(pg_url, teachers=("T001",))
+    server = served(pg_url, tmp_path / "service", teachers=("T001",))
     a, b = Laptop(server, "T001", tmp_path / "A"), Laptop(server, "T001", tmp_path / "B")
     try:
         a.sync()
@@ -74,6 +73,7 @@ def test_text_fields_round_trip_through_sync(pg_url: str, tmp_path: Path, evil: 
     finally:
         a.close()
         b.close()
+        server.stop()
 
 
 def test_cli_fields_are_data(tmp_path: Path) -> None:
