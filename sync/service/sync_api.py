@@ -93,16 +93,9 @@ class PageRequest(BaseModel):
     limit: int = Field(ge=1, le=MAX_PAGE)
 
 
-class PagesRequest(BaseModel):
+class PagesRequest(PageRequest):
     """A window's pages from ``step`` after ``(after_txid, after_version)`` on, across the
     steps, up to ``limit`` rows in all (``/v1/sync/pull/pages``)."""
-
-    lo: str = Field(pattern=_TXID)
-    hi: str = Field(pattern=_TXID)
-    step: Literal[PULL_STEPS]  # type: ignore[valid-type]
-    after_txid: str = Field(pattern=_TXID)
-    after_version: int = Field(ge=0, le=2**63 - 1)
-    limit: int = Field(ge=1, le=MAX_PAGE)
 
 
 class StepPage(BaseModel):
@@ -167,6 +160,13 @@ def _hello(conn: Connection, teacher_id: str) -> dict[str, Any]:
         "protocol": int(protocol or 0),
         "server_version": app_version(),
     }
+
+
+def _start(body: PageRequest) -> tuple[str, int]:
+    """A page request's keyset start, once its window is checked."""
+    if int(body.lo) > int(body.hi):
+        raise ApiError(422, "invalid_request", "body.lo: must not be above body.hi")
+    return body.after_txid, body.after_version
 
 
 def _check_values(value: Any, where: str = "") -> None:
@@ -305,9 +305,7 @@ def sync_router(
 
     @router.post("/pull/page", response_model=Rows)
     def page(body: PageRequest, db: Db, token: Token) -> dict[str, Any]:
-        if int(body.lo) > int(body.hi):
-            raise ApiError(422, "invalid_request", "body.lo: must not be above body.hi")
-        after = (body.after_txid, body.after_version)
+        after = _start(body)
         with db.teacher_request(token) as (conn, _who):
             found = page_rows(_cursor(conn), body.step, body.lo, body.hi, after, body.limit)
             return {"rows": [list(r) for r in found]}
@@ -315,9 +313,7 @@ def sync_router(
     @router.post("/pull/pages", response_model=Pages)
     def pull_pages(body: PagesRequest, db: Db, token: Token) -> dict[str, Any]:
         """Every step's pages in one request (one transaction), up to ``limit`` rows."""
-        if int(body.lo) > int(body.hi):
-            raise ApiError(422, "invalid_request", "body.lo: must not be above body.hi")
-        after = (body.after_txid, body.after_version)
+        after = _start(body)
         with db.teacher_request(token) as (conn, _who):
             found, following = pages(_cursor(conn), body.lo, body.hi, body.step, after, body.limit)
         return {

@@ -286,28 +286,13 @@ class ServiceClient:
     def page(
         self, step: str, lo: str, hi: str, after: tuple[str, int], limit: int
     ) -> list[tuple[Any, ...]]:
-        body = {
-            "step": step,
-            "lo": lo,
-            "hi": hi,
-            "after_txid": str(after[0]),
-            "after_version": int(after[1]),
-            "limit": limit,
-        }
+        body = _page_body(step, lo, hi, after, limit)
         return [tuple(r) for r in self.call("POST", "/v1/sync/pull/page", body)["rows"]]
 
     def pages(
         self, lo: str, hi: str, step: str, after: tuple[str, int], limit: int
     ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], tuple[str, tuple[str, int]] | None]:
-        body = {
-            "lo": lo,
-            "hi": hi,
-            "step": step,
-            "after_txid": str(after[0]),
-            "after_version": int(after[1]),
-            "limit": limit,
-        }
-        answer = self.call("POST", "/v1/sync/pull/pages", body)
+        answer = self.call("POST", "/v1/sync/pull/pages", _page_body(step, lo, hi, after, limit))
         found = [(p["step"], [tuple(r) for r in p["rows"]]) for p in answer["pages"]]
         following = answer["next"]
         if following is None:
@@ -344,3 +329,15 @@ class ServiceClient:
 
     def twin(self) -> ServiceClient:
         return self  # httpx.Client is thread-safe; the pool opens a second connection
+
+
+def _page_body(step: str, lo: str, hi: str, after: tuple[str, int], limit: int) -> dict[str, Any]:
+    """Where a page (or a run of pages) starts: the window, the step and the keyset."""
+    return {
+        "step": step,
+        "lo": lo,
+        "hi": hi,
+        "after_txid": str(after[0]),
+        "after_version": int(after[1]),
+        "limit": limit,
+    }
