@@ -18,8 +18,8 @@
 #   * `flourish report` writes a PDF offscreen (QtGui's PDF writer, SVG badges);
 #   * the central server as packaging/server/README.md sets it up: a throwaway PostgreSQL
 #     15 (TLS on, the kit's pg_hba.conf), IT's login, `server init --demo`,
-#     `server add-service-login`, `server add-teacher --no-database-login` (a database login
-#     for the teacher is refused), then the program's own `server serve` on 127.0.0.1 with
+#     `server add-service-login`, `server add-teacher` (the teacher's name
+#     as a database login is refused), then the program's own `server serve` on 127.0.0.1 with
 #     a self-signed certificate, and the laptop: `login` refused without `--ca-cert`,
 #     `login --ca-cert`, `sync`, `import evidence` and `correct` pushed by a second `sync`
 #     and found on the server, `status`; the service's log holds no device token;
@@ -255,8 +255,8 @@ expect "schema already at"
 step "server add-service-login --login flourish_svc" 0 \
   fz FLOURISH_PASSWORD="$SVC_PASS" server add-service-login --db "$IT_URL" --login flourish_svc
 expect "service login flourish_svc created"
-step "server add-teacher T001 rodriguez --no-database-login" 0 \
-  fz server add-teacher --db "$IT_URL" --id T001 --login rodriguez --no-database-login <<<"$TEACHER_PASS"
+step "server add-teacher T001 rodriguez" 0 \
+  fz server add-teacher --db "$IT_URL" --id T001 --login rodriguez <<<"$TEACHER_PASS"
 expect "T001"
 step "a teacher's database login is refused (pg_hba.conf)" 2 \
   env PGPASSWORD="$TEACHER_PASS" PGCONNECT_TIMEOUT=10 "$PG_BINDIR/psql" \

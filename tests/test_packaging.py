@@ -503,7 +503,6 @@ def test_server_guide_covers_the_native_steps() -> None:
         "server migrate",
         "server add-service-login",
         "server add-teacher",
-        "--no-database-login",
         "flourish-server.service",
         "pg_hba.conf",
         "sql/README.md",
